@@ -1,0 +1,277 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"time"
+)
+
+// AuthorizeRequest is the query of an authorization endpoint (RFC 6749 §4.1.1, RFC 7636).
+type AuthorizeRequest struct {
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string
+	State               string
+	Scopes              []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+}
+
+// CheckAuthorizeClient validates the parts of an authorization request that
+// must be right before anything may be redirected: the client and its exact
+// redirect_uri. Its errors belong on an error page, never in a redirect.
+func (e *Engine) CheckAuthorizeClient(ctx context.Context, dialect string, req AuthorizeRequest) (*Client, error) {
+	if req.ClientID == "" {
+		return nil, MissingParam("client_id")
+	}
+	client, err := e.store.GetClient(ctx, req.ClientID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindInvalidClient, Param: "client_id", Value: req.ClientID, Description: "unknown client"}
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if req.RedirectURI == "" {
+		return nil, MissingParam("redirect_uri")
+	}
+	if !client.HasRedirectURI(req.RedirectURI) {
+		return nil, &Error{Kind: KindInvalidRequest, Reason: ReasonRedirectURI, Param: "redirect_uri",
+			Description: "redirect_uri is not registered for this client"}
+	}
+	if err := e.CheckClientUsable(client, dialect); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// CheckAuthorizeParams validates the rest of an authorization request; its
+// errors may be sent back to the (already verified) redirect_uri.
+func (e *Engine) CheckAuthorizeParams(client *Client, req AuthorizeRequest) error {
+	switch {
+	case req.ResponseType == "":
+		return MissingParam("response_type")
+	case req.ResponseType != "code":
+		return &Error{Kind: KindInvalidRequest, Param: "response_type", Value: req.ResponseType,
+			Description: "only response_type=code is supported"}
+	case !client.AllowsGrant(GrantAuthorizationCode):
+		return &Error{Kind: KindUnauthorizedClient, Description: "the client may not use the authorization_code grant"}
+	}
+	if req.CodeChallenge != "" {
+		switch req.CodeChallengeMethod {
+		case "S256":
+		case "plain", "":
+			// RFC 7636 defaults to plain; we allow it only where the client opts in.
+			if !client.AllowPlainPKCE {
+				return &Error{Kind: KindInvalidRequest, Param: "code_challenge_method", Value: req.CodeChallengeMethod,
+					Description: "code_challenge_method must be S256"}
+			}
+		default:
+			return &Error{Kind: KindInvalidRequest, Param: "code_challenge_method", Value: req.CodeChallengeMethod,
+				Description: "unsupported code_challenge_method"}
+		}
+		if len(req.CodeChallenge) < 43 || len(req.CodeChallenge) > 128 {
+			return InvalidParam("code_challenge", req.CodeChallenge, "code_challenge must be 43 to 128 characters")
+		}
+	} else if req.CodeChallengeMethod != "" {
+		return MissingParam("code_challenge")
+	}
+	if len(client.Scopes) > 0 {
+		for _, s := range req.Scopes {
+			if !contains(client.Scopes, s) {
+				return &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: "scope not allowed for this client"}
+			}
+		}
+	}
+	return nil
+}
+
+// Login checks a username and password. Unknown users cost the same KDF work
+// and get the same error as wrong passwords.
+func (e *Engine) Login(ctx context.Context, username, password string) (*User, error) {
+	u, err := e.store.GetUserByUsername(ctx, username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, storeError(err)
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	if !CheckSecret(hash, password) || u == nil {
+		return nil, &Error{Kind: KindAccessDenied, Reason: ReasonBadCredentials, Description: "wrong username or password"}
+	}
+	return u, nil
+}
+
+// IssueCode stores and returns a fresh authorization code for user, bound to
+// the client, redirect_uri and PKCE challenge of req.
+func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user *User, req AuthorizeRequest) (string, error) {
+	ttl := p.CodeTTL
+	if ttl <= 0 || ttl > MaxCodeTTL {
+		ttl = MaxCodeTTL
+	}
+	family, err := randomID(e.rand, 16)
+	if err != nil {
+		return "", Internal(err)
+	}
+	code, err := OpaqueMinter{Rand: e.rand}.Mint(ctx, Claims{})
+	if err != nil {
+		return "", Internal(err)
+	}
+	method := req.CodeChallengeMethod
+	if req.CodeChallenge != "" && method == "" {
+		method = "plain"
+	}
+	scopes := req.Scopes
+	if scopes == nil {
+		scopes = p.DefaultScopes
+	}
+	now := e.clock.Now()
+	t := &Token{Digest: Digest(code), Kind: KindCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
+		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: now,
+		RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method}
+	if err := e.store.InsertTokens(ctx, t); err != nil {
+		return "", storeError(err)
+	}
+	return code, nil
+}
+
+// checkPKCE verifies a code_verifier against the code's challenge (RFC 7636
+// §4.6). A code issued without a challenge refuses a verifier, and one issued
+// with a challenge cannot be redeemed without it (no downgrade, RFC 9700 §2.1.1).
+func checkPKCE(code *Token, verifier string) error {
+	fail := func(d string) error { return &Error{Kind: KindInvalidGrant, Reason: ReasonPKCE, Description: d} }
+	if code.CodeChallenge == "" {
+		if verifier != "" {
+			return fail("code_verifier sent for a code issued without code_challenge")
+		}
+		return nil
+	}
+	if verifier == "" {
+		return MissingParam("code_verifier")
+	}
+	if len(verifier) < 43 || len(verifier) > 128 {
+		return fail("code_verifier must be 43 to 128 characters")
+	}
+	want := verifier
+	if code.CodeChallengeMethod == "S256" {
+		sum := sha256.Sum256([]byte(verifier))
+		want = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	if !EqualConstantTime(want, code.CodeChallenge) {
+		return fail("code_verifier does not match code_challenge")
+	}
+	return nil
+}
+
+// Validate looks up an access token for a resource call. Unknown, revoked and
+// rotated-out tokens are invalid_token; expired ones expired_token.
+func (e *Engine) Validate(ctx context.Context, accessToken string) (*Token, error) {
+	if accessToken == "" {
+		return nil, &Error{Kind: KindInvalidToken, Reason: ReasonMissing, Description: "missing access token"}
+	}
+	t, err := e.store.GetToken(ctx, Digest(accessToken))
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != KindAccess) {
+		return nil, &Error{Kind: KindInvalidToken, Description: "invalid access token"}
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if !t.RevokedAt.IsZero() || !t.ConsumedAt.IsZero() {
+		return nil, &Error{Kind: KindInvalidToken, Description: "the access token has been revoked"}
+	}
+	if !e.clock.Now().Before(t.ExpiresAt) {
+		return t, &Error{Kind: KindExpiredToken, Description: "the access token has expired"}
+	}
+	return t, nil
+}
+
+// Introspect returns the record of any token (access or refresh) and whether
+// it is active now (RFC 7662). Unknown tokens give (nil, false, nil).
+func (e *Engine) Introspect(ctx context.Context, token string) (*Token, bool, error) {
+	t, err := e.store.GetToken(ctx, Digest(token))
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind == KindCode) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, storeError(err)
+	}
+	return t, t.Active(e.clock.Now()), nil
+}
+
+// Revoke revokes a token presented by client (RFC 7009). A refresh token
+// takes its whole family (the access tokens of the same grant) with it.
+// Unknown tokens and tokens of other clients are ignored, so the answer does
+// not reveal whether a token exists.
+func (e *Engine) Revoke(ctx context.Context, client *Client, token string) error {
+	t, err := e.store.GetToken(ctx, Digest(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	if t.ClientID != client.ID || t.Kind == KindCode {
+		return nil
+	}
+	now := e.clock.Now()
+	if t.Kind == KindRefresh {
+		_, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
+	} else {
+		err = e.store.RevokeToken(ctx, t.Digest, now)
+	}
+	return storeErrorOrNil(err)
+}
+
+// CheckAuthorization finds authorization id for client and, when authToken
+// is non-empty or required, checks its token in constant time.
+func (e *Engine) CheckAuthorization(ctx context.Context, id int64, clientID, authToken string, requireToken bool) (*Authorization, *User, error) {
+	a, err := e.store.GetAuthorization(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, nil, storeError(err)
+	}
+	bad := &Error{Kind: KindAccessDenied, Param: "auth_id", Description: "unknown authorization"}
+	if a == nil || a.ClientID != clientID {
+		return nil, nil, bad
+	}
+	if requireToken && !EqualConstantTime(a.TokenDigest, Digest(authToken)) {
+		return nil, nil, bad
+	}
+	u, err := e.store.GetUser(ctx, a.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, bad
+	}
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	return a, u, nil
+}
+
+// SweepExpired deletes tokens that expired more than SweepRetention ago.
+func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
+	return e.store.DeleteExpiredTokens(ctx, e.clock.Now().Add(-SweepRetention))
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func (e *Engine) RunSweeper(ctx context.Context, interval time.Duration, onErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := e.SweepExpired(ctx); err != nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}
+}
+
+func storeErrorOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return storeError(err)
+}

@@ -1,0 +1,62 @@
+package core
+
+import (
+	"crypto/rand"
+	"sync"
+)
+
+// credentialCache remembers client secrets that passed the KDF check, so the
+// hot path pays bcrypt once per (client, secret, stored hash) instead of per
+// request. Entries are keyed by client id and hold an HMAC of the secret
+// under a per-process key plus the stored hash they were checked against: a
+// changed secret (new hash) or a different presented secret misses, so no
+// explicit invalidation is needed and a dump of the cache reveals no secret.
+type credentialCache struct {
+	key     []byte
+	max     int
+	mu      sync.RWMutex
+	entries map[string]credEntry
+}
+
+type credEntry struct {
+	mac  [32]byte
+	hash string
+}
+
+func newCredentialCache(max int) *credentialCache {
+	if max <= 0 {
+		max = 10000
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return &credentialCache{key: key, max: max, entries: make(map[string]credEntry)}
+}
+
+// verify reports whether secret is the client's. client may be nil (unknown
+// id), in which case the same KDF work is done and false returned.
+func (c *credentialCache) verify(client *Client, id, hash, secret string) bool {
+	mac := keyedDigest(c.key, secret)
+	if client != nil && hash != "" {
+		c.mu.RLock()
+		e, ok := c.entries[id]
+		c.mu.RUnlock()
+		if ok && e.hash == hash && EqualConstantTime(string(e.mac[:]), string(mac[:])) {
+			return true
+		}
+	}
+	if !CheckSecret(hash, secret) {
+		return false
+	}
+	c.mu.Lock()
+	if len(c.entries) >= c.max {
+		for k := range c.entries { // map order is random: evict an arbitrary entry
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[id] = credEntry{mac: mac, hash: hash}
+	c.mu.Unlock()
+	return true
+}

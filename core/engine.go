@@ -1,0 +1,417 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"time"
+)
+
+// Default lifetimes, used when neither the client nor the profile sets one.
+const (
+	DefaultAccessTTL  = time.Hour
+	DefaultRefreshTTL = 30 * 24 * time.Hour
+	// MaxCodeTTL bounds authorization codes (RFC 6749 §4.1.2: at most 10 minutes).
+	MaxCodeTTL = 10 * time.Minute
+	// SweepRetention keeps expired rows this long so late replays of codes
+	// and rotated refresh tokens are still recognised as reuse.
+	SweepRetention = 24 * time.Hour
+)
+
+// Options wires an Engine. Store is required; Clock defaults to the system
+// clock and Rand to crypto/rand.
+type Options struct {
+	Store Store
+	Clock Clock
+	Rand  io.Reader
+	// CredentialCacheSize bounds the verified-credential cache (default 10000).
+	CredentialCacheSize int
+}
+
+// Engine runs the grants. It is safe for concurrent use.
+type Engine struct {
+	store Store
+	clock Clock
+	rand  io.Reader
+	creds *credentialCache
+}
+
+// New builds an Engine.
+func New(o Options) *Engine {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	return &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize)}
+}
+
+// Store returns the engine's store, for the control plane.
+func (e *Engine) Store() Store { return e.store }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() Clock { return e.clock }
+
+// Rand returns the engine's random source.
+func (e *Engine) Rand() io.Reader { return e.rand }
+
+// Now reads the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// Profile is how one dialect issues tokens: lifetimes, formats and which
+// grants also yield a refresh token.
+type Profile struct {
+	Dialect    string
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	CodeTTL    time.Duration
+	// RefreshGrants lists the grants whose response carries a refresh token.
+	RefreshGrants []GrantType
+	// RefreshWithAccessToken makes the refresh_token grant take an access
+	// token (expired or not, within RefreshTTL of its issue) instead of a
+	// refresh token; Accounda's inferred refresh endpoint works this way.
+	RefreshWithAccessToken bool
+	AccessMinter           Minter // nil: opaque
+	RefreshMinter          Minter // nil: opaque
+	DefaultScopes          []string
+}
+
+// TokenRequest is a token-endpoint request decoded from any dialect's wire.
+type TokenRequest struct {
+	GrantType    GrantType
+	ClientID     string
+	ClientSecret string
+	UserID       string // client_credentials on behalf of a user
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
+	RefreshToken string
+	Scopes       []string // requested; nil: the profile's default
+}
+
+// TokenResult is what a successful grant issued.
+type TokenResult struct {
+	AccessToken  string
+	RefreshToken string // empty unless the profile issues one for the grant
+	TokenType    string
+	ExpiresIn    int64 // seconds
+	IssuedAt     time.Time
+	ExpiresAt    time.Time
+	Scopes       []string
+	ClientID     string
+	UserID       string
+}
+
+// Token runs one grant.
+func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*TokenResult, error) {
+	switch req.GrantType {
+	case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken:
+	case "":
+		return nil, MissingParam("grant_type")
+	default:
+		return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
+			Description: "unsupported grant_type"}
+	}
+	client, err := e.AuthenticateClient(ctx, p.Dialect, req.ClientID, req.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	if !client.AllowsGrant(req.GrantType) {
+		return nil, &Error{Kind: KindUnauthorizedClient, Param: "grant_type", Value: string(req.GrantType),
+			Description: "the client may not use this grant type"}
+	}
+	switch req.GrantType {
+	case GrantClientCredentials:
+		return e.clientCredentials(ctx, p, client, req)
+	case GrantAuthorizationCode:
+		return e.authorizationCode(ctx, p, client, req)
+	default:
+		return e.refresh(ctx, p, client, req)
+	}
+}
+
+// AuthenticateClient checks a client's id and secret and that it may be used
+// through dialect at the current time.
+func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret string) (*Client, error) {
+	if id == "" {
+		return nil, MissingParam("client_id")
+	}
+	if secret == "" {
+		return nil, MissingParam("client_secret")
+	}
+	client, err := e.store.GetClient(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, storeError(err)
+	}
+	hash := ""
+	if client != nil {
+		hash = client.SecretHash
+	}
+	if !e.creds.verify(client, id, hash, secret) {
+		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
+	}
+	if err := e.CheckClientUsable(client, dialect); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// CheckClientUsable reports why client cannot be used through dialect now, if it cannot.
+func (e *Engine) CheckClientUsable(client *Client, dialect string) error {
+	switch {
+	case client.Disabled:
+		return &Error{Kind: KindInvalidClient, Reason: ReasonClientDisabled, Description: "the client is disabled"}
+	case client.Expired(e.clock.Now()):
+		return &Error{Kind: KindInvalidClient, Reason: ReasonClientExpired, Description: "the client registration has expired"}
+	case !client.AllowsDialect(dialect):
+		return &Error{Kind: KindUnauthorizedClient, Description: "the client may not use this API"}
+	}
+	return nil
+}
+
+func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	if req.UserID != "" {
+		if _, err := e.store.GetUser(ctx, req.UserID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonUnknownUser, Param: "user_id", Value: req.UserID,
+					Description: "unknown user"}
+			}
+			return nil, storeError(err)
+		}
+	}
+	scopes, err := grantedScopes(p, client, req.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	family, err := randomID(e.rand, 16)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	now := e.clock.Now()
+	g := grant{client: client, userID: req.UserID, scopes: scopes, family: family, authTime: now}
+	res, tokens, err := e.mint(ctx, p, GrantClientCredentials, g, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+		return nil, storeError(err)
+	}
+	return res, nil
+}
+
+func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	if req.Code == "" {
+		return nil, MissingParam("code")
+	}
+	code, err := e.lookup(ctx, req.Code, KindCode)
+	if err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	invalid := func(r Reason, d string) error { return &Error{Kind: KindInvalidGrant, Reason: r, Description: d} }
+	switch {
+	case code.ClientID != client.ID:
+		return nil, invalid(ReasonWrongClient, "the code was issued to another client")
+	case !code.ConsumedAt.IsZero() || !code.RevokedAt.IsZero():
+		return nil, e.replayed(ctx, code, now, ReasonCodeReplay)
+	case !now.Before(code.ExpiresAt):
+		return nil, invalid(ReasonNone, "the code has expired")
+	case code.RedirectURI != "" && req.RedirectURI == "":
+		return nil, MissingParam("redirect_uri")
+	case code.RedirectURI != req.RedirectURI && req.RedirectURI != "":
+		return nil, invalid(ReasonRedirectURI, "redirect_uri does not match the authorization request")
+	}
+	if err := checkPKCE(code, req.CodeVerifier); err != nil {
+		return nil, err
+	}
+	g := grant{client: client, userID: code.UserID, scopes: code.Scopes, family: code.FamilyID, authTime: code.AuthTime}
+	res, tokens, err := e.mint(ctx, p, GrantAuthorizationCode, g, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.store.Exchange(ctx, code.Digest, now, tokens...); err != nil {
+		if errors.Is(err, ErrConsumed) {
+			return nil, e.replayed(ctx, code, now, ReasonCodeReplay)
+		}
+		return nil, storeError(err)
+	}
+	return res, nil
+}
+
+func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	if req.RefreshToken == "" {
+		return nil, MissingParam("refresh_token")
+	}
+	kind, life := KindRefresh, time.Duration(0)
+	if p.RefreshWithAccessToken {
+		kind, life = KindAccess, refreshTTL(p, client)
+	}
+	old, err := e.lookup(ctx, req.RefreshToken, kind)
+	if err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	expires := old.ExpiresAt
+	if life > 0 {
+		expires = old.IssuedAt.Add(life)
+	}
+	switch {
+	case old.ClientID != client.ID:
+		return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonWrongClient, Description: "the token was issued to another client"}
+	case !old.RevokedAt.IsZero():
+		return nil, &Error{Kind: KindInvalidGrant, Description: "the token has been revoked"}
+	case !old.ConsumedAt.IsZero():
+		return nil, e.replayed(ctx, old, now, ReasonRefreshReuse)
+	case !now.Before(expires):
+		return nil, &Error{Kind: KindInvalidGrant, Description: "the token has expired"}
+	}
+	scopes := old.Scopes
+	if req.Scopes != nil {
+		for _, s := range req.Scopes {
+			if !contains(old.Scopes, s) {
+				return nil, &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: "scope not granted originally"}
+			}
+		}
+		scopes = req.Scopes
+	}
+	g := grant{client: client, userID: old.UserID, scopes: scopes, family: old.FamilyID, authTime: old.AuthTime}
+	res, tokens, err := e.mint(ctx, p, GrantRefreshToken, g, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.store.Exchange(ctx, old.Digest, now, tokens...); err != nil {
+		if errors.Is(err, ErrConsumed) {
+			return nil, e.replayed(ctx, old, now, ReasonRefreshReuse)
+		}
+		return nil, storeError(err)
+	}
+	return res, nil
+}
+
+// replayed revokes the family of a code or refresh token presented again and
+// returns the invalid_grant to answer (RFC 9700 §2.2.2, §4.14).
+func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason) error {
+	if _, err := e.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
+		return storeError(err)
+	}
+	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
+}
+
+// lookup finds a live-or-dead token of kind by its plain value.
+func (e *Engine) lookup(ctx context.Context, value string, kind TokenKind) (*Token, error) {
+	t, err := e.store.GetToken(ctx, Digest(value))
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != kind) {
+		return nil, &Error{Kind: KindInvalidGrant, Description: "unknown " + string(kind) + " token"}
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return t, nil
+}
+
+type grant struct {
+	client   *Client
+	userID   string
+	scopes   []string
+	family   string
+	authTime time.Time
+}
+
+// mint creates the tokens one grant issues, ready to store.
+func (e *Engine) mint(ctx context.Context, p *Profile, gt GrantType, g grant, now time.Time) (*TokenResult, []*Token, error) {
+	accessTTL := p.AccessTTL
+	if g.client.AccessTTL > 0 {
+		accessTTL = g.client.AccessTTL
+	}
+	if accessTTL <= 0 {
+		accessTTL = DefaultAccessTTL
+	}
+	res := &TokenResult{TokenType: "Bearer", ExpiresIn: int64(accessTTL / time.Second), IssuedAt: now,
+		ExpiresAt: now.Add(accessTTL), Scopes: g.scopes, ClientID: g.client.ID, UserID: g.userID}
+	access, err := e.mintOne(ctx, p.AccessMinter, KindAccess, p, g, now, res.ExpiresAt)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.AccessToken = access.value
+	tokens := []*Token{access.record}
+	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken {
+		refresh, err := e.mintOne(ctx, p.RefreshMinter, KindRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
+		if err != nil {
+			return nil, nil, err
+		}
+		res.RefreshToken = refresh.value
+		tokens = append(tokens, refresh.record)
+	}
+	return res, tokens, nil
+}
+
+type minted struct {
+	value  string
+	record *Token
+}
+
+func (e *Engine) mintOne(ctx context.Context, m Minter, kind TokenKind, p *Profile, g grant, now, exp time.Time) (minted, error) {
+	if m == nil {
+		m = OpaqueMinter{Rand: e.rand}
+	}
+	jti, err := randomID(e.rand, 16)
+	if err != nil {
+		return minted{}, Internal(err)
+	}
+	v, err := m.Mint(ctx, Claims{ID: jti, Kind: kind, ClientID: g.client.ID, UserID: g.userID, Scopes: g.scopes,
+		IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime})
+	if err != nil {
+		return minted{}, Internal(err)
+	}
+	return minted{value: v, record: &Token{Digest: Digest(v), Kind: kind, ClientID: g.client.ID, UserID: g.userID,
+		Dialect: p.Dialect, Scopes: g.scopes, FamilyID: g.family, IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime}}, nil
+}
+
+func refreshTTL(p *Profile, c *Client) time.Duration {
+	switch {
+	case c.RefreshTTL > 0:
+		return c.RefreshTTL
+	case p.RefreshTTL > 0:
+		return p.RefreshTTL
+	}
+	return DefaultRefreshTTL
+}
+
+// grantedScopes decides the scopes of a new grant: the requested ones if the
+// client may have them, else the profile's default.
+func grantedScopes(p *Profile, c *Client, requested []string) ([]string, error) {
+	if requested == nil {
+		return p.DefaultScopes, nil
+	}
+	if len(c.Scopes) > 0 {
+		for _, s := range requested {
+			if !contains(c.Scopes, s) {
+				return nil, &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: "scope not allowed for this client"}
+			}
+		}
+	}
+	return requested, nil
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// storeError turns a store failure into the error a dialect renders.
+func storeError(err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return Unavailable(err)
+	}
+	return Internal(err)
+}

@@ -1,0 +1,66 @@
+package core
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"time"
+)
+
+// Claims is what a minter may put into a token it mints.
+type Claims struct {
+	ID        string // unique token id (JWT jti)
+	Kind      TokenKind
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	AuthTime  time.Time
+}
+
+// Minter turns claims into a token string. Opaque minters ignore the claims;
+// JWT minters sign them. Whatever the format, the store keeps only Digest(token).
+type Minter interface {
+	Mint(ctx context.Context, c Claims) (string, error)
+}
+
+// OpaqueMinter mints base64url tokens of Bytes random bytes (default 32).
+type OpaqueMinter struct {
+	Rand  io.Reader
+	Bytes int
+}
+
+func (m OpaqueMinter) Mint(_ context.Context, _ Claims) (string, error) {
+	n := m.Bytes
+	if n < 16 {
+		n = 32
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(m.Rand, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HexDotMinter mints Hurdlr-style tokens: 64 lowercase hex characters, a dot,
+// 32 lowercase hex characters (384 random bits).
+type HexDotMinter struct{ Rand io.Reader }
+
+func (m HexDotMinter) Mint(_ context.Context, _ Claims) (string, error) {
+	var b [48]byte
+	if _, err := io.ReadFull(m.Rand, b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:32]) + "." + hex.EncodeToString(b[32:]), nil
+}
+
+// randomID returns a base64url identifier of n random bytes.
+func randomID(r io.Reader, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

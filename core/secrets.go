@@ -1,0 +1,73 @@
+package core
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// KDFCost is the bcrypt cost for secrets and passwords at rest. Tests may
+// lower it; production keeps the default.
+var KDFCost = bcrypt.DefaultCost
+
+// HashSecret returns the KDF hash of a client secret or password.
+func HashSecret(secret string) (string, error) {
+	if len(secret) > 72 {
+		// bcrypt reads 72 bytes; pre-hash longer secrets so every byte counts.
+		secret = Digest(secret)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(secret), KDFCost)
+	return string(h), err
+}
+
+// CheckSecret reports whether secret matches hash, in constant time with
+// respect to the secret. An empty hash never matches but costs the same work,
+// so unknown clients and users cannot be told apart by timing.
+func CheckSecret(hash, secret string) bool {
+	if len(secret) > 72 {
+		secret = Digest(secret)
+	}
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(secret))
+		return false
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret))
+	return err == nil
+}
+
+// dummyHash is compared against when there is no real hash, so a miss costs
+// as much as a hit.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("tokengate-dummy"), KDFCost)
+	if err != nil {
+		panic(errors.New("bcrypt unavailable: " + err.Error()))
+	}
+	return h
+})
+
+// Digest is the hex SHA-256 of a token: the only form in which tokens,
+// codes and auth tokens are stored and looked up.
+func Digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// keyedDigest is an HMAC of s; the credential cache keys on it so that a
+// memory dump of the cache reveals no secret.
+func keyedDigest(key []byte, s string) [32]byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(s))
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+// EqualConstantTime compares two strings in constant time.
+func EqualConstantTime(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

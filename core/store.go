@@ -1,0 +1,59 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the engine needs: a small set of operations, not a
+// generic repository. Implementations live in storage/ and all pass
+// storage/storagetest. Lookups of missing rows return ErrNotFound; a store
+// that cannot reach its database returns an error wrapping ErrUnavailable.
+type Store interface {
+	GetClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context) ([]*Client, error)
+	PutClient(ctx context.Context, c *Client) error // insert or replace
+	DeleteClient(ctx context.Context, id string) error
+
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByUsername(ctx context.Context, username string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	PutUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, id string) error
+
+	GetAuthorization(ctx context.Context, id int64) (*Authorization, error)
+	ListAuthorizations(ctx context.Context) ([]*Authorization, error)
+	PutAuthorization(ctx context.Context, a *Authorization) error
+	DeleteAuthorization(ctx context.Context, id int64) error
+
+	// InsertTokens stores tokens atomically: all or none.
+	InsertTokens(ctx context.Context, tokens ...*Token) error
+	GetToken(ctx context.Context, digest string) (*Token, error)
+	// Exchange atomically marks the token with digest consumed at now and
+	// inserts successors. It fails with ErrConsumed (storing nothing) when
+	// the token was already consumed or revoked, so of any number of
+	// concurrent exchanges of one token exactly one succeeds.
+	Exchange(ctx context.Context, digest string, now time.Time, successors ...*Token) error
+	RevokeToken(ctx context.Context, digest string, now time.Time) error
+	// RevokeFamily revokes every live token of a family and reports how many.
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error)
+	RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error)
+	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, error)
+	// DeleteExpiredTokens removes tokens that expired before cutoff.
+	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int, error)
+	DeleteAllTokens(ctx context.Context) error
+
+	PutSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context, dialect string) ([]*SigningKey, error)
+
+	Close() error
+}
+
+// TokenFilter narrows ListTokens; zero fields match anything.
+type TokenFilter struct {
+	ClientID string
+	UserID   string
+	Dialect  string
+	Kind     TokenKind
+	Limit    int // 0: no limit
+}
