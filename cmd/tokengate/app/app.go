@@ -1,0 +1,183 @@
+// Package app is tokengate's composition root: from a config it opens the
+// storage, builds the clock, engine and gateway, seeds the configured state
+// and serves every listener until stopped. cmd/tokengate and the in-process
+// test helper both use it, so a test gateway is the real one.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
+	_ "github.com/tokengate/tokengate/dialects/all" // register every dialect
+	"github.com/tokengate/tokengate/dialects/gateway"
+	"github.com/tokengate/tokengate/storage/sqlite"
+)
+
+// App is one running (or ready to run) gateway.
+type App struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Store   core.Store
+	Clock   *core.AdjustableClock
+	Engine  *core.Engine
+	Gateway *gateway.Gateway
+
+	mu        sync.Mutex
+	servers   []*http.Server
+	listeners map[string]net.Listener
+}
+
+// New assembles an App from cfg: storage opened and migrated, config seeded.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	store, err := OpenStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
+	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock})
+	if err := cfg.Seed(ctx, store); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
+	}
+	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// OpenStore opens the storage backend the config names.
+func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (core.Store, error) {
+	switch cfg.Storage.Driver {
+	case "", "sqlite":
+		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite database %q: %w", cfg.Storage.DSN, err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("storage.driver %q is not supported by this build", cfg.Storage.Driver)
+}
+
+// Listen binds every listener; after it returns, Addr reports real ports
+// (useful with ":0").
+func (a *App) Listen() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.listeners = map[string]net.Listener{}
+	for addr := range a.Gateway.Listeners() {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range a.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		a.listeners[addr] = ln
+	}
+	return nil
+}
+
+// Addr is the bound address of the configured listen address addr.
+func (a *App) Addr(addr string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ln := a.listeners[addr]; ln != nil {
+		return ln.Addr().String()
+	}
+	return ""
+}
+
+// MainAddr is the bound address of the main listener.
+func (a *App) MainAddr() string { return a.Addr(a.Config.Listen) }
+
+// Serve serves every bound listener and sweeps expired tokens until ctx is
+// done, then drains in-flight requests and closes the store.
+func (a *App) Serve(ctx context.Context) error {
+	if a.listeners == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	a.logRoutes()
+	lim := a.Config.Limits
+	errc := make(chan error, len(a.listeners))
+	a.mu.Lock()
+	for addr, h := range a.Gateway.Listeners() {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
+			ReadTimeout: time.Duration(lim.ReadTimeout), WriteTimeout: time.Duration(lim.WriteTimeout),
+			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: lim.MaxHeaderBytes,
+			ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}
+		a.servers = append(a.servers, srv)
+		ln := a.listeners[addr]
+		a.Logger.Info("listening", "addr", ln.Addr().String())
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	a.mu.Unlock()
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	defer stopSweep()
+	go a.Engine.RunSweeper(sweepCtx, time.Duration(a.Config.SweepInterval), func(err error) {
+		a.Logger.Warn("sweeping expired tokens failed", "error", err.Error())
+	})
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	stopSweep()
+	return errors.Join(serveErr, a.Shutdown(30*time.Second))
+}
+
+// Shutdown stops accepting, waits up to grace for in-flight requests, then
+// closes the database.
+func (a *App) Shutdown(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	a.mu.Lock()
+	servers := a.servers
+	a.servers = nil
+	a.mu.Unlock()
+	var errs []error
+	for _, s := range servers {
+		if err := s.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.Logger.Info("stopped serving; closing the database")
+	errs = append(errs, a.Store.Close())
+	return errors.Join(errs...)
+}
+
+func (a *App) logRoutes() {
+	routes := a.Gateway.Routes()
+	names := make([]string, 0, len(routes))
+	for n := range routes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rs := make([]string, 0, len(routes[n]))
+		for _, r := range routes[n] {
+			rs = append(rs, r.String())
+		}
+		a.Logger.Info("dialect enabled", "dialect", n, "routes", strings.Join(rs, ", "))
+	}
+}

@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// accessLog writes one structured line per request. It renders a returned
+// error itself so the status it logs is the one sent. It never logs
+// parameters, headers or bodies: those may hold secrets.
+func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		attrs := []slog.Attr{
+			slog.String("method", c.Request().Method),
+			slog.String("route", routeOf(c)),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("latency", time.Since(start)),
+		}
+		if d, _ := c.Get(wire.KeyDialect).(string); d != "" {
+			attrs = append(attrs, slog.String("dialect", d))
+		}
+		if id := wire.ClientID(c); id != "" {
+			attrs = append(attrs, slog.String("client_id", id))
+		}
+		if gt := wire.Grant(c); gt != "" {
+			attrs = append(attrs, slog.String("grant_type", gt))
+		}
+		level := slog.LevelInfo
+		if e := wire.Err(c); e != nil {
+			attrs = append(attrs, slog.String("error", string(e.Kind)))
+			if e.Reason != "" {
+				attrs = append(attrs, slog.String("reason", string(e.Reason)))
+			}
+			if e.Kind == core.KindServerError || e.Kind == core.KindUnavailable {
+				level = slog.LevelError
+				if e.Cause != nil {
+					attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+				}
+			}
+		}
+		if id := wire.ErrorID(c); id != "" {
+			attrs = append(attrs, slog.String("error_id", id))
+		}
+		g.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// routeOf is the matched route pattern, or the raw path when none matched.
+func routeOf(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return c.Request().URL.Path
+}
+
+// recoverPanics turns a handler panic into an internal error rendered by the
+// dialect; the panic value and stack go to the log only.
+func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				g.log.Error("panic in handler", "route", routeOf(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = core.Internal(fmt.Errorf("%w: %v", ErrPanic, r))
+			}
+		}()
+		return next(c)
+	}
+}
+
+// limitBody caps request bodies at limits.max_body_bytes; decoders turn the
+// overflow into the dialect's 413.
+func (g *Gateway) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := int64(g.cfg.Limits.MaxBodyBytes)
+		if limit <= 0 {
+			return next(c)
+		}
+		req := c.Request()
+		if req.ContentLength > limit {
+			return wire.TooLarge()
+		}
+		if req.Body != nil {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+		}
+		return next(c)
+	}
+}

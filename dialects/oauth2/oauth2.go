@@ -1,0 +1,230 @@
+// Package oauth2 is the standard RFC 6749 dialect: token endpoint with all
+// three grants, authorization endpoint with a login page, introspection (RFC
+// 7662), revocation (RFC 7009) and server metadata (RFC 8414).
+package oauth2
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/loginpage"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// Name is the dialect's config key.
+const Name = "oauth2"
+
+func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
+
+// Options are the dialect-specific config keys.
+type Options struct {
+	// Issuer for the metadata document; empty: derived from the request.
+	Issuer string `yaml:"issuer"`
+}
+
+// Dialect implements dialects.Dialect.
+type Dialect struct {
+	engine  *core.Engine
+	profile *core.Profile
+	opts    Options
+	prefix  string
+	page    *loginpage.Page
+}
+
+func (d *Dialect) Name() string { return Name }
+
+func (d *Dialect) Owns(path string) bool {
+	return dialects.HasPathPrefix(path, "/oauth2") || path == "/.well-known/oauth-authorization-server"
+}
+
+func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
+	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
+		return err
+	}
+	d.engine, d.prefix = deps.Engine, deps.Prefix
+	d.profile = &core.Profile{
+		Dialect:       Name,
+		AccessTTL:     time.Duration(deps.Config.AccessTokenTTL),
+		RefreshTTL:    time.Duration(deps.Config.RefreshTokenTTL),
+		RefreshGrants: []core.GrantType{core.GrantAuthorizationCode, core.GrantRefreshToken},
+	}
+	d.page = &loginpage.Page{Engine: d.engine, Profile: d.profile, Secrets: deps.Secrets, Action: d.prefix + "/oauth2/authorize",
+		Brand: loginpage.Brand{Product: "tokengate", Heading: "Sign in", Accent: "#3558d4"}}
+	r.Add(http.MethodPost, "/oauth2/token", d.token)
+	r.Add(http.MethodGet, "/oauth2/authorize", d.page.Show)
+	r.Add(http.MethodPost, "/oauth2/authorize", d.page.Submit)
+	r.Add(http.MethodPost, "/oauth2/introspect", d.introspect)
+	r.Add(http.MethodPost, "/oauth2/revoke", d.revoke)
+	r.Add(http.MethodGet, "/.well-known/oauth-authorization-server", d.metadata)
+	return nil
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+func (d *Dialect) token(c echo.Context) error {
+	form, err := wire.Form(c)
+	if err != nil {
+		return err
+	}
+	for name, vals := range form {
+		if len(vals) > 1 {
+			return core.DuplicateParam(name)
+		}
+	}
+	auth, err := wire.ClientCredentials(c, form)
+	if err != nil {
+		return err
+	}
+	wire.NoteClient(c, auth.ID, form.Get("grant_type"))
+	req := core.TokenRequest{
+		GrantType:    core.GrantType(form.Get("grant_type")),
+		ClientID:     auth.ID,
+		ClientSecret: auth.Secret,
+		Code:         form.Get("code"),
+		RedirectURI:  form.Get("redirect_uri"),
+		CodeVerifier: form.Get("code_verifier"),
+		RefreshToken: form.Get("refresh_token"),
+	}
+	if s := strings.Fields(form.Get("scope")); len(s) > 0 {
+		req.Scopes = s
+	}
+	res, err := d.engine.Token(c.Request().Context(), d.profile, req)
+	if err != nil {
+		return err
+	}
+	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType,
+		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " ")})
+}
+
+// authenticate reads and checks the calling client for introspect and revoke.
+func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
+	form, err := wire.Form(c)
+	if err != nil {
+		return nil, "", err
+	}
+	auth, err := wire.ClientCredentials(c, form)
+	if err != nil {
+		return nil, "", err
+	}
+	wire.NoteClient(c, auth.ID, "")
+	token, err := wire.Single(form, "token")
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := wire.Single(form, "token_type_hint"); err != nil {
+		return nil, "", err
+	}
+	client, err := d.engine.AuthenticateClient(c.Request().Context(), Name, auth.ID, auth.Secret)
+	if err != nil {
+		return nil, "", err
+	}
+	if token == "" {
+		return nil, "", core.MissingParam("token")
+	}
+	return client, token, nil
+}
+
+type introspection struct {
+	Active    bool   `json:"active"`
+	ClientID  string `json:"client_id,omitempty"`
+	Sub       string `json:"sub,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+}
+
+func (d *Dialect) introspect(c echo.Context) error {
+	_, token, err := d.authenticate(c)
+	if err != nil {
+		return err
+	}
+	t, active, err := d.engine.Introspect(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	wire.NoStore(c)
+	if !active {
+		return c.JSON(http.StatusOK, introspection{Active: false})
+	}
+	typ := "Bearer"
+	if t.Kind == core.KindRefresh {
+		typ = "refresh_token"
+	}
+	sub := t.UserID
+	if sub == "" {
+		sub = t.ClientID
+	}
+	return c.JSON(http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
+		Scope: strings.Join(t.Scopes, " "), TokenType: typ, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix()})
+}
+
+func (d *Dialect) revoke(c echo.Context) error {
+	client, token, err := d.authenticate(c)
+	if err != nil {
+		return err
+	}
+	if err := d.engine.Revoke(c.Request().Context(), client, token); err != nil {
+		return err
+	}
+	wire.NoStore(c)
+	return c.NoContent(http.StatusOK)
+}
+
+func (d *Dialect) metadata(c echo.Context) error {
+	iss := d.opts.Issuer
+	if iss == "" {
+		iss = c.Scheme() + "://" + c.Request().Host + d.prefix
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"issuer":                                iss,
+		"authorization_endpoint":                iss + "/oauth2/authorize",
+		"token_endpoint":                        iss + "/oauth2/token",
+		"introspection_endpoint":                iss + "/oauth2/introspect",
+		"revocation_endpoint":                   iss + "/oauth2/revoke",
+		"grant_types_supported":                 core.AllGrants,
+		"response_types_supported":              []string{"code"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"code_challenge_methods_supported":      []string{"S256", "plain"},
+	})
+}
+
+// RenderError writes RFC 6749 §5.2 errors: {"error", "error_description"},
+// invalid_client as 401 with WWW-Authenticate.
+func (d *Dialect) RenderError(c echo.Context, err error) error {
+	e := core.AsError(err)
+	status := wire.Status(e)
+	code := string(e.Kind)
+	switch e.Kind {
+	case core.KindInvalidClient:
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="tokengate"`)
+	case core.KindExpiredToken:
+		code = string(core.KindInvalidToken)
+	case core.KindUnavailable:
+		code = "temporarily_unavailable"
+	case core.KindNotFound:
+		code = "not_found"
+	case core.KindRateLimited:
+		code = "slow_down"
+	}
+	if e.Reason == core.ReasonNotAllowed {
+		code = "method_not_allowed"
+	}
+	body := map[string]string{"error": code}
+	if e.Description != "" {
+		body["error_description"] = e.Description
+	}
+	wire.NoStore(c)
+	return c.JSON(status, body)
+}

@@ -1,0 +1,195 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+)
+
+// DefaultMaxParams bounds how many parameters a form or query may carry.
+var DefaultMaxParams = 100
+
+// ErrTooManyParams is the Reason-less description used when MaxParams is hit.
+const tooManyParams = "too many parameters"
+
+// ReadBody reads the request body, turning an over-limit body (see the
+// gateway's body limit) into invalid_request/too_large.
+func ReadBody(c echo.Context) ([]byte, error) {
+	if c.Request().Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, TooLarge()
+		}
+		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed,
+			Description: "the request body could not be read", Cause: err}
+	}
+	return b, nil
+}
+
+// TooLarge is the error for a body over the configured limit.
+func TooLarge() *core.Error {
+	return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonTooLarge, Description: "request body too large"}
+}
+
+// MediaType returns the request's media type, lower-cased, without parameters.
+func MediaType(c echo.Context) string {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if ct == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	}
+	return mt
+}
+
+// WrongContentType reports a body sent with the wrong media type.
+func WrongContentType(want string, got string) *core.Error {
+	return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Param: "Content-Type", Value: got,
+		Description: "Content-Type must be " + want}
+}
+
+// Form decodes an application/x-www-form-urlencoded body strictly: the
+// content type must match, the body must parse, and the parameter count is
+// bounded. An empty body with no content type is an empty form.
+func Form(c echo.Context) (url.Values, error) {
+	body, err := ReadBody(c)
+	if err != nil {
+		return nil, err
+	}
+	mt := MediaType(c)
+	if mt != echo.MIMEApplicationForm && !(mt == "" && len(body) == 0) {
+		return nil, WrongContentType(echo.MIMEApplicationForm, mt)
+	}
+	return ParseParams(string(body))
+}
+
+// ParseParams parses a query string or form body with a parameter bound.
+func ParseParams(s string) (url.Values, error) {
+	if n := strings.Count(s, "&") + 1; n > DefaultMaxParams {
+		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: tooManyParams}
+	}
+	v, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed,
+			Description: "the parameters could not be parsed", Cause: err}
+	}
+	return v, nil
+}
+
+// Query parses the URL query with the same bound and strictness as Form.
+func Query(c echo.Context) (url.Values, error) { return ParseParams(c.Request().URL.RawQuery) }
+
+// Single returns the one value of name, "" when absent, and
+// invalid_request/duplicate when it was sent more than once (RFC 6749 §3.1).
+func Single(v url.Values, name string) (string, error) {
+	vals := v[name]
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		return vals[0], nil
+	}
+	return "", core.DuplicateParam(name)
+}
+
+// Singles reads several parameters at once, failing on the first duplicate.
+func Singles(v url.Values, names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		s, err := Single(v, n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = s
+	}
+	return out, nil
+}
+
+// JSONObject decodes an application/json body that must be one JSON object,
+// into a map of raw values, failing on duplicate keys and trailing data.
+func JSONObject(c echo.Context) (map[string]json.RawMessage, error) {
+	body, err := ReadBody(c)
+	if err != nil {
+		return nil, err
+	}
+	if mt := MediaType(c); mt != echo.MIMEApplicationJSON {
+		return nil, WrongContentType(echo.MIMEApplicationJSON, mt)
+	}
+	return ParseJSONObject(body)
+}
+
+// ParseJSONObject is JSONObject on bytes.
+func ParseJSONObject(body []byte) (map[string]json.RawMessage, error) {
+	malformed := func(d string, cause error) error {
+		return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: d, Cause: cause}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, malformed("the body is not valid JSON", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, malformed("the body must be a JSON object", nil)
+	}
+	out := map[string]json.RawMessage{}
+	for dec.More() {
+		if len(out) >= DefaultMaxParams {
+			return nil, malformed(tooManyParams, nil)
+		}
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, malformed("the body is not valid JSON", err)
+		}
+		key, _ := kt.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, malformed("the body is not valid JSON", err)
+		}
+		if _, dup := out[key]; dup {
+			return nil, core.DuplicateParam(key)
+		}
+		out[key] = raw
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, malformed("the body is not valid JSON", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed("unexpected data after the JSON object", nil)
+	}
+	return out, nil
+}
+
+// JSONString reads key from a decoded object as a string; absent or null is
+// "". Any other JSON type is invalid_request naming the key.
+func JSONString(obj map[string]json.RawMessage, key string) (string, error) {
+	raw, ok := obj[key]
+	if !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", core.InvalidParam(key, truncate(string(raw), 64), key+" must be a string")
+	}
+	return s, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,75 @@
+package wire
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+)
+
+// Status is the default HTTP status for an error; dialects override it where
+// their vendor documents another.
+func Status(e *core.Error) int {
+	switch e.Reason {
+	case core.ReasonTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case core.ReasonTimeout:
+		return http.StatusRequestTimeout
+	case core.ReasonNotAllowed:
+		return http.StatusMethodNotAllowed
+	}
+	switch e.Kind {
+	case core.KindInvalidClient, core.KindInvalidToken, core.KindExpiredToken:
+		return http.StatusUnauthorized
+	case core.KindAccessDenied:
+		return http.StatusForbidden
+	case core.KindNotFound:
+		return http.StatusNotFound
+	case core.KindConflict:
+		return http.StatusConflict
+	case core.KindRateLimited:
+		return http.StatusTooManyRequests
+	case core.KindUnavailable:
+		return http.StatusServiceUnavailable
+	case core.KindServerError:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// NoStore marks a response that carries tokens as uncacheable (RFC 6749 §5.1).
+func NoStore(c echo.Context) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// TokenJSON writes a 200 token response with the no-store headers.
+func TokenJSON(c echo.Context, body any) error {
+	NoStore(c)
+	return c.JSON(http.StatusOK, body)
+}
+
+// FromHTTPError converts an echo/framework error (404, 405, 413, ...) into
+// the core error a dialect renders.
+func FromHTTPError(err error) *core.Error {
+	if he, ok := err.(*echo.HTTPError); ok {
+		switch he.Code {
+		case http.StatusNotFound:
+			return &core.Error{Kind: core.KindNotFound, Description: "no such endpoint"}
+		case http.StatusMethodNotAllowed:
+			return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonNotAllowed, Description: "method not allowed"}
+		case http.StatusRequestEntityTooLarge:
+			return TooLarge()
+		case http.StatusRequestTimeout:
+			return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonTimeout, Description: "request timeout"}
+		case http.StatusUnsupportedMediaType, http.StatusBadRequest:
+			return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: "malformed request"}
+		case http.StatusServiceUnavailable:
+			return core.Unavailable(he)
+		}
+		return core.Internal(he)
+	}
+	return core.AsError(err)
+}
