@@ -1,0 +1,351 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Dialect names, in the order the server lists them.
+const (
+	DialectOAuth2       = "oauth2"
+	DialectAccounda     = "accounda"
+	DialectErrorID      = "errorid"
+	DialectAcceleration = "acceleration"
+	DialectHurdlr       = "hurdlr"
+)
+
+// DialectNames lists every dialect tokengate implements.
+var DialectNames = []string{DialectOAuth2, DialectAccounda, DialectErrorID, DialectAcceleration, DialectHurdlr}
+
+// Defaults applied to omitted fields.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultLogLevel          = "info"
+	DefaultStorageDriver     = "sqlite"
+	DefaultSQLiteDSN         = "tokengate.db"
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxParams         = 100
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 15 * time.Second
+	DefaultWriteTimeout      = 15 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultJournalSize       = 1000
+	DefaultSweepInterval     = time.Minute
+)
+
+// The demo credentials of default.yaml; UsesDemoCredentials looks for them.
+const (
+	DemoAdminToken = "demo-admin-token"
+	DemoSecret     = "demo-secret"
+	DemoPassword   = "demo-password"
+	DemoAuthToken  = "demo-auth-token"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Listen   string `yaml:"listen" validate:"required,hostport"`
+	LogLevel string `yaml:"log_level" validate:"required,oneof=debug info warn error"`
+	// AdminToken is the bearer token of /_admin; empty leaves the admin API
+	// without a token (the server decides whether that disables it).
+	AdminToken string `yaml:"admin_token"`
+	// AdminListen is an optional separate address for /_admin.
+	AdminListen string  `yaml:"admin_listen,omitempty" validate:"omitempty,hostport"`
+	Storage     Storage `yaml:"storage"`
+	Limits      Limits  `yaml:"limits"`
+	// JournalSize is how many recent requests the admin journal keeps.
+	JournalSize int `yaml:"journal_size" validate:"gt=0"`
+	// SweepInterval is how often expired tokens are deleted.
+	SweepInterval Duration `yaml:"sweep_interval" validate:"gt=0"`
+	// Dialects maps a dialect name to its settings; every dialect named is
+	// enabled unless it says enabled: false. A file without a dialects key
+	// enables all of them with their defaults.
+	Dialects       map[string]DialectConfig `yaml:"dialects" validate:"dive,keys,dialect,endkeys"`
+	Clients        []Client                 `yaml:"clients" validate:"dive"`
+	Users          []User                   `yaml:"users" validate:"dive"`
+	Authorizations []Authorization          `yaml:"authorizations" validate:"dive"`
+}
+
+// Storage selects the database.
+type Storage struct {
+	Driver string `yaml:"driver" validate:"required,oneof=sqlite postgres"`
+	// DSN is a file path for sqlite (":memory:" allowed) or a postgres:// URL.
+	DSN string `yaml:"dsn" validate:"required"`
+}
+
+// Limits bound what one HTTP request may cost.
+type Limits struct {
+	MaxBodyBytes      int64    `yaml:"max_body_bytes" validate:"gt=0"`
+	MaxHeaderBytes    int      `yaml:"max_header_bytes" validate:"gt=0"`
+	MaxParams         int      `yaml:"max_params" validate:"gt=0"`
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout" validate:"gt=0"`
+	ReadTimeout       Duration `yaml:"read_timeout" validate:"gt=0"`
+	WriteTimeout      Duration `yaml:"write_timeout" validate:"gt=0"`
+	IdleTimeout       Duration `yaml:"idle_timeout" validate:"gt=0"`
+}
+
+// DialectConfig is one dialect's settings. The keys every dialect shares are
+// fields; any other key lands in Options for the dialect to DecodeOptions.
+type DialectConfig struct {
+	// Enabled defaults to true for a dialect named in the file.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Prefix mounts the dialect under a path prefix (e.g. /errorid).
+	Prefix string `yaml:"prefix,omitempty" validate:"omitempty,startswith=/"`
+	// Listen serves the dialect on its own address as well.
+	Listen string `yaml:"listen,omitempty" validate:"omitempty,hostport"`
+	// AccessTokenTTL and RefreshTokenTTL override the dialect's lifetimes when non-zero.
+	AccessTokenTTL  Duration       `yaml:"access_token_ttl,omitempty" validate:"gte=0"`
+	RefreshTokenTTL Duration       `yaml:"refresh_token_ttl,omitempty" validate:"gte=0"`
+	Options         map[string]any `yaml:",inline"`
+}
+
+// IsEnabled reports whether the dialect is on: unless it says enabled: false.
+func (d DialectConfig) IsEnabled() bool { return d.Enabled == nil || *d.Enabled }
+
+// DecodeOptions decodes the dialect-specific keys into out (a pointer to the
+// dialect's own options struct with yaml tags). Keys out does not declare
+// are errors, so typos fail at startup.
+func (d DialectConfig) DecodeOptions(out any) error {
+	opts := d.Options
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	data, err := yaml.Marshal(opts)
+	if err != nil {
+		return fmt.Errorf("dialect options: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("dialect options: %s", optionsError(err))
+	}
+	return nil
+}
+
+var (
+	lineRE     = regexp.MustCompile(`^line \d+: `)
+	notFoundRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
+
+// optionsError rewrites a yaml error about re-encoded options: its line
+// numbers point into the re-encoded text, not the file, so they are dropped.
+func optionsError(err error) string {
+	te, ok := err.(*yaml.TypeError)
+	if !ok {
+		return err.Error()
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		e = lineRE.ReplaceAllString(e, "")
+		if m := notFoundRE.FindStringSubmatch(e); m != nil {
+			e = fmt.Sprintf("unknown key %q", m[1])
+		}
+		msgs = append(msgs, e)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Client is a configured OAuth2 client. The admin API uses it as its JSON body.
+type Client struct {
+	ClientID string `yaml:"client_id" json:"client_id" validate:"required"`
+	// ClientSecret is plain text here; it is hashed on its way to core.
+	ClientSecret string   `yaml:"client_secret,omitempty" json:"client_secret,omitempty" validate:"required"`
+	Grants       []string `yaml:"grants" json:"grants" validate:"required,min=1,unique,dive,oneof=client_credentials refresh_token authorization_code"`
+	RedirectURIs []string `yaml:"redirect_uris,omitempty" json:"redirect_uris,omitempty" validate:"unique,dive,absurl,nofragment"`
+	// Dialects limits the client to these dialects; empty: all.
+	Dialects []string `yaml:"dialects,omitempty" json:"dialects,omitempty" validate:"unique,dive,dialect"`
+	// Scopes limits the scopes the client may request; empty: any.
+	Scopes          []string   `yaml:"scopes,omitempty" json:"scopes,omitempty" validate:"unique,dive,scopetoken"`
+	AccessTokenTTL  Duration   `yaml:"access_token_ttl,omitempty" json:"access_token_ttl,omitempty" validate:"gte=0"`
+	RefreshTokenTTL Duration   `yaml:"refresh_token_ttl,omitempty" json:"refresh_token_ttl,omitempty" validate:"gte=0"`
+	AllowPlainPKCE  bool       `yaml:"allow_plain_pkce,omitempty" json:"allow_plain_pkce,omitempty"`
+	Disabled        bool       `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+	ExpiresAt       *time.Time `yaml:"expires_at,omitempty" json:"expires_at,omitempty"`
+}
+
+// User is a configured end user. The admin API uses it as its JSON body.
+type User struct {
+	UserID    string `yaml:"user_id" json:"user_id" validate:"required"`
+	Username  string `yaml:"username" json:"username" validate:"required"`
+	FirstName string `yaml:"first_name,omitempty" json:"first_name,omitempty"`
+	LastName  string `yaml:"last_name,omitempty" json:"last_name,omitempty"`
+	Email     string `yaml:"email,omitempty" json:"email,omitempty" validate:"omitempty,email"`
+	// Password is plain text here; it is hashed on its way to core. Empty:
+	// the user cannot log in on a login page.
+	Password       string                   `yaml:"password,omitempty" json:"password,omitempty"`
+	LinkedAccounts map[string]LinkedAccount `yaml:"linked_accounts,omitempty" json:"linked_accounts,omitempty" validate:"dive,keys,provider,endkeys"`
+}
+
+// LinkedAccount is a user's account at google, microsoft, discord or github.
+type LinkedAccount struct {
+	ID        string `yaml:"id" json:"id" validate:"required"`
+	Username  string `yaml:"username,omitempty" json:"username,omitempty"`
+	FirstName string `yaml:"first_name,omitempty" json:"first_name,omitempty"`
+	LastName  string `yaml:"last_name,omitempty" json:"last_name,omitempty"`
+	Name      string `yaml:"name,omitempty" json:"name,omitempty"`
+	Email     string `yaml:"email,omitempty" json:"email,omitempty" validate:"omitempty,email"`
+	Locale    string `yaml:"locale,omitempty" json:"locale,omitempty"`
+}
+
+// Authorization is a user's grant to a client, proven by AuthToken. The
+// admin API uses it as its JSON body.
+type Authorization struct {
+	AuthID    int64  `yaml:"auth_id" json:"auth_id" validate:"required,gt=0"`
+	AuthToken string `yaml:"auth_token,omitempty" json:"auth_token,omitempty" validate:"required"`
+	UserID    string `yaml:"user_id" json:"user_id" validate:"required"`
+	ClientID  string `yaml:"client_id" json:"client_id" validate:"required"`
+}
+
+// ApplyDefaults fills omitted (zero) fields with their defaults. A nil
+// Dialects map (no dialects key) enables every dialect.
+func (c *Config) ApplyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = DefaultLogLevel
+	}
+	if c.Storage.Driver == "" {
+		c.Storage.Driver = DefaultStorageDriver
+	}
+	if c.Storage.DSN == "" && c.Storage.Driver == DefaultStorageDriver {
+		c.Storage.DSN = DefaultSQLiteDSN
+	}
+	l := &c.Limits
+	setInt(&l.MaxBodyBytes, DefaultMaxBodyBytes)
+	setInt(&l.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setInt(&l.MaxParams, DefaultMaxParams)
+	setInt(&l.ReadHeaderTimeout, Duration(DefaultReadHeaderTimeout))
+	setInt(&l.ReadTimeout, Duration(DefaultReadTimeout))
+	setInt(&l.WriteTimeout, Duration(DefaultWriteTimeout))
+	setInt(&l.IdleTimeout, Duration(DefaultIdleTimeout))
+	setInt(&c.JournalSize, DefaultJournalSize)
+	setInt(&c.SweepInterval, Duration(DefaultSweepInterval))
+	if c.Dialects == nil {
+		c.Dialects = make(map[string]DialectConfig, len(DialectNames))
+		for _, n := range DialectNames {
+			c.Dialects[n] = DialectConfig{}
+		}
+	}
+}
+
+func setInt[T int | int64 | Duration](p *T, def T) {
+	if *p == 0 {
+		*p = def
+	}
+}
+
+// ApplyEnv applies the TOKENGATE_* overrides read through getenv (usually
+// os.Getenv); empty variables change nothing. TOKENGATE_DB also picks the
+// driver: postgres for a postgres:// or postgresql:// URL, sqlite otherwise.
+// Call Validate afterwards.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := strings.TrimSpace(getenv("TOKENGATE_LISTEN")); v != "" {
+		c.Listen = v
+	}
+	if v := strings.TrimSpace(getenv("TOKENGATE_DB")); v != "" {
+		c.Storage.DSN = v
+		if isPostgresURL(v) {
+			c.Storage.Driver = "postgres"
+		} else {
+			c.Storage.Driver = "sqlite"
+		}
+	}
+	if v := getenv("TOKENGATE_ADMIN_TOKEN"); v != "" {
+		c.AdminToken = v
+	}
+	if v := strings.TrimSpace(getenv("TOKENGATE_LOG_LEVEL")); v != "" {
+		c.LogLevel = strings.ToLower(v)
+	}
+}
+
+func isPostgresURL(s string) bool {
+	s = strings.ToLower(s)
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// UsesDemoCredentials reports whether any well-known demo credential of
+// default.yaml is configured: the admin token, a client secret, a user
+// password or an auth token.
+func (c *Config) UsesDemoCredentials() bool {
+	if c.AdminToken == DemoAdminToken {
+		return true
+	}
+	for _, cl := range c.Clients {
+		if cl.ClientSecret == DemoSecret {
+			return true
+		}
+	}
+	for _, u := range c.Users {
+		if u.Password == DemoPassword {
+			return true
+		}
+	}
+	for _, a := range c.Authorizations {
+		if a.AuthToken == DemoAuthToken {
+			return true
+		}
+	}
+	return false
+}
+
+// EnabledDialects lists the enabled dialects in DialectNames order.
+func (c *Config) EnabledDialects() []string {
+	var out []string
+	for _, n := range DialectNames {
+		if d, ok := c.Dialects[n]; ok && d.IsEnabled() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Duration is a time.Duration written as a Go duration string ("90s", "2h")
+// in YAML and JSON.
+type Duration time.Duration
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes d as a duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// UnmarshalYAML reads a duration string; bare numbers (other than 0) are
+// rejected because their unit would be a guess.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a duration must be a string such as 90s, 15m or 2h", n.Line)}}
+	}
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText writes d as a duration string (used by encoding/json).
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a duration string (used by encoding/json).
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := parseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+func parseDuration(s string) (Duration, error) {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: use Go syntax such as 90s, 15m or 2h", s)
+	}
+	return Duration(v), nil
+}

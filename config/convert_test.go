@@ -1,0 +1,331 @@
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tokengate/tokengate/core"
+)
+
+type errorIDOptions struct {
+	WorkingHours string   `yaml:"working_hours"`
+	TimeZone     string   `yaml:"time_zone"`
+	Grace        Duration `yaml:"grace"`
+}
+
+func TestDecodeOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		want    errorIDOptions
+		wantErr string
+	}{
+		{"empty", "{}", errorIDOptions{}, ""},
+		{"shared keys are not options", "{enabled: true, prefix: /e, access_token_ttl: 1h}", errorIDOptions{}, ""},
+		{"all", `{working_hours: "Mon-Fri 08:00-18:00", time_zone: Europe/Berlin, grace: 90s, prefix: /e}`,
+			errorIDOptions{"Mon-Fri 08:00-18:00", "Europe/Berlin", Duration(90 * time.Second)}, ""},
+		{"typo", "{working_hour: x}", errorIDOptions{}, `dialect options: unknown key "working_hour"`},
+		{"wrong type", "{time_zone: [a]}", errorIDOptions{}, "dialect options: cannot unmarshal !!seq into string"},
+		{"bad duration", "{grace: soon}", errorIDOptions{}, `dialect options: invalid duration "soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d DialectConfig
+			if err := yaml.Unmarshal([]byte(tt.yaml), &d); err != nil {
+				t.Fatal(err)
+			}
+			var got errorIDOptions
+			err := d.DecodeOptions(&got)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want prefix %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDialectOptionsFromFile(t *testing.T) {
+	c, err := Parse([]byte("dialects:\n  errorid: {working_hours: \"Mon-Fri 08:00-18:00\", time_zone: Europe/Berlin, enabled: false}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Dialects["errorid"]
+	if d.IsEnabled() {
+		t.Error("enabled: false ignored")
+	}
+	if !reflect.DeepEqual(d.Options, map[string]any{"working_hours": "Mon-Fri 08:00-18:00", "time_zone": "Europe/Berlin"}) {
+		t.Errorf("Options = %#v", d.Options)
+	}
+}
+
+func TestDurationEncodings(t *testing.T) {
+	d := Duration(90 * time.Second)
+	y, err := yaml.Marshal(struct{ D Duration }{d})
+	if err != nil || string(y) != "d: 1m30s\n" {
+		t.Errorf("yaml = %q, %v", y, err)
+	}
+	j, err := json.Marshal(struct{ D Duration }{d})
+	if err != nil || string(j) != `{"D":"1m30s"}` {
+		t.Errorf("json = %s, %v", j, err)
+	}
+	var back struct{ D Duration }
+	if err := json.Unmarshal([]byte(`{"D":"2h"}`), &back); err != nil || back.D != Duration(2*time.Hour) {
+		t.Errorf("json decode = %v, %v", back.D, err)
+	}
+	for _, bad := range []string{`{"D":"2 hours"}`, `{"D":3600}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("json accepted %s", bad)
+		}
+	}
+	for _, in := range []string{"d: 0\n", "d: 0s\n"} {
+		var v struct{ D Duration }
+		if err := yaml.Unmarshal([]byte(in), &v); err != nil || v.D != 0 {
+			t.Errorf("yaml %q = %v, %v", in, v.D, err)
+		}
+	}
+}
+
+func TestValidateSingleRecords(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"client ok", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"client_credentials"}}), ""},
+		{"client relative redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"https://ok.example/cb", "cb"}}), "redirect_uris[1]: must be an absolute URL"},
+		{"client native app redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"com.example.app:/oauth2redirect", "http://127.0.0.1:5000/cb"}}), ""},
+		{"client http without host", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"http:/cb"}}), "redirect_uris[0]: must be an absolute URL"},
+		{"client nothing", ValidateClient(&Client{}), "client_id: is required\nclient_secret: is required\ngrants: is required"},
+		{"client nil", ValidateClient(nil), "is missing"},
+		{"user ok", ValidateUser(&User{UserID: "u", Username: "n", LinkedAccounts: map[string]LinkedAccount{"discord": {ID: "1"}}}), ""},
+		{"user bad", ValidateUser(&User{UserID: "u", LinkedAccounts: map[string]LinkedAccount{"discord": {Email: "x"}}}),
+			"linked_accounts[discord].email: \"x\" is not an email address\nlinked_accounts[discord].id: is required\nusername: is required"},
+		{"authorization ok", ValidateAuthorization(&Authorization{AuthID: 7, AuthToken: "t", UserID: "u", ClientID: "c"}), ""},
+		{"authorization bad", ValidateAuthorization(&Authorization{AuthID: -1, UserID: "u"}),
+			"auth_id: must be greater than 0\nauth_token: is required\nclient_id: is required"},
+	}
+	for _, tt := range tests {
+		got := ""
+		if tt.err != nil {
+			var ve *ValidationError
+			if !errors.As(tt.err, &ve) {
+				t.Errorf("%s: %T is not a *ValidationError", tt.name, tt.err)
+			}
+			got = tt.err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestClientRoundTrip(t *testing.T) {
+	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	in := Client{
+		ClientID: "c", ClientSecret: "the-secret",
+		Grants:          []string{"client_credentials", "authorization_code"},
+		RedirectURIs:    []string{"https://app.example/cb"},
+		Dialects:        []string{"oauth2"},
+		Scopes:          []string{"read", "write"},
+		AccessTokenTTL:  Duration(time.Hour),
+		RefreshTokenTTL: Duration(24 * time.Hour),
+		AllowPlainPKCE:  true, Disabled: true, ExpiresAt: &exp,
+	}
+	m, err := in.ToCore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.SecretHash == "" || strings.Contains(m.SecretHash, "the-secret") || !core.CheckSecret(m.SecretHash, "the-secret") ||
+		core.CheckSecret(m.SecretHash, "other") {
+		t.Errorf("SecretHash %q does not verify the secret (only)", m.SecretHash)
+	}
+	want := core.Client{ID: "c", SecretHash: m.SecretHash,
+		Grants:       []core.GrantType{core.GrantClientCredentials, core.GrantAuthorizationCode},
+		RedirectURIs: in.RedirectURIs, Dialects: in.Dialects, Scopes: in.Scopes,
+		AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour, AllowPlainPKCE: true, Disabled: true, ExpiresAt: exp}
+	if !reflect.DeepEqual(*m, want) {
+		t.Errorf("ToCore = %+v\nwant %+v", *m, want)
+	}
+	back := ClientFromCore(m)
+	wantBack := in
+	wantBack.ClientSecret = ""
+	if !reflect.DeepEqual(back, wantBack) {
+		t.Errorf("ClientFromCore = %+v\nwant %+v", back, wantBack)
+	}
+	js, _ := json.Marshal(back)
+	if strings.Contains(string(js), "secret") || strings.Contains(string(js), m.SecretHash) {
+		t.Errorf("JSON leaks the secret: %s", js)
+	}
+	if !strings.Contains(string(js), `"access_token_ttl":"1h0m0s"`) || !strings.Contains(string(js), `"client_id":"c"`) {
+		t.Errorf("JSON names: %s", js)
+	}
+
+	noSecret, err := Client{ClientID: "p"}.ToCore()
+	if err != nil || noSecret.SecretHash != "" || noSecret.ExpiresAt != (time.Time{}) {
+		t.Errorf("empty secret: %+v, %v", noSecret, err)
+	}
+	if c := ClientFromCore(noSecret); c.ExpiresAt != nil {
+		t.Errorf("zero ExpiresAt came back as %v", c.ExpiresAt)
+	}
+}
+
+func TestUserRoundTrip(t *testing.T) {
+	in := User{UserID: "u", Username: "john", FirstName: "John", LastName: "Doe", Email: "j@example.com",
+		Password: "pw-123", LinkedAccounts: map[string]LinkedAccount{
+			"github":  {ID: "1", Name: "John Github", Email: "g@example.com"},
+			"discord": {ID: "2", Username: "jd", Locale: "en-US"},
+		}}
+	m, err := in.ToCore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !core.CheckSecret(m.PasswordHash, "pw-123") || strings.Contains(m.PasswordHash, "pw-123") {
+		t.Errorf("PasswordHash %q", m.PasswordHash)
+	}
+	if got := m.Linked[core.ProviderGitHub]; got != (core.LinkedAccount{ID: "1", Name: "John Github", Email: "g@example.com"}) {
+		t.Errorf("github = %+v", got)
+	}
+	if got := m.Linked[core.ProviderDiscord]; got != (core.LinkedAccount{ID: "2", Username: "jd", Locale: "en-US"}) {
+		t.Errorf("discord = %+v", got)
+	}
+	back := UserFromCore(m)
+	wantBack := in
+	wantBack.Password = ""
+	if !reflect.DeepEqual(back, wantBack) {
+		t.Errorf("UserFromCore = %+v\nwant %+v", back, wantBack)
+	}
+	js, _ := json.Marshal(back)
+	if strings.Contains(string(js), "password") || strings.Contains(string(js), "pw-123") {
+		t.Errorf("JSON leaks the password: %s", js)
+	}
+	empty, err := User{UserID: "x", Username: "x"}.ToCore()
+	if err != nil || empty.PasswordHash != "" {
+		t.Errorf("empty password gave hash %q, %v", empty.PasswordHash, err)
+	}
+}
+
+func TestAuthorizationRoundTrip(t *testing.T) {
+	in := Authorization{AuthID: 3, AuthToken: "tok", UserID: "u", ClientID: "c"}
+	m := in.ToCore()
+	if *m != (core.Authorization{ID: 3, TokenDigest: core.Digest("tok"), UserID: "u", ClientID: "c"}) {
+		t.Errorf("ToCore = %+v", *m)
+	}
+	back := AuthorizationFromCore(m)
+	if back != (Authorization{AuthID: 3, UserID: "u", ClientID: "c"}) {
+		t.Errorf("AuthorizationFromCore = %+v", back)
+	}
+	js, _ := json.Marshal(back)
+	if string(js) != `{"auth_id":3,"user_id":"u","client_id":"c"}` {
+		t.Errorf("JSON = %s", js)
+	}
+	if d := (Authorization{AuthID: 1}).ToCore().TokenDigest; d != "" {
+		t.Errorf("empty token gave digest %q", d)
+	}
+}
+
+// fakeStore keeps clients, users and authorizations; the rest of core.Store
+// is unused by Seed (calling it panics on the nil embedded interface).
+type fakeStore struct {
+	core.Store
+	clients map[string]*core.Client
+	users   map[string]*core.User
+	auths   map[int64]*core.Authorization
+	order   []string
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{clients: map[string]*core.Client{}, users: map[string]*core.User{}, auths: map[int64]*core.Authorization{}}
+}
+
+func (f *fakeStore) PutClient(_ context.Context, c *core.Client) error {
+	f.order = append(f.order, "client "+c.ID)
+	f.clients[c.ID] = c
+	return nil
+}
+
+func (f *fakeStore) PutUser(_ context.Context, u *core.User) error {
+	f.order = append(f.order, "user "+u.ID)
+	f.users[u.ID] = u
+	return nil
+}
+
+func (f *fakeStore) GetAuthorization(_ context.Context, id int64) (*core.Authorization, error) {
+	if a, ok := f.auths[id]; ok {
+		return a, nil
+	}
+	return nil, core.ErrNotFound
+}
+
+func (f *fakeStore) PutAuthorization(_ context.Context, a *core.Authorization) error {
+	if _, ok := f.users[a.UserID]; !ok {
+		return errors.New("foreign key: user")
+	}
+	if _, ok := f.clients[a.ClientID]; !ok {
+		return errors.New("foreign key: client")
+	}
+	f.order = append(f.order, "authorization "+a.UserID+"/"+a.ClientID)
+	f.auths[a.ID] = a
+	return nil
+}
+
+func TestSeed(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newFakeStore()
+	created := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	s.clients["other"] = &core.Client{ID: "other"}
+	s.clients["demo-client"] = &core.Client{ID: "demo-client", SecretHash: "stale", Disabled: true}
+	s.users["demo-user"] = &core.User{ID: "demo-user", Username: "old"}
+	s.auths[1] = &core.Authorization{ID: 1, TokenDigest: "stale", UserID: "demo-user", ClientID: "other", CreatedAt: created}
+	s.auths[2] = &core.Authorization{ID: 2, UserID: "demo-user", ClientID: "other"}
+
+	if err := c.Seed(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"client demo-client", "user demo-user", "authorization demo-user/demo-client"}; !slices.Equal(s.order, want) {
+		t.Errorf("writes %v, want %v", s.order, want)
+	}
+	cl := s.clients["demo-client"]
+	if cl.Disabled || !core.CheckSecret(cl.SecretHash, "demo-secret") || cl.UpdatedAt.IsZero() {
+		t.Errorf("client not replaced by config: %+v", cl)
+	}
+	if u := s.users["demo-user"]; u.Username != "johndoe" || !core.CheckSecret(u.PasswordHash, "demo-password") || len(u.Linked) != 4 {
+		t.Errorf("user not replaced by config: %+v", u)
+	}
+	a := s.auths[1]
+	if a.ClientID != "demo-client" || a.TokenDigest != core.Digest("demo-auth-token") || !a.CreatedAt.Equal(created) {
+		t.Errorf("authorization = %+v", a)
+	}
+	if s.clients["other"] == nil || s.auths[2] == nil {
+		t.Error("rows the config does not name were touched")
+	}
+
+	fresh := newFakeStore()
+	if err := c.Seed(context.Background(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	if fresh.auths[1].CreatedAt.IsZero() {
+		t.Error("new authorization has no CreatedAt")
+	}
+}

@@ -1,0 +1,221 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// defaultYAML is the demo configuration: all dialects on, one demo client,
+// user and authorization with public credentials.
+//
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the text of the embedded default configuration.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// Default parses the embedded demo configuration.
+func Default() (*Config, error) { return Parse(defaultYAML) }
+
+// Load reads, defaults and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("config %s:\n%w", path, err)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML strictly (unknown keys are errors), applies defaults
+// for omitted fields and validates. Decoding and validation problems come
+// back as a *ValidationError; a YAML syntax error as a plain error.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(&c)
+	switch {
+	case errors.Is(err, io.EOF): // an empty file: all defaults
+	case err != nil:
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, &ValidationError{Problems: typeErrorProblems(data, te)}
+		}
+		return nil, err
+	default:
+		var extra yaml.Node
+		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+			return nil, errors.New("config: more than one YAML document")
+		}
+	}
+	c.ApplyDefaults()
+	if err := Validate(&c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var (
+	typeErrLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unmarshalRE   = regexp.MustCompile(`^cannot unmarshal !!(\w+)`)
+)
+
+// typeErrorProblems turns yaml's "line N: ..." decoding errors into
+// "path: message (line N)" lines, naming the key wherever the line makes it
+// unambiguous.
+func typeErrorProblems(data []byte, te *yaml.TypeError) []string {
+	var doc yaml.Node
+	idx := &nodeIndex{keys: map[int][]located{}, values: map[int][]located{}}
+	if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) == 1 {
+		idx.walk(doc.Content[0], reflect.TypeFor[Config](), "")
+	}
+	out := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		m := typeErrLineRE.FindStringSubmatch(e)
+		if m == nil {
+			out = append(out, e)
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		path := ""
+		if f := notFoundRE.FindStringSubmatch(msg); f != nil {
+			msg = "unknown key"
+			path = idx.find(idx.keys[line], f[1], 0)
+			if path == "" {
+				msg = fmt.Sprintf("unknown key %q", f[1])
+			}
+		} else {
+			kind := yaml.ScalarNode
+			if u := unmarshalRE.FindStringSubmatch(msg); u != nil {
+				switch u[1] {
+				case "map":
+					kind = yaml.MappingNode
+				case "seq":
+					kind = yaml.SequenceNode
+				}
+			}
+			path = idx.find(idx.values[line], "", kind)
+		}
+		if path == "" {
+			out = append(out, fmt.Sprintf("line %d: %s", line, msg))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s (line %d)", path, msg, line))
+		}
+	}
+	return out
+}
+
+type located struct {
+	path string
+	name string // for keys: the key itself
+	kind yaml.Kind
+}
+
+// nodeIndex maps lines to the keys and values on them, with their paths in
+// the same notation validation uses (clients[0].grants[1], dialects[hurdlr]).
+type nodeIndex struct {
+	keys   map[int][]located
+	values map[int][]located
+}
+
+// find returns the path of the only candidate matching name (keys) or kind
+// (values), or "" when there is none or more than one.
+func (idx *nodeIndex) find(cands []located, name string, kind yaml.Kind) string {
+	found := ""
+	for _, c := range cands {
+		if (name != "" && c.name != name) || (name == "" && c.kind != kind) {
+			continue
+		}
+		if found != "" {
+			return ""
+		}
+		found = c.path
+	}
+	return found
+}
+
+// walk records n (found at path, to be decoded into t; nil: unknown) and
+// everything below it.
+func (idx *nodeIndex) walk(n *yaml.Node, t reflect.Type, path string) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			idx.values[c.Line] = append(idx.values[c.Line], located{path: p, kind: c.Kind})
+			idx.walk(c, elem, p)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			var p string
+			var vt reflect.Type
+			switch {
+			case t != nil && t.Kind() == reflect.Struct:
+				p = joinPath(path, k.Value)
+				vt = fieldType(t, k.Value)
+			case t != nil && t.Kind() == reflect.Map:
+				p = path + "[" + k.Value + "]"
+				vt = t.Elem()
+			default:
+				p = joinPath(path, k.Value)
+			}
+			idx.keys[k.Line] = append(idx.keys[k.Line], located{path: p, name: k.Value})
+			idx.values[v.Line] = append(idx.values[v.Line], located{path: p, kind: v.Kind})
+			idx.walk(v, vt, p)
+		}
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// fieldType finds the type of the field a YAML key decodes into, looking
+// through ",inline" fields; nil if there is none.
+func fieldType(t reflect.Type, key string) reflect.Type {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == key {
+			return f.Type
+		}
+		if name == "" && strings.Contains(opts, "inline") {
+			if f.Type.Kind() == reflect.Map {
+				return f.Type.Elem()
+			}
+			if ft := fieldType(f.Type, key); ft != nil {
+				return ft
+			}
+		}
+	}
+	return nil
+}
