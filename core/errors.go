@@ -58,6 +58,10 @@ type Error struct {
 	Value       string // the value sent, where it is not a secret
 	Description string
 	Cause       error
+	// Status and Code, when set, override the dialect's own mapping of the
+	// kind; injected faults use them to answer exactly what a test asked for.
+	Status int
+	Code   string
 }
 
 func (e *Error) Error() string {

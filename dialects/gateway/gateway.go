@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,9 +23,11 @@ type Options struct {
 	Config *config.Config
 	Engine *core.Engine
 	Logger *slog.Logger
-	// Middleware runs inside the access log for every dialect request, after
-	// routing (the control plane adds fault injection and the journal here).
+	// Middleware runs on every dialect route, after routing and tagging
+	// (the control plane adds fault injection and the journal's peek here).
 	Middleware []echo.MiddlewareFunc
+	// Observe is told about every finished dialect request (the journal).
+	Observe func(c echo.Context, status int, latency time.Duration)
 	// Extra mounts more routes on the main listener (the admin API).
 	Extra func(e *echo.Echo) error
 }
@@ -36,6 +39,8 @@ type Gateway struct {
 	main    *echo.Echo
 	byAddr  map[string]*echo.Echo
 	mounted []*mounted
+	routeMW []echo.MiddlewareFunc
+	observe func(c echo.Context, status int, latency time.Duration)
 }
 
 type mounted struct {
@@ -51,8 +56,8 @@ func New(o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}}
-	g.main = g.newEcho(o.Middleware)
+	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, routeMW: o.Middleware, observe: o.Observe}
+	g.main = g.newEcho()
 	g.byAddr[o.Config.Listen] = g.main
 	g.main.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -72,13 +77,13 @@ func New(o Options) (*Gateway, error) {
 		e := g.main
 		if dc.Listen != "" && dc.Listen != o.Config.Listen {
 			if g.byAddr[dc.Listen] == nil {
-				g.byAddr[dc.Listen] = g.newEcho(o.Middleware)
+				g.byAddr[dc.Listen] = g.newEcho()
 			}
 			e = g.byAddr[dc.Listen]
 		} else {
 			m.listen = o.Config.Listen
 		}
-		r := &router{e: e, m: m, claimed: claimed}
+		r := &router{e: e, m: m, claimed: claimed, mw: g.routeMW}
 		deps := dialects.Deps{Engine: o.Engine, Logger: o.Logger.With("dialect", name), Config: dc,
 			Prefix: m.prefix, Secrets: secrets}
 		if err := d.Mount(r, deps); err != nil {
@@ -103,6 +108,7 @@ type router struct {
 	e       *echo.Echo
 	m       *mounted
 	claimed map[string]string
+	mw      []echo.MiddlewareFunc
 	err     error
 }
 
@@ -116,23 +122,34 @@ func (r *router) Add(method, path string, h echo.HandlerFunc) {
 	r.claimed[key] = r.m.dialect.Name()
 	r.m.routes = append(r.m.routes, dialects.Route{Method: method, Path: full})
 	m := r.m
-	r.e.Add(method, full, h, func(next echo.HandlerFunc) echo.HandlerFunc {
+	tag := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(keyMounted, m)
 			c.Set(wire.KeyDialect, m.dialect.Name())
 			return next(c)
 		}
-	})
+	}
+	r.e.Add(method, full, h, append([]echo.MiddlewareFunc{tag}, r.mw...)...)
 }
 
 const keyMounted = "tg.mounted"
 
-func (g *Gateway) newEcho(mw []echo.MiddlewareFunc) *echo.Echo {
+func (g *Gateway) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
 	e.Use(g.accessLog, g.recoverPanics, g.limitBody)
-	e.Use(mw...)
+	return e
+}
+
+// Listener returns the echo instance serving addr, creating a bare one
+// (shared middleware, no dialects) if none serves it yet.
+func (g *Gateway) Listener(addr string) *echo.Echo {
+	if e := g.byAddr[addr]; e != nil {
+		return e
+	}
+	e := g.newEcho()
+	g.byAddr[addr] = e
 	return e
 }
 

@@ -54,6 +54,9 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			attrs = append(attrs, slog.String("error_id", id))
 		}
 		g.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+		if g.observe != nil && c.Get(wire.KeyDialect) != nil {
+			g.observe(c, c.Response().Status, time.Since(start))
+		}
 		return nil
 	}
 }

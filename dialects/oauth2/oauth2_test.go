@@ -197,7 +197,7 @@ func TestAuthorizationCodeWithPKCEAndRefreshRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Clock().Advance(2 * time.Hour) // the access token has expired on the gateway...
+	g.Clock().Advance(2 * time.Hour)          // the access token has expired on the gateway...
 	tok.Expiry = time.Now().Add(-time.Minute) // ...and, for x/oauth2's own check, on the client
 	fresh, err := conf.TokenSource(ctx, tok).Token()
 	if err != nil {

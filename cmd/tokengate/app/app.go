@@ -11,14 +11,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/admin"
 	_ "github.com/tokengate/tokengate/dialects/all" // register every dialect
+	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -31,6 +36,7 @@ type App struct {
 	Clock   *core.AdjustableClock
 	Engine  *core.Engine
 	Gateway *gateway.Gateway
+	Plane   *control.Plane
 
 	mu        sync.Mutex
 	servers   []*http.Server
@@ -52,12 +58,28 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
-	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger})
+	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName())
+	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger,
+		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	adminAddr := cfg.AdminListen
+	if adminAddr == "" {
+		adminAddr = cfg.Listen
+	}
+	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(a.Gateway.Listener(adminAddr))
 	return a, nil
+}
+
+// replicaName tells journal entries of several replicas apart.
+func replicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "tokengate"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 // OpenStore opens the storage backend the config names.

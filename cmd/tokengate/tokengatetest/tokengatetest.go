@@ -20,6 +20,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/admin"
 )
 
 func init() { core.KDFCost = bcrypt.MinCost }
@@ -32,6 +33,8 @@ type Gateway struct {
 	App *app.App
 	// Logs holds everything the gateway logged.
 	Logs *LogBuffer
+	// Admin calls the gateway's admin API (clock, faults, journal, state).
+	Admin *admin.Client
 }
 
 // Options adjust Start.
@@ -78,6 +81,11 @@ func Start(t testing.TB, o Options) *Gateway {
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 	g := &Gateway{URL: "http://" + a.MainAddr(), App: a, Logs: logs}
+	adminAddr := a.MainAddr()
+	if cfg.AdminListen != "" {
+		adminAddr = a.Addr(cfg.AdminListen)
+	}
+	g.Admin = &admin.Client{BaseURL: "http://" + adminAddr, Token: cfg.AdminToken}
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -1,0 +1,182 @@
+// Package admin is the test control plane's HTTP API under /_admin: state
+// (clients, users, authorizations, tokens), the clock, fault rules and the
+// request journal. Every call needs the admin bearer token; input is
+// validated with validator/v10 and errors name the field.
+package admin
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/control"
+)
+
+// Prefix is where the admin API lives.
+const Prefix = "/_admin"
+
+// API serves the control plane.
+type API struct {
+	cfg      *config.Config
+	engine   *core.Engine
+	clock    *core.AdjustableClock
+	plane    *control.Plane
+	token    []byte
+	validate *validator.Validate
+}
+
+// New builds the API. token is the admin bearer token; empty disables the
+// API (every call answers 401).
+func New(cfg *config.Config, engine *core.Engine, clock *core.AdjustableClock, plane *control.Plane) *API {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string { return jsonName(f.Tag.Get("json"), f.Name) })
+	return &API{cfg: cfg, engine: engine, clock: clock, plane: plane, token: []byte(cfg.AdminToken), validate: v}
+}
+
+// Mount adds the routes to e under /_admin.
+func (a *API) Mount(e *echo.Echo) {
+	g := e.Group(Prefix, a.auth)
+	g.GET("/clients", a.listClients)
+	g.POST("/clients", a.createClient)
+	g.GET("/clients/:id", a.getClient)
+	g.PUT("/clients/:id", a.putClient)
+	g.DELETE("/clients/:id", a.deleteClient)
+	g.POST("/clients/:id/revoke-tokens", a.revokeClientTokens)
+	g.GET("/users", a.listUsers)
+	g.POST("/users", a.createUser)
+	g.GET("/users/:id", a.getUser)
+	g.PUT("/users/:id", a.putUser)
+	g.DELETE("/users/:id", a.deleteUser)
+	g.GET("/authorizations", a.listAuthorizations)
+	g.POST("/authorizations", a.createAuthorization)
+	g.GET("/authorizations/:id", a.getAuthorization)
+	g.PUT("/authorizations/:id", a.putAuthorization)
+	g.DELETE("/authorizations/:id", a.deleteAuthorization)
+	g.GET("/tokens", a.listTokens)
+	g.POST("/tokens/revoke", a.revokeToken)
+	g.DELETE("/tokens/:id", a.revokeTokenByID)
+	g.POST("/reset", a.reset)
+	g.GET("/clock", a.getClock)
+	g.POST("/clock", a.setClock)
+	g.GET("/faults", a.listFaults)
+	g.POST("/faults", a.addFault)
+	g.DELETE("/faults", a.clearFaults)
+	g.DELETE("/faults/:id", a.deleteFault)
+	g.GET("/requests", a.listRequests)
+	g.DELETE("/requests", a.clearRequests)
+}
+
+// auth checks the bearer token in constant time.
+func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if len(a.token) == 0 || !strings.EqualFold(scheme, "Bearer") ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), a.token) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tokengate-admin"`)
+			return c.JSON(http.StatusUnauthorized, Problem{Error: "unauthorized", Message: "a valid admin bearer token is required"})
+		}
+		return next(c)
+	}
+}
+
+// Problem is the admin API's error body.
+type Problem struct {
+	Error    string   `json:"error"`
+	Message  string   `json:"message,omitempty"`
+	Field    string   `json:"field,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func invalid(c echo.Context, field, msg string) error {
+	p := Problem{Error: "invalid_request", Field: field, Message: msg, Problems: []string{field + ": " + msg}}
+	if field == "" {
+		p.Problems = []string{msg}
+	}
+	return c.JSON(http.StatusBadRequest, p)
+}
+
+// validationFailed renders a config.ValidationError or validator errors.
+func (a *API) validationFailed(c echo.Context, err error) error {
+	var ve *config.ValidationError
+	if errors.As(err, &ve) {
+		p := Problem{Error: "invalid_request", Message: "validation failed", Problems: ve.Problems}
+		if len(ve.Problems) > 0 {
+			p.Field, _, _ = strings.Cut(ve.Problems[0], ":")
+		}
+		return c.JSON(http.StatusBadRequest, p)
+	}
+	var fes validator.ValidationErrors
+	if errors.As(err, &fes) {
+		p := Problem{Error: "invalid_request", Message: "validation failed"}
+		for _, fe := range fes {
+			field := strings.SplitN(fe.Namespace(), ".", 2)
+			name := field[len(field)-1]
+			p.Problems = append(p.Problems, fmt.Sprintf("%s: failed %s %s", name, fe.Tag(), fe.Param()))
+			if p.Field == "" {
+				p.Field = name
+			}
+		}
+		return c.JSON(http.StatusBadRequest, p)
+	}
+	return invalid(c, "", err.Error())
+}
+
+func notFound(c echo.Context, what, id string) error {
+	return c.JSON(http.StatusNotFound, Problem{Error: "not_found", Message: fmt.Sprintf("no %s %q", what, id)})
+}
+
+// storeFailed answers an unexpected store error without leaking its text.
+func storeFailed(c echo.Context, err error) error {
+	if errors.Is(err, core.ErrUnavailable) {
+		return c.JSON(http.StatusServiceUnavailable, Problem{Error: "unavailable", Message: "storage unavailable"})
+	}
+	c.Logger().Error(err)
+	return c.JSON(http.StatusInternalServerError, Problem{Error: "server_error", Message: "internal error"})
+}
+
+// decode reads a strict JSON body into v: unknown fields and trailing data
+// are errors naming the problem.
+func decode(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+		return errors.New("Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return errors.New("the body could not be read")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: must be a %s", te.Field, te.Type)
+		}
+		// encoding/json's own message names an unknown field; it holds no values.
+		return fmt.Errorf("invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonName(tag, field string) string {
+	name, _, _ := strings.Cut(tag, ",")
+	switch name {
+	case "-":
+		return ""
+	case "":
+		return field
+	}
+	return name
+}

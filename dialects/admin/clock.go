@@ -1,0 +1,150 @@
+package admin
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/dialects/control"
+)
+
+// ClockState is the answer of GET /_admin/clock.
+type ClockState struct {
+	Now    string `json:"now"`
+	Offset string `json:"offset"`
+	Frozen bool   `json:"frozen"`
+}
+
+func (a *API) clockState() ClockState {
+	off, frozen := a.clock.Offset()
+	return ClockState{Now: a.clock.Now().UTC().Format(time.RFC3339Nano), Offset: off.Round(time.Millisecond).String(), Frozen: frozen}
+}
+
+func (a *API) getClock(c echo.Context) error { return c.JSON(http.StatusOK, a.clockState()) }
+
+// ClockChange is the body of POST /_admin/clock: exactly one of its fields.
+type ClockChange struct {
+	Advance string `json:"advance,omitempty"`
+	Set     string `json:"set,omitempty"`
+	Freeze  *bool  `json:"freeze,omitempty"`
+	Reset   bool   `json:"reset,omitempty"`
+}
+
+func (a *API) setClock(c echo.Context) error {
+	var in ClockChange
+	if err := decode(c, &in); err != nil {
+		return invalid(c, "", err.Error())
+	}
+	n := 0
+	for _, set := range []bool{in.Advance != "", in.Set != "", in.Freeze != nil, in.Reset} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return invalid(c, "", "give exactly one of advance, set, freeze, reset")
+	}
+	switch {
+	case in.Advance != "":
+		d, err := time.ParseDuration(in.Advance)
+		if err != nil {
+			return invalid(c, "advance", "must be a Go duration such as 2h or -30m")
+		}
+		a.clock.Advance(d)
+	case in.Set != "":
+		t, err := time.Parse(time.RFC3339Nano, in.Set)
+		if err != nil {
+			return invalid(c, "set", "must be an RFC 3339 time such as 2030-01-01T00:00:00Z")
+		}
+		a.clock.Set(t)
+	case in.Freeze != nil:
+		a.clock.Freeze(*in.Freeze)
+	default:
+		a.clock.Reset()
+	}
+	return c.JSON(http.StatusOK, a.clockState())
+}
+
+// ---- faults ----
+
+func (a *API) listFaults(c echo.Context) error { return c.JSON(http.StatusOK, a.plane.Faults.List()) }
+
+func (a *API) addFault(c echo.Context) error {
+	var in control.Rule
+	if err := decode(c, &in); err != nil {
+		return invalid(c, "", err.Error())
+	}
+	if in.ID != "" || in.Hits != 0 {
+		return invalid(c, "id", "is assigned by the server")
+	}
+	if err := a.validate.Struct(in); err != nil {
+		return a.validationFailed(c, err)
+	}
+	if in.Dialect != "" && !isEnabled(a, in.Dialect) {
+		return invalid(c, "dialect", "names no enabled dialect")
+	}
+	r, err := a.plane.Faults.Add(in)
+	if err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		return invalid(c, field, msg)
+	}
+	return c.JSON(http.StatusCreated, r)
+}
+
+func isEnabled(a *API, name string) bool {
+	d, ok := a.cfg.Dialects[name]
+	return ok && d.IsEnabled()
+}
+
+func (a *API) deleteFault(c echo.Context) error {
+	if !a.plane.Faults.Delete(c.Param("id")) {
+		return notFound(c, "fault", c.Param("id"))
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) clearFaults(c echo.Context) error {
+	a.plane.Faults.Clear()
+	return c.NoContent(http.StatusNoContent)
+}
+
+// ---- journal ----
+
+func (a *API) listRequests(c echo.Context) error {
+	q := c.QueryParams()
+	f := control.Filter{Dialect: q.Get("dialect"), ClientID: q.Get("client_id")}
+	if s := q.Get("status"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return invalid(c, "status", "must be an HTTP status code")
+		}
+		f.Status = n
+	}
+	if s := q.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			d, derr := time.ParseDuration(s)
+			if derr != nil {
+				return invalid(c, "since", "must be an RFC 3339 time or a duration such as 5m")
+			}
+			t = a.clock.Now().Add(-d)
+		}
+		f.Since = t
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return invalid(c, "limit", "must be a non-negative integer")
+		}
+		f.Limit = n
+	}
+	return c.JSON(http.StatusOK, a.plane.Journal.List(f))
+}
+
+func (a *API) clearRequests(c echo.Context) error {
+	a.plane.Journal.Clear()
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,133 @@
+package control
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Rule is one fault-injection rule: match fields (empty matches anything)
+// and an action. Count > 0 fires for the next Count matching requests;
+// Probability (0..1] fires at random; neither fires always.
+type Rule struct {
+	ID string `json:"id"`
+
+	Dialect   string `json:"dialect,omitempty"`
+	Route     string `json:"route,omitempty" validate:"omitempty,startswith=/"`
+	ClientID  string `json:"client_id,omitempty"`
+	GrantType string `json:"grant_type,omitempty"`
+
+	Status  int     `json:"status,omitempty" validate:"omitempty,min=400,max=599"`
+	Code    string  `json:"code,omitempty"`
+	Text    string  `json:"text,omitempty"`
+	Latency string  `json:"latency,omitempty"`
+	Drop    bool    `json:"drop,omitempty"`
+	Count   int     `json:"count,omitempty" validate:"min=0"`
+	Prob    float64 `json:"probability,omitempty" validate:"min=0,max=1"`
+
+	Hits int64 `json:"hits"`
+
+	latency time.Duration
+}
+
+// Action is what a fired rule does to one request.
+type Action struct {
+	RuleID  string
+	Status  int
+	Code    string
+	Text    string
+	Latency time.Duration
+	Drop    bool
+}
+
+// Faults is the set of active rules.
+type Faults struct {
+	mu    sync.Mutex
+	rules []*Rule
+	seq   int
+}
+
+// Prepare checks a rule's action fields that validation tags cannot.
+func (r *Rule) Prepare() error {
+	if r.Latency != "" {
+		d, err := time.ParseDuration(r.Latency)
+		if err != nil || d < 0 {
+			return fmt.Errorf("latency: must be a Go duration such as 250ms")
+		}
+		r.latency = d
+	}
+	if r.Status == 0 && r.latency == 0 && !r.Drop {
+		return fmt.Errorf("status: a rule needs status, latency or drop")
+	}
+	if r.Drop && r.Status != 0 {
+		return fmt.Errorf("drop: cannot be combined with status")
+	}
+	return nil
+}
+
+// Add stores a prepared rule under a fresh id and returns its copy.
+func (f *Faults) Add(r Rule) (Rule, error) {
+	if err := r.Prepare(); err != nil {
+		return Rule{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	r.ID, r.Hits = strconv.Itoa(f.seq), 0
+	f.rules = append(f.rules, &r)
+	return r, nil
+}
+
+// List returns copies of the rules with their hit counts.
+func (f *Faults) List() []Rule {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Rule, 0, len(f.rules))
+	for _, r := range f.rules {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// Delete removes rule id and reports whether it existed.
+func (f *Faults) Delete(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.rules {
+		if r.ID == id {
+			f.rules = append(f.rules[:i], f.rules[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Clear removes every rule.
+func (f *Faults) Clear() {
+	f.mu.Lock()
+	f.rules = nil
+	f.mu.Unlock()
+}
+
+// Match finds the first rule that fires for a request and counts the hit.
+func (f *Faults) Match(dialect, route, path, clientID, grant string) *Action {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.rules {
+		if (r.Dialect != "" && r.Dialect != dialect) || (r.Route != "" && r.Route != route && r.Route != path) ||
+			(r.ClientID != "" && r.ClientID != clientID) || (r.GrantType != "" && r.GrantType != grant) {
+			continue
+		}
+		if r.Count > 0 && r.Hits >= int64(r.Count) {
+			continue // spent
+		}
+		if r.Prob > 0 && rand.Float64() >= r.Prob {
+			continue
+		}
+		r.Hits++
+		return &Action{RuleID: r.ID, Status: r.Status, Code: r.Code, Text: r.Text, Latency: r.latency, Drop: r.Drop}
+	}
+	return nil
+}
