@@ -1,0 +1,431 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/storagetest"
+	"gorm.io/gorm"
+)
+
+func openT(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, opts)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformanceMemory(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) core.Store { return openT(t, MemoryPath, Options{}) })
+}
+
+func TestConformanceFile(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) core.Store {
+		return openT(t, filepath.Join(t.TempDir(), "tokengate.db"), Options{MaxReaders: 4})
+	})
+}
+
+func TestEmptyPathIsPrivateMemory(t *testing.T) {
+	ctx := t.Context()
+	a := openT(t, "", Options{})
+	b := openT(t, MemoryPath, Options{})
+	if a.Path() != MemoryPath || b.Path() != MemoryPath {
+		t.Fatalf("Path() = %q, %q; want %q", a.Path(), b.Path(), MemoryPath)
+	}
+	if err := a.PutClient(ctx, &core.Client{ID: "only-in-a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GetClient(ctx, "only-in-a"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("a client of one in-memory store is visible in another: %v", err)
+	}
+}
+
+func TestReopenKeepsRows(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "keep.db")
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	client := &core.Client{ID: "c", Grants: []core.GrantType{core.GrantClientCredentials}, AccessTTL: time.Minute, UpdatedAt: now}
+	user := &core.User{ID: "u", Username: "ada", Linked: map[core.Provider]core.LinkedAccount{core.ProviderGitHub: {ID: "1"}}}
+	auth := &core.Authorization{TokenDigest: core.Digest("auth"), UserID: "u", ClientID: "c", CreatedAt: now}
+	tok := &core.Token{Digest: core.Digest("tok"), Kind: core.KindRefresh, ClientID: "c", UserID: "u", FamilyID: "f",
+		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	key := &core.SigningKey{ID: "k", Dialect: "d", Algorithm: "RS256", PEM: []byte("pem"), CreatedAt: now}
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Path() != path {
+		t.Errorf("Path() = %q, want %q", s.Path(), path)
+	}
+	for _, err := range []error{s.PutClient(ctx, client), s.PutUser(ctx, user), s.PutAuthorization(ctx, auth),
+		s.InsertTokens(ctx, tok), s.PutSigningKey(ctx, key), s.Exchange(ctx, tok.Digest, now.Add(time.Minute))} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s = openT(t, path, Options{})
+	if c, err := s.GetClient(ctx, "c"); err != nil || c.AccessTTL != time.Minute || !c.UpdatedAt.Equal(now) {
+		t.Errorf("client after reopen: %+v, %v", c, err)
+	}
+	if u, err := s.GetUserByUsername(ctx, "ada"); err != nil || u.Linked[core.ProviderGitHub].ID != "1" {
+		t.Errorf("user after reopen: %+v, %v", u, err)
+	}
+	if a, err := s.GetAuthorization(ctx, auth.ID); err != nil || a.TokenDigest != auth.TokenDigest {
+		t.Errorf("authorization %d after reopen: %+v, %v", auth.ID, a, err)
+	}
+	if got, err := s.GetToken(ctx, tok.Digest); err != nil || !got.ConsumedAt.Equal(now.Add(time.Minute)) || !got.IssuedAt.Equal(now) {
+		t.Errorf("token after reopen: %+v, %v", got, err)
+	}
+	if keys, err := s.ListSigningKeys(ctx, "d"); err != nil || len(keys) != 1 || string(keys[0].PEM) != "pem" {
+		t.Errorf("signing keys after reopen: %v, %v", keys, err)
+	}
+	// The reopened store assigns authorization IDs past the stored one.
+	next := &core.Authorization{TokenDigest: core.Digest("auth2"), UserID: "u", ClientID: "c"}
+	if err := s.PutAuthorization(ctx, next); err != nil || next.ID <= auth.ID {
+		t.Errorf("PutAuthorization after reopen: id %d (first was %d), %v", next.ID, auth.ID, err)
+	}
+	var versions []int
+	if err := s.r.Raw("SELECT version FROM schema_version").Scan(&versions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 1 || versions[0] != schemaVersion {
+		t.Errorf("schema_version rows = %v, want [%d]", versions, schemaVersion)
+	}
+	if res, err := s.IntegrityCheck(ctx); err != nil || res != "ok" {
+		t.Errorf("IntegrityCheck = %q, %v", res, err)
+	}
+}
+
+func TestFileSettings(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "pragmas.db"), Options{})
+	for _, tc := range []struct {
+		db         *gorm.DB
+		pragma     string
+		want       string
+		whichConns string
+	}{
+		{s.w, "journal_mode", "wal", "writer"},
+		{s.r, "journal_mode", "wal", "reader"},
+		{s.w, "synchronous", "1", "writer"}, // NORMAL
+		{s.w, "busy_timeout", "5000", "writer"},
+		{s.r, "busy_timeout", "5000", "reader"},
+		{s.w, "foreign_keys", "1", "writer"},
+		{s.w, "query_only", "0", "writer"},
+		{s.r, "query_only", "1", "reader"},
+	} {
+		var got string
+		if err := tc.db.Raw("PRAGMA " + tc.pragma).Scan(&got).Error; err != nil {
+			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
+		}
+		if !strings.EqualFold(got, tc.want) {
+			t.Errorf("%s PRAGMA %s = %q, want %q", tc.whichConns, tc.pragma, got, tc.want)
+		}
+	}
+	w, _ := s.w.DB()
+	r, _ := s.r.DB()
+	if got := w.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer MaxOpenConnections = %d, want 1", got)
+	}
+	if got := r.Stats().MaxOpenConnections; got < 4 {
+		t.Errorf("reader MaxOpenConnections = %d, want at least 4", got)
+	}
+	if res, err := s.IntegrityCheck(t.Context()); err != nil || res != "ok" {
+		t.Errorf("IntegrityCheck = %q, %v", res, err)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	s := openT(t, MemoryPath, Options{})
+	var names []string
+	if err := s.w.Raw("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").Scan(&names).Error; err != nil {
+		t.Fatal(err)
+	}
+	have := strings.Join(names, " ")
+	for _, want := range []string{"clients", "users", "authorizations", "tokens", "signing_keys", "schema_version",
+		"idx_tokens_family_id", "idx_tokens_client_id", "idx_tokens_expires_at", "idx_users_username"} {
+		if !strings.Contains(" "+have+" ", " "+want+" ") {
+			t.Errorf("schema lacks %s; has %s", want, have)
+		}
+	}
+	var pk string
+	if err := s.w.Raw("SELECT name FROM pragma_table_info('tokens') WHERE pk = 1").Scan(&pk).Error; err != nil || pk != "digest" {
+		t.Errorf("tokens primary key = %q, %v; want digest", pk, err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "future.db")
+	s := openT(t, path, Options{})
+	if err := s.w.Create(&schemaVersionRow{Version: schemaVersion + 1}).Error; err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if s, err := Open(t.Context(), path, Options{}); err == nil {
+		_ = s.Close()
+		t.Fatal("Open of a database with a newer schema succeeded")
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	_, err := Open(t.Context(), filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), Options{})
+	if !errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("Open in a missing directory: %v, want core.ErrUnavailable", err)
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	s := &Store{}
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{gorm.ErrRecordNotFound, core.ErrNotFound},
+		{fmt.Errorf("wrapped: %w", gorm.ErrRecordNotFound), core.ErrNotFound},
+		{sqlite3.Error{Code: sqlite3.ErrBusy}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrLocked}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrIoErr, ExtendedCode: sqlite3.ErrIoErrWrite}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrReadonly}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrFull}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrCantOpen}, core.ErrUnavailable},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintPrimaryKey}, core.ErrConflict},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}, core.ErrConflict},
+		{core.ErrConsumed, core.ErrConsumed},
+	} {
+		got := s.fail("op", tc.err)
+		if !errors.Is(got, tc.want) {
+			t.Errorf("fail(%v) = %v, want it to wrap %v", tc.err, got, tc.want)
+		}
+		if !errors.Is(got, tc.err) && !errors.Is(tc.err, gorm.ErrRecordNotFound) {
+			t.Errorf("fail(%v) = %v lost the cause", tc.err, got)
+		}
+	}
+	for _, err := range []error{
+		sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintNotNull},
+		sqlite3.Error{Code: sqlite3.ErrError},
+		errors.New("database is locked"), // text is never matched
+	} {
+		got := s.fail("op", err)
+		for _, sentinel := range []error{core.ErrNotFound, core.ErrConflict, core.ErrConsumed, core.ErrUnavailable} {
+			if errors.Is(got, sentinel) {
+				t.Errorf("fail(%v) = %v, wrongly wraps %v", err, got, sentinel)
+			}
+		}
+	}
+}
+
+func TestBusyIsUnavailable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	s := openT(t, path, Options{})
+	// Another process-like connection holds the write lock, with a short
+	// busy timeout on our side so the test stays fast.
+	other := openT(t, path, Options{})
+	sqlDB, _ := other.w.DB()
+	conn, err := sqlDB.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck
+	if err := s.w.Exec("PRAGMA busy_timeout = 50").Error; err != nil {
+		t.Fatal(err)
+	}
+	err = s.PutClient(t.Context(), &core.Client{ID: "c"})
+	if !errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("PutClient while another connection holds the write lock: %v, want core.ErrUnavailable", err)
+	}
+	// Readers are not blocked by the writer in WAL mode.
+	if _, err := s.GetClient(t.Context(), "c"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("GetClient during a foreign write transaction: %v, want core.ErrNotFound", err)
+	}
+}
+
+func TestConcurrentReadersAndWriters(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "concurrent.db"), Options{MaxReaders: 4})
+	ctx := t.Context()
+	now := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for w := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				tk := &core.Token{Digest: core.Digest(fmt.Sprintf("%d/%d", w, i)), Kind: core.KindAccess, ClientID: "c",
+					FamilyID: fmt.Sprint(w), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+				if err := s.InsertTokens(ctx, tk); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				_, err := s.GetToken(ctx, core.Digest(fmt.Sprintf("%d/%d", w, i)))
+				if err != nil && !errors.Is(err, core.ErrNotFound) {
+					errs <- err
+					return
+				}
+				if _, err := s.RevokeFamily(ctx, fmt.Sprint((w+1)%8), now); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	list, err := s.ListTokens(ctx, core.TokenFilter{})
+	if err != nil || len(list) != 200 {
+		t.Errorf("ListTokens: %d tokens, %v; want 200", len(list), err)
+	}
+}
+
+func bulkTokens(prefix string, n int) []*core.Token {
+	now := time.Now()
+	ts := make([]*core.Token, n)
+	for i := range ts {
+		ts[i] = &core.Token{Digest: core.Digest(fmt.Sprintf("%s-%d", prefix, i)), Kind: core.KindAccess, ClientID: "bulk",
+			Scopes: []string{"read"}, FamilyID: fmt.Sprint(i), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+	return ts
+}
+
+func TestInsertTokensBulk(t *testing.T) {
+	ctx := t.Context()
+	s := openT(t, filepath.Join(t.TempDir(), "bulk.db"), Options{})
+	ts := bulkTokens("a", 2*batchSize+500)
+	if err := s.InsertTokensBulk(ctx, ts); err != nil {
+		t.Fatalf("InsertTokensBulk: %v", err)
+	}
+	list, err := s.ListTokens(ctx, core.TokenFilter{ClientID: "bulk"})
+	if err != nil || len(list) != len(ts) {
+		t.Fatalf("ListTokens after bulk insert: %d, %v; want %d", len(list), err, len(ts))
+	}
+	// A duplicate in the last batch rolls back the earlier batches too.
+	more := bulkTokens("b", 2*batchSize+500)
+	more[len(more)-1] = ts[0]
+	if err := s.InsertTokensBulk(ctx, more); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("InsertTokensBulk with a duplicate: %v, want core.ErrConflict", err)
+	}
+	if _, err := s.GetToken(ctx, more[0].Digest); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the first batch of a failed bulk insert was kept: %v", err)
+	}
+	// InsertTokens takes large batches as well.
+	if err := s.InsertTokens(ctx, more[:len(more)-1]...); err != nil {
+		t.Fatalf("InsertTokens of %d tokens: %v", len(more)-1, err)
+	}
+	if err := s.InsertTokensBulk(ctx, nil); err != nil {
+		t.Errorf("InsertTokensBulk(nil): %v", err)
+	}
+}
+
+// TestNoSecretsLogged checks that neither our logger nor gorm's sees SQL,
+// digests or hashes, even when statements fail.
+func TestNoSecretsLogged(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := t.Context()
+	s := openT(t, filepath.Join(t.TempDir(), "quiet.db"), Options{Logger: log})
+	tk := &core.Token{Digest: core.Digest("secret-token"), Kind: core.KindAccess, ClientID: "c",
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	_ = s.InsertTokens(ctx, tk)
+	_ = s.InsertTokens(ctx, tk) // conflict
+	_, _ = s.GetToken(ctx, core.Digest("missing"))
+	_ = s.PutClient(ctx, &core.Client{ID: "c", SecretHash: "$2a$04$supersecrethash"})
+	_ = s.Close()
+	out := buf.String()
+	for _, secret := range []string{tk.Digest, core.Digest("missing"), "supersecrethash", "INSERT", "SELECT"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log output contains %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "opened") {
+		t.Errorf("the logger did not receive the open event: %q", out)
+	}
+}
+
+func BenchmarkInsertTokens(b *testing.B) {
+	ctx := context.Background()
+	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	now := time.Now()
+	i := 0
+	for b.Loop() {
+		tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
+			Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
+		if err := s.InsertTokens(ctx, tk); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkGetToken(b *testing.B) {
+	ctx := context.Background()
+	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	ts := bulkTokens("get", 10000)
+	if err := s.InsertTokensBulk(ctx, ts); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := s.GetToken(ctx, ts[i%len(ts)].Digest); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// TestImports keeps the package persistence-only (see doc.go).
+func TestImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			for _, banned := range []string{"github.com/labstack/echo", "github.com/tokengate/tokengate/dialects",
+				"github.com/tokengate/tokengate/config", "net/http"} {
+				if path == banned || strings.HasPrefix(path, banned+"/") {
+					t.Errorf("%s imports %s", name, path)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/tokengate/tokengate/core"
+	gormsqlite "gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// MemoryPath is the path of a private in-memory database.
+const MemoryPath = ":memory:"
+
+// Options tunes a Store. The zero value is usable.
+type Options struct {
+	// Logger receives open/close events; nil discards them. SQL is never logged.
+	Logger *slog.Logger
+	// MaxReaders bounds the reader pool of a file store (default: the
+	// larger of 4 and GOMAXPROCS). An in-memory store has one connection.
+	MaxReaders int
+}
+
+// Store is core.Store on SQLite. It is safe for concurrent use.
+type Store struct {
+	path   string
+	memory bool
+	log    *slog.Logger
+	w      *gorm.DB // the one writer connection
+	r      *gorm.DB // the reader pool; the writer itself for :memory:
+	closed atomic.Bool
+}
+
+var _ core.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates its
+// schema. path ":memory:" or "" gives a private in-memory database.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{path: path, log: log}
+	if path == "" || path == MemoryPath {
+		s.path, s.memory = MemoryPath, true
+	}
+
+	var err error
+	if s.memory {
+		// A :memory: database lives and dies with its connection, so the
+		// pool holds exactly one, forever, shared by readers and the writer.
+		s.w, err = openDB(":memory:?_foreign_keys=on&_busy_timeout=5000&_txlock=immediate", 1)
+		s.r = s.w
+	} else {
+		s.w, err = openDB(fileURI(path)+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate", 1)
+	}
+	if err != nil {
+		return nil, classify("open", err)
+	}
+	if err := migrate(ctx, s.w); err != nil {
+		_ = closeDB(s.w)
+		return nil, classify("migrate", err)
+	}
+	if !s.memory {
+		n := opts.MaxReaders
+		if n <= 0 {
+			n = max(4, runtime.GOMAXPROCS(0))
+		}
+		s.r, err = openDB(fileURI(path)+"?_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_query_only=on", n)
+		if err != nil {
+			_ = closeDB(s.w)
+			return nil, classify("open readers", err)
+		}
+		var mode string
+		if err := s.w.WithContext(ctx).Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+			_ = s.Close()
+			return nil, classify("open", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			log.Warn("sqlite: database is not in WAL mode", "path", path, "journal_mode", mode)
+		}
+		log.Info("sqlite: opened", "path", path, "journal_mode", mode, "readers", n)
+	}
+	return s, nil
+}
+
+// fileURI turns a file path into an SQLite URI, escaping the characters a
+// URI gives meaning to.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+func openDB(dsn string, conns int) (*gorm.DB, error) {
+	db, err := gorm.Open(gormsqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Default.LogMode(logger.Silent),
+		SkipDefaultTransaction: true, // the store opens its own transactions
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		if db != nil {
+			if sqlDB, e := db.DB(); e == nil {
+				_ = sqlDB.Close()
+			}
+		}
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	sqlDB.SetConnMaxLifetime(0)
+	sqlDB.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+func closeDB(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// migrate creates or updates the schema and records its version.
+func migrate(ctx context.Context, db *gorm.DB) error {
+	db = db.WithContext(ctx)
+	if db.Migrator().HasTable(&schemaVersionRow{}) {
+		var v int
+		if err := db.Model(&schemaVersionRow{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error; err != nil {
+			return err
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("sqlite: database schema version %d is newer than this build's %d", v, schemaVersion)
+		}
+	}
+	if err := db.AutoMigrate(&clientRow{}, &userRow{}, &authorizationRow{}, &tokenRow{}, &signingKeyRow{},
+		&schemaVersionRow{}); err != nil {
+		return err
+	}
+	var n int64
+	if err := db.Model(&schemaVersionRow{}).Where("version = ?", schemaVersion).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return db.Create(&schemaVersionRow{Version: schemaVersion, Applied: toNanos(time.Now())}).Error
+	}
+	return nil
+}
+
+// Path returns the database path, ":memory:" for an in-memory store.
+func (s *Store) Path() string { return s.path }
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its report, "ok"
+// for a sound database.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	if err := s.check("integrity check"); err != nil {
+		return "", err
+	}
+	var lines []string
+	if err := s.r.WithContext(ctx).Raw("PRAGMA integrity_check").Scan(&lines).Error; err != nil {
+		return "", s.fail("integrity check", err)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// Close closes the database. Later calls fail with core.ErrUnavailable;
+// closing twice is harmless.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	var errs []error
+	if s.r != s.w {
+		errs = append(errs, closeDB(s.r))
+	}
+	errs = append(errs, closeDB(s.w))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	s.log.Info("sqlite: closed", "path", s.path)
+	return nil
+}
+
+var errClosed = errors.New("store is closed")
+
+// check fails fast once the store is closed.
+func (s *Store) check(op string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, errClosed)
+	}
+	return nil
+}
+
+// fail maps an error of operation op to the core sentinels.
+func (s *Store) fail(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict),
+		errors.Is(err, core.ErrConsumed), errors.Is(err, core.ErrUnavailable):
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("sqlite: %s: %w", op, core.ErrNotFound)
+	case s.closed.Load():
+		return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, err)
+	}
+	return classify(op, err)
+}
+
+// classify maps driver errors by their SQLite result codes, never by text.
+func classify(op string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrIoErr, sqlite3.ErrReadonly, sqlite3.ErrFull,
+			sqlite3.ErrCantOpen:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, err)
+		case sqlite3.ErrConstraint:
+			if se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique {
+				return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrConflict, err)
+			}
+		}
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, err)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
