@@ -17,6 +17,7 @@ const usage = `tokengate – one local gateway for many vendors' token endpoints
 usage:
   tokengate serve [--config FILE] [--listen ADDR] [--db PATH]
   tokengate config check FILE
+  tokengate admin [--url URL] [--token TOKEN] [--json] COMMAND ...   (tokengate admin -h)
   tokengate version
 `
 
@@ -36,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return configCheck(args[2], stdout, stderr)
+	case "admin":
+		return adminCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tokengate", version)
 		return 0

@@ -8,6 +8,7 @@ package tokengatetest
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -35,7 +36,12 @@ type Gateway struct {
 	Logs *LogBuffer
 	// Admin calls the gateway's admin API (clock, faults, journal, state).
 	Admin *admin.Client
+
+	stop func()
 }
+
+// Stop shuts the gateway down now (t.Cleanup also does, once).
+func (g *Gateway) Stop() { g.stop() }
 
 // Options adjust Start.
 type Options struct {
@@ -63,6 +69,11 @@ func Start(t testing.TB, o Options) *Gateway {
 		t.Fatalf("tokengatetest: config: %v", err)
 	}
 	cfg.Listen = "127.0.0.1:0"
+	if cfg.AdminToken == "" {
+		// A config without admin_token disables the admin API; a test
+		// gateway always has one so Admin works.
+		cfg.AdminToken = rand.Text()
+	}
 	cfg.Storage.Driver = "sqlite"
 	cfg.Storage.DSN = o.DB
 	if cfg.Storage.DSN == "" {
@@ -86,17 +97,21 @@ func Start(t testing.TB, o Options) *Gateway {
 		adminAddr = a.Addr(cfg.AdminListen)
 	}
 	g.Admin = &admin.Client{BaseURL: "http://" + adminAddr, Token: cfg.AdminToken}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("tokengatetest: shutdown: %v", err)
+	var once sync.Once
+	g.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("tokengatetest: shutdown: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("tokengatetest: gateway did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("tokengatetest: gateway did not stop within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(g.stop)
 	waitHealthy(t, g.URL)
 	return g
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if code, out, _ := runCLI("version"); code != 0 || !strings.HasPrefix(out, "tokengate ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errs := runCLI("frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Fatalf("unknown command: %d %q", code, errs)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("dialects:\n  oauth2: {}\n"), 0o600)
+	os.WriteFile(bad, []byte("clients:\n  - client_id: x\n    client_secret: y\n    grants: [client_credentials]\n    redirect_uris: [relative/path]\n"), 0o600)
+	if code, out, _ := runCLI("config", "check", good); code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("good config: %d %q", code, out)
+	}
+	code, _, errs := runCLI("config", "check", bad)
+	if code != 1 || !strings.Contains(errs, "clients[0].redirect_uris[0]: must be an absolute URL") {
+		t.Fatalf("bad config: %d %q", code, errs)
+	}
+}
+
+func TestAdminCLI(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: "admin_token: cli-token\ndialects:\n  oauth2: {}\n"})
+	base := []string{"admin", "--url", g.URL, "--token", "cli-token"}
+	cli := func(args ...string) (int, string, string) { return runCLI(append(append([]string{}, base...), args...)...) }
+
+	if code, out, errs := cli("clock", "set", "2030-01-01T00:00:00Z"); code != 0 || !strings.Contains(out, "2030-01-01T00:00:00") {
+		t.Fatalf("clock set: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := cli("--json", "clock", "advance", "2h"); code != 0 || !strings.Contains(out, `"now": "2030-01-01T02:00:00`) {
+		t.Fatalf("clock advance: %d %q", code, out)
+	}
+	if code, out, errs := cli("faults", "add", "--dialect", "oauth2", "--status", "503", "--count", "2"); code != 0 || !strings.Contains(out, "status 503") {
+		t.Fatalf("faults add: %d %q %q", code, out, errs)
+	}
+	code, out, _ := cli("--json", "faults")
+	var rules []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 1 || rules[0]["count"] != float64(2) {
+		t.Fatalf("faults list: %d %q", code, out)
+	}
+	if code, _, errs := cli("clients", "add", "--id", "ci", "--secret", "s", "--grants", "client_credentials"); code != 0 {
+		t.Fatalf("clients add: %d %q", code, errs)
+	}
+	if code, out, _ := cli("clients"); code != 0 || !strings.Contains(out, "ci ") || strings.Contains(out, "s\n") {
+		t.Fatalf("clients: %d %q", code, out)
+	}
+	if code, _, errs := cli("clients", "add", "--id", "bad", "--secret", "s", "--grants", "password"); code != 1 || !strings.Contains(errs, "grants[0]") {
+		t.Fatalf("invalid client: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("admin", "--url", g.URL, "--token", "wrong", "clock"); code != 1 || !strings.Contains(errs, "401") {
+		t.Fatalf("wrong token: %d %q", code, errs)
+	}
+	if code, out, _ := cli("requests"); code != 0 || !strings.HasPrefix(out, "TIME") {
+		t.Fatalf("requests: %d %q", code, out)
+	}
+}

@@ -1,0 +1,58 @@
+package tokengatetest_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+	"github.com/tokengate/tokengate/dialects/control"
+)
+
+// ExampleStart shows a test arranging a fault, moving the clock and reading
+// what its client sent. In a real test, pass the test's *testing.T.
+func ExampleStart() {
+	t := &testing.T{}
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: `
+dialects:
+  oauth2: {}
+clients:
+  - client_id: ci-client
+    client_secret: ci-secret
+    grants: [client_credentials]
+`})
+	defer g.Stop()
+
+	// The next request of ci-client fails with 503, the one after succeeds.
+	if _, err := g.Admin.AddFault(control.Rule{ClientID: "ci-client", Status: 503, Count: 1}); err != nil {
+		panic(err)
+	}
+	post := func() int {
+		body := url.Values{"grant_type": {"client_credentials"}, "client_id": {"ci-client"}, "client_secret": {"ci-secret"}}
+		resp, err := http.Post(g.URL+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(body.Encode()))
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	fmt.Println(post(), post())
+
+	// Move time instead of sleeping.
+	if _, err := g.Admin.AdvanceClock(2 * time.Hour); err != nil {
+		panic(err)
+	}
+
+	// Check what the client sent; secrets are redacted.
+	sent, err := g.Admin.Requests(control.Filter{ClientID: "ci-client", Limit: 1})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(sent[0].Status, sent[0].GrantType, sent[0].Params["client_secret"])
+	// Output:
+	// 503 200
+	// 200 client_credentials [[redacted]]
+}
