@@ -1,7 +1,11 @@
 package core
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"hash"
 	"sync"
 )
 
@@ -12,7 +16,7 @@ import (
 // changed secret (new hash) or a different presented secret misses, so no
 // explicit invalidation is needed and a dump of the cache reveals no secret.
 type credentialCache struct {
-	key     []byte
+	macs    sync.Pool // of hash.Hash: HMAC-SHA256 under the per-process key
 	max     int
 	mu      sync.RWMutex
 	entries map[string]credEntry
@@ -31,18 +35,20 @@ func newCredentialCache(max int) *credentialCache {
 	if _, err := rand.Read(key); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	return &credentialCache{key: key, max: max, entries: make(map[string]credEntry)}
+	c := &credentialCache{max: max, entries: make(map[string]credEntry)}
+	c.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return c
 }
 
 // verify reports whether secret is the client's. client may be nil (unknown
 // id), in which case the same KDF work is done and false returned.
 func (c *credentialCache) verify(client *Client, id, hash, secret string) bool {
-	mac := keyedDigest(c.key, secret)
+	mac := c.mac(secret)
 	if client != nil && hash != "" {
 		c.mu.RLock()
 		e, ok := c.entries[id]
 		c.mu.RUnlock()
-		if ok && e.hash == hash && EqualConstantTime(string(e.mac[:]), string(mac[:])) {
+		if ok && e.hash == hash && subtle.ConstantTimeCompare(e.mac[:], mac[:]) == 1 {
 			return true
 		}
 	}
@@ -59,4 +65,14 @@ func (c *credentialCache) verify(client *Client, id, hash, secret string) bool {
 	c.entries[id] = credEntry{mac: mac, hash: hash}
 	c.mu.Unlock()
 	return true
+}
+
+func (c *credentialCache) mac(secret string) [32]byte {
+	h := c.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte(secret))
+	var out [32]byte
+	h.Sum(out[:0])
+	c.macs.Put(h)
+	return out
 }

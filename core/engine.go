@@ -27,14 +27,22 @@ type Options struct {
 	Rand  io.Reader
 	// CredentialCacheSize bounds the verified-credential cache (default 10000).
 	CredentialCacheSize int
+	// ClientCacheTTL is how long a client record read on the hot path is
+	// reused (default 500ms; negative disables). Changes through this
+	// engine's InvalidateClient apply at once; other replicas' within the TTL.
+	ClientCacheTTL time.Duration
+	// CacheClock measures cache freshness (default: the wall clock, never
+	// the adjustable engine clock).
+	CacheClock Clock
 }
 
 // Engine runs the grants. It is safe for concurrent use.
 type Engine struct {
-	store Store
-	clock Clock
-	rand  io.Reader
-	creds *credentialCache
+	store   Store
+	clock   Clock
+	rand    io.Reader
+	creds   *credentialCache
+	clients *clientCache
 }
 
 // New builds an Engine.
@@ -45,7 +53,15 @@ func New(o Options) *Engine {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
-	return &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize)}
+	if o.ClientCacheTTL == 0 {
+		o.ClientCacheTTL = 500 * time.Millisecond
+	}
+	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
+		clients: newClientCache(o.Store, o.ClientCacheTTL, o.CredentialCacheSize)}
+	if o.CacheClock != nil {
+		e.clients.wall = o.CacheClock
+	}
+	return e
 }
 
 // Store returns the engine's store, for the control plane.
@@ -132,6 +148,18 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 	}
 }
 
+// InvalidateClient drops any cached copy of a client; the control plane
+// calls it after changing or deleting one.
+func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
+
+// InvalidateClients drops every cached client.
+func (e *Engine) InvalidateClients() { e.clients.clear() }
+
+// Client returns a client record through the engine's short-lived cache.
+func (e *Engine) Client(ctx context.Context, id string) (*Client, error) {
+	return e.clients.get(ctx, id)
+}
+
 // AuthenticateClient checks a client's id and secret and that it may be used
 // through dialect at the current time.
 func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret string) (*Client, error) {
@@ -141,7 +169,7 @@ func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret str
 	if secret == "" {
 		return nil, MissingParam("client_secret")
 	}
-	client, err := e.store.GetClient(ctx, id)
+	client, err := e.clients.get(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, storeError(err)
 	}

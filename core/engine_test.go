@@ -319,9 +319,35 @@ func TestCredentialCacheFollowsSecretChange(t *testing.T) {
 	c, _ := f.store.GetClient(ctx, "app")
 	c.SecretHash = hash
 	must(t, f.store.PutClient(ctx, c))
+	f.eng.InvalidateClient("app") // as the admin API does after a change
 	_, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret")
 	wantKind(t, err, core.KindInvalidClient, "")
 	if _, err := f.eng.AuthenticateClient(ctx, "test", "app", "rotated"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A second engine on the same store (another replica) sees a client change
+// once its cached copy is older than the TTL.
+func TestClientCacheTTLAcrossEngines(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	wall := core.NewFakeClock(t0)
+	replica := core.New(core.Options{Store: f.store, Clock: f.clock, ClientCacheTTL: time.Second, CacheClock: wall})
+	if _, err := replica.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.store.GetClient(ctx, "app")
+	c.Disabled = true
+	must(t, f.store.PutClient(ctx, c))
+	f.eng.InvalidateClient("app")
+	_, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret")
+	wantKind(t, err, core.KindInvalidClient, core.ReasonClientDisabled)
+	wall.Advance(999 * time.Millisecond)
+	if _, err := replica.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+		t.Fatalf("within the TTL the cached copy serves: %v", err)
+	}
+	wall.Advance(2 * time.Millisecond)
+	_, err = replica.AuthenticateClient(ctx, "test", "app", "s3cret")
+	wantKind(t, err, core.KindInvalidClient, core.ReasonClientDisabled)
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -55,16 +54,6 @@ var dummyHash = sync.OnceValue(func() []byte {
 func Digest(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-// keyedDigest is an HMAC of s; the credential cache keys on it so that a
-// memory dump of the cache reveals no secret.
-func keyedDigest(key []byte, s string) [32]byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(s))
-	var out [32]byte
-	copy(out[:], m.Sum(nil))
-	return out
 }
 
 // EqualConstantTime compares two strings in constant time.

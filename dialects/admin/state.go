@@ -88,12 +88,14 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 	if err := a.engine.Store().PutClient(ctx, cl); err != nil {
 		return storeFailed(c, err)
 	}
+	a.engine.InvalidateClient(cl.ID)
 	return c.JSON(status, config.ClientFromCore(cl))
 }
 
 func (a *API) deleteClient(c echo.Context) error {
 	ctx := c.Request().Context()
 	err := a.engine.Store().DeleteClient(ctx, c.Param("id"))
+	a.engine.InvalidateClient(c.Param("id"))
 	if errors.Is(err, core.ErrNotFound) {
 		return notFound(c, "client", c.Param("id"))
 	}
@@ -425,7 +427,9 @@ func (a *API) reset(c echo.Context) error {
 	a.plane.Journal.Clear()
 	a.plane.Faults.Clear()
 	if in.To == "config" {
-		if err := a.restoreConfig(ctx); err != nil {
+		err := a.restoreConfig(ctx)
+		a.engine.InvalidateClients()
+		if err != nil {
 			return storeFailed(c, err)
 		}
 	}
