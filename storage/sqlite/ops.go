@@ -234,7 +234,14 @@ func (s *Store) InsertTokens(ctx context.Context, tokens ...*core.Token) error {
 	if err := s.check(op); err != nil {
 		return err
 	}
-	return s.fail(op, s.insertTokens(ctx, tokens))
+	if len(tokens) == 0 {
+		return nil
+	}
+	rows, err := tokensToRows(tokens)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return s.fail(op, s.committer.insert(ctx, rows))
 }
 
 // InsertTokensBulk inserts any number of tokens in batches of 1000 rows
@@ -269,11 +276,7 @@ func (s *Store) GetToken(ctx context.Context, digest string) (*core.Token, error
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	var r tokenRow
-	if err := s.reader(ctx).Where("digest = ?", digest).Take(&r).Error; err != nil {
-		return nil, s.fail(op, err)
-	}
-	t, err := r.model()
+	t, err := s.getTokenFast(ctx, digest)
 	return t, s.fail(op, err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -428,4 +429,25 @@ func TestImports(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkInsertTokensParallel issues from 32 goroutines, as a loaded
+// gateway does; the group committer batches them into shared transactions.
+func BenchmarkInsertTokensParallel(b *testing.B) {
+	ctx := context.Background()
+	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	now := time.Now()
+	var n atomic.Int64
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
+				Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
+			if err := s.InsertTokens(ctx, tk); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -39,6 +39,9 @@ type Store struct {
 	w      *gorm.DB // the one writer connection
 	r      *gorm.DB // the reader pool; the writer itself for :memory:
 	closed atomic.Bool
+
+	committer   *committer // group commit of InsertTokens
+	selectToken *sql.Stmt  // GetToken on the reader pool
 }
 
 var _ core.Store = (*Store)(nil)
@@ -90,6 +93,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			log.Warn("sqlite: database is not in WAL mode", "path", path, "journal_mode", mode)
 		}
 		log.Info("sqlite: opened", "path", path, "journal_mode", mode, "readers", n)
+	}
+	if err := s.prepareHotPath(); err != nil {
+		_ = s.Close()
+		return nil, classify("prepare", err)
 	}
 	return s, nil
 }
@@ -159,6 +166,22 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
+func (s *Store) prepareHotPath() error {
+	w, err := s.w.DB()
+	if err != nil {
+		return err
+	}
+	r, err := s.r.DB()
+	if err != nil {
+		return err
+	}
+	if s.selectToken, err = r.Prepare(selectTokenSQL); err != nil {
+		return err
+	}
+	s.committer = newCommitter(w)
+	return nil
+}
+
 // Path returns the database path, ":memory:" for an in-memory store.
 func (s *Store) Path() string { return s.path }
 
@@ -182,6 +205,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	var errs []error
+	if s.committer != nil {
+		s.committer.stop()
+	}
+	if s.selectToken != nil {
+		errs = append(errs, s.selectToken.Close())
+	}
 	if s.r != s.w {
 		errs = append(errs, closeDB(s.r))
 	}
