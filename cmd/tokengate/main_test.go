@@ -44,7 +44,9 @@ func TestConfigCheck(t *testing.T) {
 func TestAdminCLI(t *testing.T) {
 	g := tokengatetest.Start(t, tokengatetest.Options{YAML: "admin_token: cli-token\ndialects:\n  oauth2: {}\n"})
 	base := []string{"admin", "--url", g.URL, "--token", "cli-token"}
-	cli := func(args ...string) (int, string, string) { return runCLI(append(append([]string{}, base...), args...)...) }
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(append(append([]string{}, base...), args...)...)
+	}
 
 	if code, out, errs := cli("clock", "set", "2030-01-01T00:00:00Z"); code != 0 || !strings.Contains(out, "2030-01-01T00:00:00") {
 		t.Fatalf("clock set: %d %q %q", code, out, errs)

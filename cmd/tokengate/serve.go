@@ -20,6 +20,10 @@ func serve(args []string, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
 	listen := fs.String("listen", "", "listen address, overrides the config and TOKENGATE_LISTEN")
 	db := fs.String("db", "", "database path, overrides the config and TOKENGATE_DB")
+	allowDemo := fs.Bool("allow-demo", false, "allow the public demo credentials on a non-loopback address")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate generated at start for localhost and 127.0.0.1")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -35,7 +39,23 @@ func serve(args []string, stderr io.Writer) int {
 	if *db != "" {
 		cfg.Storage.DSN = *db
 	}
+	if err := config.Validate(cfg); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	logger := newLogger(stderr, cfg.LogLevel)
+	if err := checkDemoExposure(cfg, *allowDemo, logger); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	tlsCfg, certPath, err := tlsConfig(*tlsCert, *tlsKey, *tlsSelf, "")
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *tlsSelf {
+		logger.Info("generated a self-signed TLS certificate; trust it in your clients", "cert", certPath)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, cfg, logger)
@@ -43,6 +63,7 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("start-up failed", "error", err.Error())
 		return 1
 	}
+	a.TLS = tlsCfg
 	if err := a.Serve(ctx); err != nil {
 		logger.Error("serve failed", "error", err.Error())
 		return 1
@@ -72,4 +93,32 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, path+": ok")
 	return 0
+}
+
+// checkDemoExposure refuses to serve the public demo credentials beyond
+// this machine unless the operator insists (then it warns).
+func checkDemoExposure(cfg *config.Config, allow bool, logger *slog.Logger) error {
+	if !cfg.UsesDemoCredentials() {
+		return nil
+	}
+	addrs := []string{cfg.Listen}
+	if cfg.AdminListen != "" {
+		addrs = append(addrs, cfg.AdminListen)
+	}
+	for _, d := range cfg.Dialects {
+		if d.Listen != "" {
+			addrs = append(addrs, d.Listen)
+		}
+	}
+	for _, a := range addrs {
+		if isLoopback(a) {
+			continue
+		}
+		if !allow {
+			return fmt.Errorf("refusing to listen on %s with the public demo credentials (demo-secret, demo-admin-token, ...): "+
+				"change them in a config file, or pass --allow-demo", a)
+		}
+		logger.Warn("serving the public demo credentials on a non-loopback address (--allow-demo)", "addr", a)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,8 @@ type App struct {
 	Engine  *core.Engine
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
+	// TLS, when set, makes every listener serve HTTPS.
+	TLS *tls.Config
 
 	mu        sync.Mutex
 	servers   []*http.Server
@@ -146,7 +149,11 @@ func (a *App) Serve(ctx context.Context) error {
 			ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}
 		a.servers = append(a.servers, srv)
 		ln := a.listeners[addr]
-		a.Logger.Info("listening", "addr", ln.Addr().String())
+		scheme := "http"
+		if a.TLS != nil {
+			ln, scheme = tls.NewListener(ln, a.TLS), "https"
+		}
+		a.Logger.Info("listening", "addr", ln.Addr().String(), "scheme", scheme)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err

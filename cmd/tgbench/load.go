@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// op is one closed-loop iteration of a scenario: usually one HTTP request,
+// for authorization_code one whole login-and-exchange flow. nil means it
+// succeeded.
+type op func(ctx context.Context) error
+
+// target is a running server the load is aimed at.
+type target struct {
+	base string // http://127.0.0.1:port
+	pid  int    // the server process, for CPU accounting
+}
+
+// worker is one closed-loop connection's state.
+type worker struct {
+	id     int
+	base   string
+	client *http.Client
+	buf    bytes.Buffer // the last response body, reused
+	rng    *rand.Rand
+}
+
+// statusError is an answer with an unexpected status code.
+type statusError struct {
+	code int
+	body string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.code, e.body)
+}
+
+// newClient is the load generator's HTTP client: c keep-alive connections to
+// one host, never more, no compression, no redirects followed (the login
+// POST's 303 is an answer, not a hop).
+func newClient(c int) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        c,
+		MaxIdleConnsPerHost: c,
+		MaxConnsPerHost:     c,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// request builds a request to the worker's target; body "" sends none.
+func (w *worker) request(ctx context.Context, method, path, contentType, body string) (*http.Request, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, w.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req, nil
+}
+
+// do sends req and reads the whole body into w.buf. want 0 accepts any 2xx;
+// otherwise exactly that status is accepted.
+func (w *worker) do(req *http.Request, want int) (*http.Response, error) {
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	w.buf.Reset()
+	_, err = w.buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if want != 0 {
+		ok = resp.StatusCode == want
+	}
+	if !ok {
+		body := w.buf.String()
+		if len(body) > 200 {
+			body = body[:200] + "…"
+		}
+		return resp, &statusError{code: resp.StatusCode, body: strings.TrimSpace(body)}
+	}
+	return resp, nil
+}
+
+// loadConfig is how one scenario is driven.
+type loadConfig struct {
+	conns  int
+	warmup time.Duration
+	dur    time.Duration
+}
+
+// loadResult is what one scenario run measured.
+type loadResult struct {
+	ok         uint64
+	errors     uint64
+	hist       histogram
+	errSamples []string
+	serverCPU  float64 // cores used by the target process during the window
+	harnessCPU float64 // cores used by tgbench itself during the window
+	elapsed    time.Duration
+}
+
+func (r *loadResult) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ok) / r.elapsed.Seconds()
+}
+
+// runLoad prepares one op per connection (in parallel, before the clock
+// starts), then runs them closed-loop: warm-up, then the measured window.
+// An op is counted when it completes inside the window, whenever it started;
+// at the end of the window in-flight requests are cancelled and not counted.
+func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx context.Context, w *worker) (op, error)) (*loadResult, error) {
+	client := newClient(lc.conns)
+	defer client.CloseIdleConnections()
+	workers := make([]*worker, lc.conns)
+	ops := make([]op, lc.conns)
+	errs := make([]error, lc.conns)
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = &worker{id: i, base: t.base, client: client, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
+		wg.Go(func() { ops[i], errs[i] = prepare(ctx, workers[i]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("preparing: %w", err)
+	}
+
+	start := time.Now()
+	from := start.Add(lc.warmup)
+	end := from.Add(lc.dur)
+	runCtx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+
+	type partial struct {
+		h       histogram
+		ok, bad uint64
+		samples []string
+	}
+	parts := make([]*partial, lc.conns)
+	cpu := make(chan [2]float64, 1)
+	go func() { cpu <- measureCPU(runCtx, t.pid, from, end) }()
+	for i := range workers {
+		parts[i] = &partial{}
+		wg.Go(func() {
+			p, run := parts[i], ops[i]
+			for {
+				t0 := time.Now()
+				if !t0.Before(end) || runCtx.Err() != nil {
+					return
+				}
+				err := run(runCtx)
+				t1 := time.Now()
+				if t1.Before(from) {
+					continue
+				}
+				if t1.After(end) || runCtx.Err() != nil {
+					return
+				}
+				if err != nil {
+					p.bad++
+					if len(p.samples) < 3 {
+						p.samples = append(p.samples, err.Error())
+					}
+					continue
+				}
+				p.ok++
+				p.h.record(t1.Sub(t0))
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &loadResult{elapsed: end.Sub(from)}
+	for _, p := range parts {
+		res.hist.merge(&p.h)
+		res.ok += p.ok
+		res.errors += p.bad
+		for _, s := range p.samples {
+			if len(res.errSamples) < 5 {
+				res.errSamples = append(res.errSamples, s)
+			}
+		}
+	}
+	c := <-cpu
+	res.serverCPU, res.harnessCPU = c[0], c[1]
+	return res, nil
+}
+
+// measureCPU samples the CPU time of process pid and of this process at from
+// and at end, and returns both as cores (CPU seconds per wall second).
+// Where /proc is not readable it returns zeros.
+func measureCPU(ctx context.Context, pid int, from, end time.Time) [2]float64 {
+	wait := func(at time.Time) bool {
+		select {
+		case <-time.After(time.Until(at)):
+			return true
+		case <-ctx.Done():
+			return !time.Now().Before(at.Add(-10 * time.Millisecond))
+		}
+	}
+	if !wait(from) {
+		return [2]float64{}
+	}
+	s0, h0, t0 := procCPU(pid), selfCPU(), time.Now()
+	wait(end)
+	s1, h1, t1 := procCPU(pid), selfCPU(), time.Now()
+	wall := t1.Sub(t0).Seconds()
+	if wall <= 0 || s0 < 0 || s1 < 0 {
+		return [2]float64{}
+	}
+	return [2]float64{(s1 - s0).Seconds() / wall, (h1 - h0).Seconds() / wall}
+}
