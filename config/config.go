@@ -24,19 +24,22 @@ var DialectNames = []string{DialectOAuth2, DialectAccounda, DialectErrorID, Dial
 
 // Defaults applied to omitted fields.
 const (
-	DefaultListen            = "127.0.0.1:8080"
-	DefaultLogLevel          = "info"
-	DefaultStorageDriver     = "sqlite"
-	DefaultSQLiteDSN         = "tokengate.db"
-	DefaultMaxBodyBytes      = 1 << 20
-	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultMaxParams         = 100
-	DefaultReadHeaderTimeout = 5 * time.Second
-	DefaultReadTimeout       = 15 * time.Second
-	DefaultWriteTimeout      = 15 * time.Second
-	DefaultIdleTimeout       = 60 * time.Second
-	DefaultJournalSize       = 1000
-	DefaultSweepInterval     = time.Minute
+	DefaultListen         = "127.0.0.1:8080"
+	DefaultLogLevel       = "info"
+	DefaultStorageDriver  = "sqlite"
+	DefaultSQLiteDSN      = "tokengate.db"
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxParams      = 100
+	// DefaultAuthFailureBurst failures per key, then DefaultAuthFailuresPerMinute.
+	DefaultAuthFailureBurst      = 20
+	DefaultAuthFailuresPerMinute = 10.0
+	DefaultReadHeaderTimeout     = 5 * time.Second
+	DefaultReadTimeout           = 15 * time.Second
+	DefaultWriteTimeout          = 15 * time.Second
+	DefaultIdleTimeout           = 60 * time.Second
+	DefaultJournalSize           = 1000
+	DefaultSweepInterval         = time.Minute
 )
 
 // The demo credentials of default.yaml; UsesDemoCredentials looks for them.
@@ -87,6 +90,17 @@ type Limits struct {
 	ReadTimeout       Duration `yaml:"read_timeout" validate:"gt=0"`
 	WriteTimeout      Duration `yaml:"write_timeout" validate:"gt=0"`
 	IdleTimeout       Duration `yaml:"idle_timeout" validate:"gt=0"`
+	// AuthFailures rate-limits failed client authentications and logins.
+	AuthFailures AuthFailures `yaml:"auth_failures"`
+}
+
+// AuthFailures is the brute-force limiter: a token bucket of failures per
+// client id / username and per source address.
+type AuthFailures struct {
+	// Disabled turns the limiter off (load tests).
+	Disabled  bool    `yaml:"disabled,omitempty"`
+	Burst     int     `yaml:"burst" validate:"gte=0"`
+	PerMinute float64 `yaml:"per_minute" validate:"gte=0"`
 }
 
 // DialectConfig is one dialect's settings. The keys every dialect shares are
@@ -224,6 +238,10 @@ func (c *Config) ApplyDefaults() {
 	setInt(&l.ReadTimeout, Duration(DefaultReadTimeout))
 	setInt(&l.WriteTimeout, Duration(DefaultWriteTimeout))
 	setInt(&l.IdleTimeout, Duration(DefaultIdleTimeout))
+	setInt(&l.AuthFailures.Burst, DefaultAuthFailureBurst)
+	if l.AuthFailures.PerMinute == 0 {
+		l.AuthFailures.PerMinute = DefaultAuthFailuresPerMinute
+	}
 	setInt(&c.JournalSize, DefaultJournalSize)
 	setInt(&c.SweepInterval, Duration(DefaultSweepInterval))
 	if c.Dialects == nil {

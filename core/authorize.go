@@ -90,6 +90,10 @@ func (e *Engine) CheckAuthorizeParams(client *Client, req AuthorizeRequest) erro
 // Login checks a username and password. Unknown users cost the same KDF work
 // and get the same error as wrong passwords.
 func (e *Engine) Login(ctx context.Context, username, password string) (*User, error) {
+	keys := e.limitKeys(ctx, "user", username)
+	if wait, blocked := e.limiter.Blocked(keys...); blocked {
+		return nil, rateLimited(wait)
+	}
 	u, err := e.store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, storeError(err)
@@ -99,6 +103,7 @@ func (e *Engine) Login(ctx context.Context, username, password string) (*User, e
 		hash = u.PasswordHash
 	}
 	if !CheckSecret(hash, password) || u == nil {
+		e.limiter.Fail(keys...)
 		return nil, &Error{Kind: KindAccessDenied, Reason: ReasonBadCredentials, Description: "wrong username or password"}
 	}
 	return u, nil

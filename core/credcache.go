@@ -40,18 +40,26 @@ func newCredentialCache(max int) *credentialCache {
 	return c
 }
 
+// cached reports whether secret was verified for this client and stored
+// hash before, without any KDF work.
+func (c *credentialCache) cached(client *Client, id, hash, secret string) bool {
+	if client == nil || hash == "" {
+		return false
+	}
+	mac := c.mac(secret)
+	c.mu.RLock()
+	e, ok := c.entries[id]
+	c.mu.RUnlock()
+	return ok && e.hash == hash && subtle.ConstantTimeCompare(e.mac[:], mac[:]) == 1
+}
+
 // verify reports whether secret is the client's. client may be nil (unknown
 // id), in which case the same KDF work is done and false returned.
 func (c *credentialCache) verify(client *Client, id, hash, secret string) bool {
-	mac := c.mac(secret)
-	if client != nil && hash != "" {
-		c.mu.RLock()
-		e, ok := c.entries[id]
-		c.mu.RUnlock()
-		if ok && e.hash == hash && subtle.ConstantTimeCompare(e.mac[:], mac[:]) == 1 {
-			return true
-		}
+	if c.cached(client, id, hash, secret) {
+		return true
 	}
+	mac := c.mac(secret)
 	if !CheckSecret(hash, secret) {
 		return false
 	}

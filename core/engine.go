@@ -31,6 +31,9 @@ type Options struct {
 	// reused (default 500ms; negative disables). Changes through this
 	// engine's InvalidateClient apply at once; other replicas' within the TTL.
 	ClientCacheTTL time.Duration
+	// FailureLimiter, when set, rate-limits failed client authentications
+	// and logins per client id / username and per source address.
+	FailureLimiter *FailureLimiter
 	// CacheClock measures cache freshness (default: the wall clock, never
 	// the adjustable engine clock).
 	CacheClock Clock
@@ -43,6 +46,7 @@ type Engine struct {
 	rand    io.Reader
 	creds   *credentialCache
 	clients *clientCache
+	limiter *FailureLimiter
 }
 
 // New builds an Engine.
@@ -57,7 +61,7 @@ func New(o Options) *Engine {
 		o.ClientCacheTTL = 500 * time.Millisecond
 	}
 	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
-		clients: newClientCache(o.Store, o.ClientCacheTTL, o.CredentialCacheSize)}
+		clients: newClientCache(o.Store, o.ClientCacheTTL, o.CredentialCacheSize), limiter: o.FailureLimiter}
 	if o.CacheClock != nil {
 		e.clients.wall = o.CacheClock
 	}
@@ -177,7 +181,12 @@ func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret str
 	if client != nil {
 		hash = client.SecretHash
 	}
+	keys := e.limitKeys(ctx, "client", id)
+	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client, id, hash, secret) {
+		return nil, rateLimited(wait)
+	}
 	if !e.creds.verify(client, id, hash, secret) {
+		e.limiter.Fail(keys...)
 		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 	}
 	if err := e.CheckClientUsable(client, dialect); err != nil {

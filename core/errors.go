@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an engine error. Dialects map kinds (and, where their wire
@@ -62,6 +63,8 @@ type Error struct {
 	// kind; injected faults use them to answer exactly what a test asked for.
 	Status int
 	Code   string
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

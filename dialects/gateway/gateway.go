@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func (g *Gateway) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitBody)
+	e.Use(g.accessLog, g.recoverPanics, g.limitBody, g.withSource)
 	return e
 }
 
@@ -215,6 +216,10 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	}
 	ce := wire.FromHTTPError(err)
 	wire.NoteError(c, ce)
+	if ce.RetryAfter > 0 {
+		secs := int64((ce.RetryAfter + time.Second - 1) / time.Second)
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
 	if d := g.DialectFor(c); d != nil {
 		if rerr := d.RenderError(c, ce); rerr != nil {
 			g.log.Error("rendering an error failed", "error", rerr.Error())

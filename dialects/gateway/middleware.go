@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -82,6 +83,20 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				err = core.Internal(fmt.Errorf("%w: %v", ErrPanic, r))
 			}
 		}()
+		return next(c)
+	}
+}
+
+// withSource tells the engine's failure limiter where a request came from:
+// the peer address only, never a spoofable forwarding header.
+func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		host, _, err := net.SplitHostPort(req.RemoteAddr)
+		if err != nil {
+			host = req.RemoteAddr
+		}
+		c.SetRequest(req.WithContext(core.WithSource(req.Context(), host)))
 		return next(c)
 	}
 }

@@ -344,3 +344,28 @@ func do(t *testing.T, req *http.Request) (int, http.Header, map[string]any) {
 	}
 	return resp.StatusCode, resp.Header, body
 }
+
+func TestBruteForceAnswers429(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: testConfig, AuthFailureLimit: true})
+	post := func(secret string) (int, http.Header, map[string]any) {
+		req, _ := http.NewRequest("POST", g.URL+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("demo-client", secret)
+		return do(t, req)
+	}
+	if st, _, _ := post("demo-secret"); st != 200 {
+		t.Fatal(st)
+	}
+	for i := range 20 {
+		if st, _, _ := post("guess"); st != 401 {
+			t.Fatalf("failure %d answered %d", i, st)
+		}
+	}
+	st, hdr, body := post("guess")
+	if st != 429 || hdr.Get("Retry-After") == "" || body["error"] != "slow_down" {
+		t.Fatalf("over the limit: %d %q %v", st, hdr.Get("Retry-After"), body)
+	}
+	if st, _, _ := post("demo-secret"); st != 200 {
+		t.Fatalf("a known-good client was limited: %d", st)
+	}
+}

@@ -56,7 +56,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
-	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock})
+	var limiter *core.FailureLimiter
+	if af := cfg.Limits.AuthFailures; !af.Disabled {
+		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
+	}
+	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter})
 	if err := cfg.Seed(ctx, store); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)

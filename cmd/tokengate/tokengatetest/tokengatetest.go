@@ -51,6 +51,10 @@ type Options struct {
 	YAML   string
 	// DB is the database path; default a fresh file in t.TempDir().
 	DB string
+	// AuthFailureLimit keeps the brute-force limiter of the config on; by
+	// default a test gateway turns it off so tests probing many bad
+	// credentials get their real answers rather than 429.
+	AuthFailureLimit bool
 }
 
 // Start starts a gateway and registers its shutdown with t.Cleanup.
@@ -69,6 +73,9 @@ func Start(t testing.TB, o Options) *Gateway {
 		t.Fatalf("tokengatetest: config: %v", err)
 	}
 	cfg.Listen = "127.0.0.1:0"
+	if !o.AuthFailureLimit {
+		cfg.Limits.AuthFailures.Disabled = true
+	}
 	if cfg.AdminToken == "" {
 		// A config without admin_token disables the admin API; a test
 		// gateway always has one so Admin works.
