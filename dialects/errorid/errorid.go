@@ -1,0 +1,327 @@
+package errorid
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// Name is the dialect's config key.
+const Name = "errorid"
+
+// PathPrefix is the part of the URL space the dialect owns (below its
+// configured prefix): every 404/405 under it comes in this dialect's style.
+const PathPrefix = "/v1/oauth"
+
+// TokenPath is the token endpoint.
+const TokenPath = PathPrefix + "/token"
+
+func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
+
+// Options are the dialect-specific config keys.
+type Options struct {
+	// WorkingHours limits when the dialect's routes answer, e.g.
+	// "Mon-Fri 08:00-18:00" (see Schedule for the grammar); empty: always.
+	WorkingHours string `yaml:"working_hours"`
+	// TimeZone is the IANA zone WorkingHours is read in; empty: UTC.
+	TimeZone string `yaml:"time_zone"`
+	// OneActiveToken refuses (409) a token request while the client still
+	// holds an active access token issued by this dialect.
+	OneActiveToken bool `yaml:"one_active_token"`
+}
+
+// Dialect implements dialects.Dialect.
+type Dialect struct {
+	engine  *core.Engine
+	profile *core.Profile
+	opts    Options
+	hours   *Schedule // nil: always open
+	// issue serialises check-then-issue under one_active_token.
+	issue sync.Mutex
+}
+
+func (d *Dialect) Name() string { return Name }
+
+// Owns claims /v1/oauth and everything below it.
+func (d *Dialect) Owns(path string) bool { return dialects.HasPathPrefix(path, PathPrefix) }
+
+func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
+	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
+		return err
+	}
+	hours, err := ParseSchedule(d.opts.WorkingHours, d.opts.TimeZone)
+	if err != nil {
+		return err
+	}
+	d.engine, d.hours = deps.Engine, hours
+	ttl := time.Duration(deps.Config.AccessTokenTTL)
+	if ttl <= 0 {
+		ttl = core.DefaultAccessTTL
+	}
+	d.profile = &core.Profile{Dialect: Name, AccessTTL: ttl}
+	r.Add(http.MethodPost, TokenPath, d.duringHours(d.token))
+	return nil
+}
+
+// duringHours answers 503 NON_WORKING_HOURS with Retry-After outside the
+// working hours, read on the engine's clock.
+func (d *Dialect) duringHours(h echo.HandlerFunc) echo.HandlerFunc {
+	if d.hours == nil {
+		return h
+	}
+	return func(c echo.Context) error {
+		now := d.engine.Now()
+		if wait := d.hours.RetryAfter(now); wait > 0 {
+			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(wait, 10))
+			return &core.Error{Kind: core.KindUnavailable, Reason: core.ReasonClosedHours,
+				Description: "outside working hours"}
+		}
+		return h(c)
+	}
+}
+
+// The two spellings of each body property (the vendor's page lost the names).
+var (
+	idNames     = [2]string{"client_id", "clientId"}
+	secretNames = [2]string{"client_secret", "clientSecret"}
+)
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+func (d *Dialect) token(c echo.Context) error {
+	obj, err := wire.JSONObject(c)
+	if err != nil {
+		return err
+	}
+	id, err := property(obj, idNames)
+	if err != nil {
+		return err
+	}
+	wire.NoteClient(c, id, string(core.GrantClientCredentials))
+	secret, err := property(obj, secretNames)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	req := core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret}
+	var res *core.TokenResult
+	if d.opts.OneActiveToken {
+		res, err = d.issueOnlyOne(ctx, req)
+	} else {
+		res, err = d.engine.Token(ctx, d.profile, req)
+	}
+	if err != nil {
+		return err
+	}
+	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn})
+}
+
+// property reads one required, non-empty string property that may be spelt
+// either way; sending both spellings is a duplicate.
+func property(obj map[string]json.RawMessage, names [2]string) (string, error) {
+	_, has0 := obj[names[0]]
+	_, has1 := obj[names[1]]
+	key := names[0]
+	switch {
+	case has0 && has1:
+		return "", &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonDuplicate, Param: names[0],
+			Description: names[0] + " and " + names[1] + " are the same property; send only one"}
+	case has1:
+		key = names[1]
+	case !has0:
+		return "", core.MissingParam(names[0])
+	}
+	v, err := wire.JSONString(obj, key)
+	if err != nil {
+		return "", err
+	}
+	if string(obj[key]) == "null" {
+		return "", core.MissingParam(key)
+	}
+	if v == "" {
+		return "", core.InvalidParam(key, "", key+" must not be empty")
+	}
+	return v, nil
+}
+
+// issueOnlyOne refuses a token while the client still holds an active access
+// token of this dialect. The check and the issue run under one mutex, so
+// they are atomic within this process (not across processes sharing a
+// database).
+func (d *Dialect) issueOnlyOne(ctx context.Context, req core.TokenRequest) (*core.TokenResult, error) {
+	d.issue.Lock()
+	defer d.issue.Unlock()
+	client, err := d.engine.AuthenticateClient(ctx, Name, req.ClientID, req.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := d.engine.Store().ListTokens(ctx, core.TokenFilter{ClientID: client.ID, Dialect: Name, Kind: core.KindAccess})
+	if err != nil {
+		return nil, core.AsError(err)
+	}
+	now := d.engine.Now()
+	for _, t := range tokens {
+		if t.Active(now) {
+			return nil, &core.Error{Kind: core.KindConflict, Reason: reasonActiveToken,
+				Description: "the client already holds an active access token"}
+		}
+	}
+	return d.engine.Token(ctx, d.profile, req)
+}
+
+// reasonActiveToken refines KindConflict for one_active_token (dialect-local).
+const reasonActiveToken core.Reason = "errorid_active_token"
+
+// ErrorBody is the vendor's error schema: all five keys are always present.
+type ErrorBody struct {
+	ErrorID        string  `json:"errorId"`
+	Code           string  `json:"code"`
+	Text           string  `json:"text"`
+	ParameterName  *string `json:"parameter_name"`
+	ParameterValue *string `json:"parameter_value"`
+}
+
+// class is one row of the error table.
+type class struct {
+	Status int
+	Code   string
+	Text   string
+	// Detail uses the error's own (client-safe) description as text, when it has one.
+	Detail bool
+	// Param fills parameter_name / parameter_value.
+	Param bool
+}
+
+// The error table. Reasons are looked up first, then kinds; input errors
+// (invalid_request) are split by what they name, see classify.
+var (
+	classValidation  = class{http.StatusBadRequest, "VALIDATION_ERROR", "Request validation failed.", true, true}
+	classMalformed   = class{http.StatusBadRequest, "MALFORMED_REQUEST", "The request body must be one JSON object.", true, false}
+	classMediaType   = class{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.", false, true}
+	classInternal    = class{http.StatusInternalServerError, "INTERNAL_ERROR", "Internal server error.", false, false}
+	classUnavailable = class{http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again later.", false, false}
+
+	byReason = map[core.Reason]class{
+		core.ReasonTooLarge:       {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large.", false, false},
+		core.ReasonTimeout:        {http.StatusRequestTimeout, "REQUEST_TIMEOUT", "The request took too long to arrive.", false, false},
+		core.ReasonNotAllowed:     {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", false, false},
+		core.ReasonClosedHours:    {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
+		core.ReasonClientDisabled: {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
+		core.ReasonClientExpired:  {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
+		reasonActiveToken:         {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
+	}
+	byKind = map[core.Kind]class{
+		core.KindInvalidClient:        {http.StatusUnauthorized, "INVALID_CLIENT", "Client authentication failed.", false, false},
+		core.KindUnauthorizedClient:   {http.StatusForbidden, "UNAUTHORIZED_CLIENT", "The client may not obtain tokens from this API.", false, false},
+		core.KindInvalidGrant:         {http.StatusBadRequest, "INVALID_GRANT", "The grant is invalid.", false, false},
+		core.KindUnsupportedGrantType: {http.StatusBadRequest, "UNSUPPORTED_GRANT_TYPE", "Unsupported grant type.", false, false},
+		core.KindInvalidScope:         {http.StatusBadRequest, "INVALID_SCOPE", "Invalid scope.", false, false},
+		core.KindInvalidToken:         {http.StatusUnauthorized, "INVALID_TOKEN", "Invalid token.", false, false},
+		core.KindExpiredToken:         {http.StatusUnauthorized, "INVALID_TOKEN", "Invalid token.", false, false},
+		core.KindAccessDenied:         {http.StatusForbidden, "ACCESS_DENIED", "Access denied.", false, false},
+		core.KindNotFound:             {http.StatusNotFound, "NOT_FOUND", "Not found.", false, false},
+		core.KindConflict:             {http.StatusConflict, "CONFLICT", "Action could not be completed because of conflict.", false, false},
+		core.KindRateLimited:          {http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests. Please try again later.", false, false},
+		core.KindUnavailable:          classUnavailable,
+		core.KindServerError:          classInternal,
+	}
+)
+
+// classify picks the table row for e; anything unknown is an internal error.
+func classify(e *core.Error) class {
+	if c, ok := byReason[e.Reason]; ok {
+		return c
+	}
+	if e.Kind == core.KindInvalidRequest {
+		switch {
+		case e.Param == echo.HeaderContentType:
+			return classMediaType
+		case e.Param == "":
+			return classMalformed
+		}
+		return classValidation
+	}
+	if c, ok := byKind[e.Kind]; ok {
+		return c
+	}
+	return classInternal
+}
+
+// maxValueLen bounds the echoed parameter_value.
+const maxValueLen = 128
+
+// RenderError writes {"errorId", "code", "text", "parameter_name",
+// "parameter_value"} with a fresh UUID as errorId, noted for the access log.
+func (d *Dialect) RenderError(c echo.Context, err error) error {
+	e := core.AsError(err)
+	cl := classify(e)
+	id := uuid.NewString()
+	c.Set(wire.KeyErrorID, id)
+	status, body := cl.Status, ErrorBody{ErrorID: id, Code: cl.Code, Text: cl.Text}
+	if cl.Detail && e.Description != "" {
+		body.Text = e.Description
+	}
+	// An injected fault (the control plane) says exactly what to answer.
+	if e.Status != 0 || e.Code != "" {
+		if e.Status != 0 {
+			status = e.Status
+		}
+		if e.Code != "" {
+			body.Code = e.Code
+		}
+		if e.Description != "" {
+			body.Text = e.Description
+		}
+	}
+	if cl.Param && e.Param != "" {
+		name := e.Param
+		body.ParameterName = &name
+		// A value exists only for a parameter that was sent and could not be
+		// used; a missing or duplicated one has none, and a secret is never echoed.
+		// An absent Content-Type header has no value either.
+		if e.Reason == core.ReasonMalformed && !isSecret(name) && !(cl.Code == classMediaType.Code && e.Value == "") {
+			v := clip(e.Value, maxValueLen)
+			body.ParameterValue = &v
+		}
+	}
+	wire.NoStore(c)
+	return c.JSON(status, body)
+}
+
+// isSecret reports whether a parameter's value must never be echoed.
+func isSecret(name string) bool {
+	n := strings.ToLower(strings.ReplaceAll(name, "_", ""))
+	for _, s := range []string{"secret", "password", "token", "assertion"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
