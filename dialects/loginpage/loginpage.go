@@ -149,6 +149,10 @@ type view struct {
 	CSRF     string
 	Hidden   []hidden
 	Status   int
+	// RedirectOrigin is the verified redirect_uri's origin, allowed as a
+	// form-action: Chrome and Safari apply form-action to the redirect a
+	// form submission answers with, so 'self' alone blocks the way back.
+	RedirectOrigin string
 }
 
 func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals map[string]string, msg string) error {
@@ -160,7 +164,7 @@ func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals m
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: cookie, Path: p.Action, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.IsTLS()})
 	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: vals["scope"], Error: msg,
-		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie))}
+		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), RedirectOrigin: cspOrigin(vals["redirect_uri"])}
 	for _, n := range authorizeParams {
 		if vals[n] != "" {
 			v.Hidden = append(v.Hidden, hidden{n, vals[n]})
@@ -184,13 +188,37 @@ func (p *Page) errorPage(c echo.Context, err error) error {
 func render(c echo.Context, status int, name string, v view) error {
 	h := c.Response().Header()
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	formAction := "'self'"
+	if v.RedirectOrigin != "" {
+		formAction += " " + v.RedirectOrigin
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	wire.NoStore(c)
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
 	return pages.ExecuteTemplate(c.Response(), name, v)
+}
+
+// cspOrigin is the CSP source expression for a (registered) redirect URI:
+// scheme://host[:port], or scheme: for a URI without a host (a native app's
+// custom scheme). Anything that could break out of the header value gives "".
+func cspOrigin(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	src := u.Scheme + ":"
+	if u.Host != "" {
+		src += "//" + u.Host
+	}
+	for _, r := range src {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`;,'"\`, r) {
+			return ""
+		}
+	}
+	return src
 }
 
 // redirectError sends an authorize error back to the verified redirect_uri
