@@ -1,0 +1,151 @@
+package accounda
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// Name is the dialect's config key.
+const Name = "accounda"
+
+func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
+
+// Routes, exactly as the vendor documents them (with the trailing slash).
+const (
+	PathToken       = "/v1/token/"
+	PathRefresh     = "/v1/token/refresh/" // inferred: seed 000 names the endpoint only
+	PathValidate    = "/v1/user/validate/"
+	PathInformation = "/v1/user/information/"
+)
+
+// DefaultRefreshWindow is how long after its issue an access token may be
+// exchanged at the refresh endpoint when refresh_token_ttl is not set. It
+// equals core.SweepRetention: the sweeper deletes a token SweepRetention
+// after it expired, so a longer window could not be honoured for every
+// token (see docs/dialects/accounda.md).
+const DefaultRefreshWindow = core.SweepRetention
+
+// Options are the dialect-specific config keys.
+type Options struct {
+	// DisableRefresh leaves the inferred refresh endpoint unmounted, so only
+	// the documented endpoints answer.
+	DisableRefresh bool `yaml:"disable_refresh"`
+}
+
+// Dialect implements dialects.Dialect.
+type Dialect struct {
+	engine  *core.Engine
+	profile *core.Profile
+	opts    Options
+}
+
+func (d *Dialect) Name() string { return Name }
+
+// Owns claims everything under /v1/token and /v1/user, so unknown paths and
+// wrong methods there are answered in Accounda's {"error": ...} style.
+func (d *Dialect) Owns(path string) bool {
+	return dialects.HasPathPrefix(path, "/v1/token") || dialects.HasPathPrefix(path, "/v1/user")
+}
+
+func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
+	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
+		return err
+	}
+	d.engine = deps.Engine
+	access := time.Duration(deps.Config.AccessTokenTTL)
+	window := time.Duration(deps.Config.RefreshTokenTTL)
+	if window <= 0 {
+		window = DefaultRefreshWindow
+	}
+	effectiveAccess := access
+	if effectiveAccess <= 0 {
+		effectiveAccess = core.DefaultAccessTTL
+	}
+	if window > effectiveAccess+core.SweepRetention && deps.Logger != nil && !d.opts.DisableRefresh {
+		deps.Logger.Warn("refresh_token_ttl exceeds access_token_ttl plus the sweeper's retention; "+
+			"expired tokens are deleted before their refresh window ends",
+			"refresh_token_ttl", window.String(), "limit", (effectiveAccess + core.SweepRetention).String())
+	}
+	d.profile = &core.Profile{
+		Dialect:                Name,
+		AccessTTL:              access,
+		RefreshTTL:             window,
+		RefreshWithAccessToken: true,
+	}
+	r.Add(http.MethodPost, PathToken, d.token)
+	if !d.opts.DisableRefresh {
+		r.Add(http.MethodPost, PathRefresh, d.refresh)
+	}
+	r.Add(http.MethodGet, PathValidate, d.user(epValidate))
+	r.Add(http.MethodGet, PathInformation, d.user(epInformation))
+	return nil
+}
+
+// tokenResponse is the documented 200 body: exactly these three keys.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// token is POST /v1/token/: client credentials in a form body.
+func (d *Dialect) token(c echo.Context) error {
+	setEndpoint(c, epToken)
+	f, err := formParams(c, "client_id", "client_secret")
+	if err != nil {
+		return err
+	}
+	wire.NoteClient(c, f["client_id"], string(core.GrantClientCredentials))
+	wire.NoteParams(c, map[string][]string{"client_id": {f["client_id"]}}) // never the secret
+	res, err := d.engine.Token(c.Request().Context(), d.profile, core.TokenRequest{
+		GrantType:    core.GrantClientCredentials,
+		ClientID:     f["client_id"],
+		ClientSecret: f["client_secret"],
+	})
+	if err != nil {
+		return err
+	}
+	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn})
+}
+
+// refresh is POST /v1/token/refresh/ (inferred): the client exchanges an
+// access token it was issued (expired or not, within the refresh window) for
+// a new one. The old token dies; presenting it again revokes the chain.
+func (d *Dialect) refresh(c echo.Context) error {
+	setEndpoint(c, epRefresh)
+	f, err := formParams(c, "client_id", "client_secret", "access_token")
+	if err != nil {
+		return err
+	}
+	wire.NoteClient(c, f["client_id"], string(core.GrantRefreshToken))
+	wire.NoteParams(c, map[string][]string{"client_id": {f["client_id"]}}) // never the secret or token
+	// The engine checks the client (missing, then invalid credentials), then
+	// that it may refresh, then the token: an empty access_token comes back
+	// as the missing refresh_token, rendered "Missing access token".
+	res, err := d.engine.Token(c.Request().Context(), d.profile, core.TokenRequest{
+		GrantType:    core.GrantRefreshToken,
+		ClientID:     f["client_id"],
+		ClientSecret: f["client_secret"],
+		RefreshToken: f["access_token"],
+	})
+	if err != nil {
+		return err
+	}
+	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn})
+}
+
+// formParams decodes a strict form body and reads names once each; any
+// other parameter is ignored.
+func formParams(c echo.Context, names ...string) (map[string]string, error) {
+	form, err := wire.Form(c)
+	if err != nil {
+		return nil, err
+	}
+	return wire.Singles(form, names...)
+}
