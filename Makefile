@@ -8,7 +8,7 @@ BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
 
-.PHONY: run build test vet fmt-check unit bench bench-micro fuzz clean
+.PHONY: run build test vet fmt-check lint unit bench bench-micro fuzz clean
 
 ## run: start the gateway on the embedded default config (all dialects, demo credentials)
 run:
@@ -18,8 +18,14 @@ run:
 build:
 	$(GO) build -o $(BIN) ./cmd/tokengate
 
-## test: go vet, gofmt check, and every test with the race detector
-test: vet fmt-check unit
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## test: go vet, gofmt check, staticcheck, and every test with the race detector
+test: vet fmt-check lint unit
+
+## lint: staticcheck at a pinned version, fetched by the go command
+lint:
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
