@@ -691,3 +691,30 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestBruteForceAnswers429: the engine's failed-authentication limiter
+// answers 429 RATE_LIMITED in this style with Retry-After, while the known
+// good credentials keep working.
+func TestBruteForceAnswers429(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: "dialects:\n  errorid: {}\n" + clientsYAML, AuthFailureLimit: true})
+	good := `{"client_id":"demo-client","client_secret":"demo-secret"}`
+	bad := `{"client_id":"demo-client","client_secret":"wrong-secret"}`
+	checkToken(t, postJSON(t, g, good), 3600)
+	var r response
+	for i := 0; i < 100; i++ {
+		if r = postJSON(t, g, bad); r.Status != http.StatusUnauthorized {
+			break
+		}
+	}
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("never limited; last answer %d %s", r.Status, r.Raw)
+	}
+	checkErrorBody(t, r)
+	if r.Body["code"] != "RATE_LIMITED" || r.Body["parameter_name"] != nil {
+		t.Errorf("429 body %s", r.Raw)
+	}
+	if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("Retry-After = %q", ra)
+	}
+	checkToken(t, postJSON(t, g, good), 3600)
+}
