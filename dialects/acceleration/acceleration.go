@@ -1,0 +1,414 @@
+package acceleration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// Name is the dialect's config key.
+const Name = "acceleration"
+
+// Defaults for the dialect's options and lifetime.
+const (
+	// DefaultAccessTTL is the vendor's documented expires_in (7200).
+	DefaultAccessTTL   = 2 * time.Hour
+	DefaultIssuer      = "https://tokengate.local/oauth2/default"
+	DefaultAudience    = "api://tenant"
+	DefaultReloadEvery = 10 * time.Second
+)
+
+// DefaultScopes is the scp claim of the vendor's sample token.
+var DefaultScopes = []string{"openid"}
+
+// Paths the dialect serves, relative to its prefix.
+const (
+	PathBase     = "/api/v1/auth/oauth2"
+	PathToken    = PathBase + "/token"
+	PathKeys     = PathBase + "/keys"
+	PathUserinfo = PathBase + "/userinfo"
+	PathJWKS     = "/.well-known/jwks.json"
+)
+
+func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
+
+// Options are the dialect-specific config keys.
+type Options struct {
+	// Issuer is the iss claim.
+	Issuer string `yaml:"issuer"`
+	// Audience is the aud claim.
+	Audience string `yaml:"audience"`
+	// Scopes is the scp claim.
+	Scopes []string `yaml:"scopes"`
+	// PrivateKeyFile names a PEM RSA private key (PKCS#8 or PKCS#1, at least
+	// 2048 bits) to sign with instead of the keys kept in the store.
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// KeyReloadInterval is how often (by the engine clock) a running
+	// gateway re-reads the keys from the store, to pick up a rotation.
+	KeyReloadInterval config.Duration `yaml:"key_reload_interval"`
+}
+
+// Dialect implements dialects.Dialect.
+type Dialect struct {
+	engine  *core.Engine
+	profile *core.Profile
+	opts    Options
+	keys    *keyring
+}
+
+func (d *Dialect) Name() string { return Name }
+
+// Owns claims the vendor's auth prefix and the JWKS path.
+func (d *Dialect) Owns(path string) bool {
+	return dialects.HasPathPrefix(path, PathBase) || path == PathJWKS
+}
+
+func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
+	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
+		return err
+	}
+	if d.opts.Issuer == "" {
+		d.opts.Issuer = DefaultIssuer
+	}
+	if d.opts.Audience == "" {
+		d.opts.Audience = DefaultAudience
+	}
+	if d.opts.Scopes == nil {
+		d.opts.Scopes = DefaultScopes
+	}
+	reload := time.Duration(d.opts.KeyReloadInterval)
+	if reload <= 0 {
+		reload = DefaultReloadEvery
+	}
+	d.engine = deps.Engine
+	if d.opts.PrivateKeyFile != "" {
+		k, err := newStaticKeyring(d.engine, d.opts.PrivateKeyFile)
+		if err != nil {
+			return err
+		}
+		d.keys = k
+	} else {
+		d.keys = newStoreKeyring(d.engine, deps.Logger, reload)
+		// Read the stored keys now so a broken store or key fails the start;
+		// the first key is generated when first needed (see docs).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := d.keys.reload(ctx, false); err != nil {
+			return fmt.Errorf("loading the signing keys: %w", err)
+		}
+	}
+	ttl := time.Duration(deps.Config.AccessTokenTTL)
+	if ttl <= 0 {
+		ttl = DefaultAccessTTL
+	}
+	d.profile = &core.Profile{
+		Dialect:       Name,
+		AccessTTL:     ttl,
+		AccessMinter:  &Minter{keys: d.keys, users: d.engine.Store(), issuer: d.opts.Issuer, audience: d.opts.Audience},
+		DefaultScopes: d.opts.Scopes,
+	}
+	r.Add(http.MethodPost, PathToken, d.token)
+	r.Add(http.MethodGet, PathUserinfo, d.userinfo)
+	r.Add(http.MethodGet, PathKeys, d.jwks)
+	r.Add(http.MethodGet, PathJWKS, d.jwks)
+	return nil
+}
+
+// tokenParams are the parameters of the token endpoint (seed: Data Model).
+var tokenParams = []string{"grant_type", "user_id", "client_id", "client_secret"}
+
+// tokenResponse is the seed's Success Response, exactly these keys.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// params merges the query and an optional form body. A parameter sent twice
+// in one place, or in both with different values, is invalid; the secret is
+// never accepted in the URL.
+func params(c echo.Context) (map[string]string, error) {
+	q, err := wire.Query(c)
+	if err != nil {
+		return nil, err
+	}
+	body, err := wire.ReadBody(c)
+	if err != nil {
+		return nil, err
+	}
+	f := url.Values{}
+	if len(body) > 0 {
+		if mt := wire.MediaType(c); mt != echo.MIMEApplicationForm {
+			return nil, wire.WrongContentType(echo.MIMEApplicationForm, mt)
+		}
+		if f, err = wire.ParseParams(string(body)); err != nil {
+			return nil, err
+		}
+	}
+	if _, inURL := q["client_secret"]; inURL {
+		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Param: "client_secret",
+			Description: "client_secret must not be sent in the URL"}
+	}
+	out := make(map[string]string, len(tokenParams))
+	for _, name := range tokenParams {
+		qv, err := wire.Single(q, name)
+		if err != nil {
+			return nil, err
+		}
+		fv, err := wire.Single(f, name)
+		if err != nil {
+			return nil, err
+		}
+		_, inQ := q[name]
+		_, inF := f[name]
+		if inQ && inF && qv != fv {
+			return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonDuplicate, Param: name,
+				Description: "parameter sent in the query and the body with different values: " + name}
+		}
+		if fv != "" {
+			qv = fv
+		}
+		out[name] = qv
+	}
+	return out, nil
+}
+
+func (d *Dialect) token(c echo.Context) error {
+	p, err := params(c)
+	if err != nil {
+		return err
+	}
+	wire.NoteParams(c, map[string][]string{"grant_type": {p["grant_type"]}, "user_id": {p["user_id"]},
+		"client_id": {p["client_id"]}})
+	id, secret, basic, err := wire.BasicAuth(c)
+	if err != nil {
+		return err
+	}
+	if basic {
+		if p["client_secret"] != "" || (p["client_id"] != "" && p["client_id"] != id) {
+			return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonDuplicate,
+				Description: "use one client authentication method, not several"}
+		}
+	} else {
+		id, secret = p["client_id"], p["client_secret"]
+	}
+	wire.NoteClient(c, id, p["grant_type"])
+	gt := core.GrantType(p["grant_type"])
+	switch gt {
+	case "":
+		return core.MissingParam("grant_type")
+	case core.GrantClientCredentials:
+	default:
+		return &core.Error{Kind: core.KindUnsupportedGrantType, Param: "grant_type", Value: p["grant_type"],
+			Description: "unsupported grant_type: must be client_credentials"}
+	}
+	ctx := c.Request().Context()
+	if p["user_id"] == "" {
+		// Bad credentials take precedence over the missing user.
+		if _, err := d.engine.AuthenticateClient(ctx, Name, id, secret); err != nil {
+			return err
+		}
+		return core.MissingParam("user_id")
+	}
+	res, err := d.engine.Token(ctx, d.profile, core.TokenRequest{GrantType: gt, ClientID: id, ClientSecret: secret,
+		UserID: p["user_id"]})
+	if err != nil {
+		return err
+	}
+	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: "bearer", ExpiresIn: res.ExpiresIn})
+}
+
+// envelope is the vendor's response wrapper (seed: Fail Response).
+type envelope struct {
+	Code         int     `json:"code"`
+	ErrorMessage *string `json:"errorMessage"`
+	Error        any     `json:"error"`
+	Data         any     `json:"data"`
+}
+
+// userInfo is the data of a userinfo answer (inferred).
+type userInfo struct {
+	UserID    string   `json:"user_id"`
+	Username  string   `json:"username"`
+	Email     string   `json:"email"`
+	FirstName string   `json:"first_name"`
+	LastName  string   `json:"last_name"`
+	ClientID  string   `json:"client_id"`
+	Scp       []string `json:"scp"`
+	Iat       int64    `json:"iat"`
+	Exp       int64    `json:"exp"`
+}
+
+func (d *Dialect) userinfo(c echo.Context) error {
+	token, err := bearer(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := d.verify(ctx, token); err != nil {
+		return err
+	}
+	t, err := d.engine.Validate(ctx, token)
+	if err != nil {
+		return err
+	}
+	if t.Dialect != Name || t.UserID == "" {
+		return errBadToken
+	}
+	wire.NoteClient(c, t.ClientID, "")
+	u, err := d.engine.Store().GetUser(ctx, t.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return &core.Error{Kind: core.KindInvalidToken, Description: "the token's user no longer exists"}
+	}
+	if err != nil {
+		return core.AsError(err)
+	}
+	scp := t.Scopes
+	if scp == nil {
+		scp = []string{}
+	}
+	wire.NoStore(c)
+	return c.JSON(http.StatusOK, envelope{Code: http.StatusOK, Data: userInfo{UserID: u.ID, Username: u.Username,
+		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, ClientID: t.ClientID, Scp: scp,
+		Iat: t.IssuedAt.Unix(), Exp: t.ExpiresAt.Unix()}})
+}
+
+// bearer reads the one Authorization: Bearer header.
+func bearer(c echo.Context) (string, error) {
+	h := c.Request().Header.Values(echo.HeaderAuthorization)
+	if len(h) > 1 {
+		return "", &core.Error{Kind: core.KindInvalidToken, Reason: core.ReasonDuplicate, Description: "invalid access token"}
+	}
+	if tok := wire.BearerToken(c); tok != "" {
+		return tok, nil
+	}
+	return "", &core.Error{Kind: core.KindInvalidToken, Reason: core.ReasonMissing, Description: "missing access token"}
+}
+
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
+}
+
+// jwks publishes the active key and every retired key whose tokens may
+// still be live, by the engine clock.
+func (d *Dialect) jwks(c echo.Context) error {
+	s, err := d.keys.signing(c.Request().Context())
+	if err != nil {
+		return core.AsError(err)
+	}
+	now := d.engine.Now()
+	set := jwkSet{Keys: make([]jwk, 0, len(s.keys))}
+	for _, k := range s.keys {
+		if k.publishedAt(now) {
+			set.Keys = append(set.Keys, k.jwk)
+		}
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+// failure is one row of the error table: status and errorMessage.
+type failure struct {
+	status  int
+	message string
+	// own: the error's own (client-safe) description is the message when
+	// it has one; message is the fallback.
+	own bool
+}
+
+const authFailed = "authentication failed"
+
+// kindTable maps error kinds to the envelope's code and message.
+var kindTable = map[core.Kind]failure{
+	core.KindInvalidRequest:       {http.StatusBadRequest, "invalid request", true},
+	core.KindInvalidClient:        {http.StatusBadRequest, authFailed, false},
+	core.KindInvalidGrant:         {http.StatusBadRequest, "invalid grant", false},
+	core.KindUnauthorizedClient:   {http.StatusBadRequest, "the client may not use this grant type or API", false},
+	core.KindUnsupportedGrantType: {http.StatusBadRequest, "unsupported grant_type: must be client_credentials", false},
+	core.KindInvalidScope:         {http.StatusBadRequest, "invalid scope", false},
+	core.KindInvalidToken:         {http.StatusUnauthorized, "invalid access token", false},
+	core.KindExpiredToken:         {http.StatusUnauthorized, "access token expired", false},
+	core.KindAccessDenied:         {http.StatusForbidden, "access denied", false},
+	core.KindNotFound:             {http.StatusNotFound, "not found", false},
+	core.KindConflict:             {http.StatusConflict, "conflict", false},
+	core.KindRateLimited:          {http.StatusTooManyRequests, "too many requests", true},
+	core.KindUnavailable:          {http.StatusServiceUnavailable, "service temporarily unavailable", false},
+	core.KindServerError:          {http.StatusInternalServerError, "internal server error", false},
+}
+
+// reasonTable refines kindTable where a reason decides the answer, for any
+// kind.
+var reasonTable = map[core.Reason]failure{
+	core.ReasonTooLarge:    {http.StatusRequestEntityTooLarge, "request body too large", false},
+	core.ReasonTimeout:     {http.StatusRequestTimeout, "request timeout", false},
+	core.ReasonNotAllowed:  {http.StatusMethodNotAllowed, "method not allowed", false},
+	core.ReasonUnknownUser: {http.StatusBadRequest, "unknown user_id", false},
+}
+
+// caseKey names one kind + reason (+ parameter) combination.
+type caseKey struct {
+	kind   core.Kind
+	reason core.Reason
+	param  string
+}
+
+// caseTable refines kindTable for particular combinations. A missing client
+// credential is the seed's one documented error: "authentication failed".
+var caseTable = map[caseKey]failure{
+	{core.KindInvalidRequest, core.ReasonMissing, "client_id"}:     {http.StatusBadRequest, authFailed, false},
+	{core.KindInvalidRequest, core.ReasonMissing, "client_secret"}: {http.StatusBadRequest, authFailed, false},
+	{core.KindInvalidToken, core.ReasonMissing, ""}:                {http.StatusUnauthorized, "missing access token", false},
+}
+
+// classify picks the status and message for e. An error carrying its own
+// Status (an injected fault) keeps it and its text.
+func classify(e *core.Error) failure {
+	f, ok := caseTable[caseKey{e.Kind, e.Reason, e.Param}]
+	if !ok {
+		f, ok = reasonTable[e.Reason]
+	}
+	if !ok {
+		f, ok = kindTable[e.Kind]
+	}
+	if !ok {
+		f = kindTable[core.KindServerError]
+	}
+	if e.Status >= 400 && e.Status <= 599 {
+		f.status, f.own = e.Status, true
+	}
+	if f.own && e.Description != "" {
+		f.message = e.Description
+	}
+	return f
+}
+
+// RenderError writes {"code": <status>, "errorMessage": ..., "error": null,
+// "data": null}; "error" carries an injected fault's code, if it has one.
+// 401s also carry WWW-Authenticate: Bearer (RFC 6750). The gateway has
+// already set Retry-After where the error asks for it.
+func (d *Dialect) RenderError(c echo.Context, err error) error {
+	e := core.AsError(err)
+	f := classify(e)
+	if f.status == http.StatusUnauthorized {
+		v := `Bearer realm="` + Name + `"`
+		if e.Reason != core.ReasonMissing {
+			v += `, error="invalid_token"`
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, v)
+	}
+	wire.NoStore(c)
+	body := envelope{Code: f.status, ErrorMessage: &f.message}
+	if e.Code != "" {
+		body.Error = e.Code
+	}
+	return c.JSON(f.status, body)
+}
