@@ -282,6 +282,16 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	}
 }
 
+// SetDatabase points storage at dsn: a postgres:// or postgresql:// URL
+// selects the postgres driver, anything else is an SQLite path.
+func (c *Config) SetDatabase(dsn string) {
+	c.Storage.DSN = dsn
+	c.Storage.Driver = "sqlite"
+	if isPostgresURL(dsn) {
+		c.Storage.Driver = "postgres"
+	}
+}
+
 func isPostgresURL(s string) bool {
 	s = strings.ToLower(s)
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")

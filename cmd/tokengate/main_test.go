@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,27 @@ func TestAdminCLI(t *testing.T) {
 	}
 	if code, out, _ := cli("requests"); code != 0 || !strings.HasPrefix(out, "TIME") {
 		t.Fatalf("requests: %d %q", code, out)
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	db := t.TempDir() + "/keys.db"
+	for i := range 2 {
+		code, out, errs := runCLI("keys", "rotate", "--db", db, "--lifetime", "2h")
+		if code != 0 || !strings.Contains(out, "new signing key") {
+			t.Fatalf("rotate %d: %d %q %q", i, code, out, errs)
+		}
+	}
+	g := tokengatetest.Start(t, tokengatetest.Options{DB: db})
+	resp, err := http.Get(g.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var jwks struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || len(jwks.Keys) != 2 {
+		t.Fatalf("jwks after two rotations: %v %+v", err, jwks)
 	}
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/tokengate/tokengate/cmd/tokengate/app"
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/acceleration"
+)
+
+// keysCmd runs `tokengate keys rotate`: a new signing key for the
+// Acceleration dialect's JWTs, the old one kept in the JWKS until the last
+// token it signed has expired. It works on the database directly, so a
+// running gateway picks the new key up at its next key reload.
+func keysCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "rotate" {
+		fmt.Fprint(stderr, "usage: tokengate keys rotate [--config FILE] [--db PATH] [--lifetime DURATION]\n")
+		return 2
+	}
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
+	db := fs.String("db", "", "database, overrides the config and TOKENGATE_DB")
+	lifetime := fs.Duration("lifetime", 0, "how long the old key stays published (default: the longest access-token lifetime in the config plus a minute)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	cfg.ApplyEnv(os.Getenv)
+	if *db != "" {
+		cfg.SetDatabase(*db)
+	}
+	if *lifetime <= 0 {
+		*lifetime = acceleration.DefaultAccessTTL
+		if ttl := time.Duration(cfg.Dialects[acceleration.Name].AccessTokenTTL); ttl > *lifetime {
+			*lifetime = ttl
+		}
+		for _, c := range cfg.Clients {
+			if ttl := time.Duration(c.AccessTokenTTL); ttl > *lifetime {
+				*lifetime = ttl
+			}
+		}
+		*lifetime += time.Minute // covers running gateways' key reload interval
+	}
+	ctx := context.Background()
+	store, err := app.OpenStore(ctx, cfg, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer store.Close()
+	kid, err := acceleration.RotateKey(ctx, core.New(core.Options{Store: store}), *lifetime)
+	if err != nil {
+		fmt.Fprintln(stderr, "rotating the signing key:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", kid, *lifetime)
+	return 0
+}
