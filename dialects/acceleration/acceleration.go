@@ -151,7 +151,7 @@ func params(c echo.Context) (map[string]string, error) {
 		if mt := wire.MediaType(c); mt != echo.MIMEApplicationForm {
 			return nil, wire.WrongContentType(echo.MIMEApplicationForm, mt)
 		}
-		if f, err = wire.ParseParams(string(body)); err != nil {
+		if f, err = wire.ParseParamsLimit(string(body), wire.MaxParams(c)); err != nil {
 			return nil, err
 		}
 	}

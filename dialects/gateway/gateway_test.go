@@ -14,6 +14,7 @@ import (
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/gateway"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // stub is a minimal dialect: one route, errors as {"stub": kind}.
@@ -154,4 +155,39 @@ func TestOversizedBodyIsTheDialectsError(t *testing.T) {
 	if rec.Code != 400 || string(body) != "{\"stub\":\"invalid_request\"}\n" {
 		t.Fatalf("oversized: %d %s", rec.Code, body)
 	}
+}
+
+// A form with more parameters than limits.max_params is refused by the decoder.
+func TestMaxParams(t *testing.T) {
+	cfg := &config.Config{Listen: "127.0.0.1:0", Dialects: map[string]config.DialectConfig{"paramcount": {}}}
+	cfg.Limits.MaxParams = 3
+	g, err := gateway.New(gateway.Options{Config: cfg, Engine: core.New(core.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]int{"a=1&b=2&c=3": 200, "a=1&b=2&c=3&d=4": 400} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/paramcount", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		g.Handler().ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("%q: %d, want %d", body, rec.Code, want)
+		}
+	}
+}
+
+type paramCount struct{ stub }
+
+func (p *paramCount) Mount(r dialects.Router, _ dialects.Deps) error {
+	r.Add(http.MethodPost, "/paramcount", func(c echo.Context) error {
+		if _, err := wire.Form(c); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusOK)
+	})
+	return nil
+}
+
+func init() {
+	dialects.Register("paramcount", func() dialects.Dialect { return &paramCount{stub{name: "paramcount"}} })
 }

@@ -87,8 +87,9 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// withSource tells the engine's failure limiter where a request came from:
-// the peer address only, never a spoofable forwarding header.
+// withSource tells the engine's failure limiter where a request came from
+// (the peer address only, never a spoofable forwarding header) and the wire
+// decoders their parameter bound.
 func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -97,6 +98,7 @@ func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 			host = req.RemoteAddr
 		}
 		c.SetRequest(req.WithContext(core.WithSource(req.Context(), host)))
+		c.Set(wire.KeyMaxParams, g.cfg.Limits.MaxParams)
 		return next(c)
 	}
 }

@@ -14,11 +14,22 @@ import (
 	"github.com/tokengate/tokengate/core"
 )
 
-// DefaultMaxParams bounds how many parameters a form or query may carry.
-var DefaultMaxParams = 100
+// DefaultMaxParams bounds how many parameters a form, query or JSON object
+// may carry when the gateway has not set limits.max_params on the request.
+const DefaultMaxParams = 100
 
-// ErrTooManyParams is the Reason-less description used when MaxParams is hit.
+// KeyMaxParams holds the request's parameter bound (an int), set by the gateway.
+const KeyMaxParams = "tg.max_params"
+
 const tooManyParams = "too many parameters"
+
+// MaxParams is the parameter bound for this request.
+func MaxParams(c echo.Context) int {
+	if n, ok := c.Get(KeyMaxParams).(int); ok && n > 0 {
+		return n
+	}
+	return DefaultMaxParams
+}
 
 // ReadBody reads the request body, turning an over-limit body (see the
 // gateway's body limit) into invalid_request/too_large.
@@ -74,12 +85,15 @@ func Form(c echo.Context) (url.Values, error) {
 	if mt != echo.MIMEApplicationForm && !(mt == "" && len(body) == 0) {
 		return nil, WrongContentType(echo.MIMEApplicationForm, mt)
 	}
-	return ParseParams(string(body))
+	return ParseParamsLimit(string(body), MaxParams(c))
 }
 
-// ParseParams parses a query string or form body with a parameter bound.
-func ParseParams(s string) (url.Values, error) {
-	if n := strings.Count(s, "&") + 1; n > DefaultMaxParams {
+// ParseParams parses a query string or form body with the default bound.
+func ParseParams(s string) (url.Values, error) { return ParseParamsLimit(s, DefaultMaxParams) }
+
+// ParseParamsLimit parses a query string or form body of at most max parameters.
+func ParseParamsLimit(s string, max int) (url.Values, error) {
+	if n := strings.Count(s, "&") + 1; n > max {
 		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: tooManyParams}
 	}
 	v, err := url.ParseQuery(s)
@@ -91,7 +105,9 @@ func ParseParams(s string) (url.Values, error) {
 }
 
 // Query parses the URL query with the same bound and strictness as Form.
-func Query(c echo.Context) (url.Values, error) { return ParseParams(c.Request().URL.RawQuery) }
+func Query(c echo.Context) (url.Values, error) {
+	return ParseParamsLimit(c.Request().URL.RawQuery, MaxParams(c))
+}
 
 // Single returns the one value of name, "" when absent, and
 // invalid_request/duplicate when it was sent more than once (RFC 6749 §3.1).
@@ -129,11 +145,15 @@ func JSONObject(c echo.Context) (map[string]json.RawMessage, error) {
 	if mt := MediaType(c); mt != echo.MIMEApplicationJSON {
 		return nil, WrongContentType(echo.MIMEApplicationJSON, mt)
 	}
-	return ParseJSONObject(body)
+	return parseJSONObject(body, MaxParams(c))
 }
 
-// ParseJSONObject is JSONObject on bytes.
+// ParseJSONObject is JSONObject on bytes, with the default bound.
 func ParseJSONObject(body []byte) (map[string]json.RawMessage, error) {
+	return parseJSONObject(body, DefaultMaxParams)
+}
+
+func parseJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error) {
 	malformed := func(d string, cause error) error {
 		return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: d, Cause: cause}
 	}
@@ -147,7 +167,7 @@ func ParseJSONObject(body []byte) (map[string]json.RawMessage, error) {
 	}
 	out := map[string]json.RawMessage{}
 	for dec.More() {
-		if len(out) >= DefaultMaxParams {
+		if len(out) >= maxKeys {
 			return nil, malformed(tooManyParams, nil)
 		}
 		kt, err := dec.Token()
