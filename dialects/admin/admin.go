@@ -85,6 +85,10 @@ func (a *API) auth(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="tokengate-admin"`)
 			return c.JSON(http.StatusUnauthorized, Problem{Error: "unauthorized", Message: "a valid admin bearer token is required"})
 		}
+		// Replicas: start from the state the others left (clock, faults).
+		if err := a.plane.Sync(c.Request().Context()); err != nil {
+			return storeFailed(c, err)
+		}
 		return next(c)
 	}
 }

@@ -65,12 +65,21 @@ func (a *API) setClock(c echo.Context) error {
 	default:
 		a.clock.Reset()
 	}
+	if err := a.plane.PublishClock(c.Request().Context()); err != nil {
+		return storeFailed(c, err)
+	}
 	return c.JSON(http.StatusOK, a.clockState())
 }
 
 // ---- faults ----
 
-func (a *API) listFaults(c echo.Context) error { return c.JSON(http.StatusOK, a.plane.Faults.List()) }
+func (a *API) listFaults(c echo.Context) error {
+	rules, err := a.plane.Faults.List(c.Request().Context())
+	if err != nil {
+		return storeFailed(c, err)
+	}
+	return c.JSON(http.StatusOK, rules)
+}
 
 func (a *API) addFault(c echo.Context) error {
 	var in control.Rule
@@ -91,6 +100,9 @@ func (a *API) addFault(c echo.Context) error {
 		field, msg, _ := strings.Cut(err.Error(), ": ")
 		return invalid(c, field, msg)
 	}
+	if err := a.plane.PublishFaults(c.Request().Context(), false); err != nil {
+		return storeFailed(c, err)
+	}
 	return c.JSON(http.StatusCreated, r)
 }
 
@@ -103,11 +115,17 @@ func (a *API) deleteFault(c echo.Context) error {
 	if !a.plane.Faults.Delete(c.Param("id")) {
 		return notFound(c, "fault", c.Param("id"))
 	}
+	if err := a.plane.PublishFaults(c.Request().Context(), false); err != nil {
+		return storeFailed(c, err)
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (a *API) clearFaults(c echo.Context) error {
 	a.plane.Faults.Clear()
+	if err := a.plane.PublishFaults(c.Request().Context(), true); err != nil {
+		return storeFailed(c, err)
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 

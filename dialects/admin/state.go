@@ -426,6 +426,9 @@ func (a *API) reset(c echo.Context) error {
 	}
 	a.plane.Journal.Clear()
 	a.plane.Faults.Clear()
+	if err := a.plane.PublishFaults(ctx, true); err != nil {
+		return storeFailed(c, err)
+	}
 	if in.To == "config" {
 		err := a.restoreConfig(ctx)
 		a.engine.InvalidateClients()

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -49,25 +50,25 @@ func TestFaultMatchingAndCounts(t *testing.T) {
 	if _, err := f.Add(Rule{Route: "/v1/token/", Latency: "50ms"}); err != nil {
 		t.Fatal(err)
 	}
-	if a := f.Match("oauth2", "/oauth2/token", "/oauth2/token", "demo-client", ""); a != nil {
+	if a := f.Match(context.Background(), "oauth2", "/oauth2/token", "/oauth2/token", "demo-client", ""); a != nil {
 		t.Fatalf("other dialect matched: %+v", a)
 	}
-	if a := f.Match("hurdlr", "/x", "/x", "someone-else", ""); a != nil {
+	if a := f.Match(context.Background(), "hurdlr", "/x", "/x", "someone-else", ""); a != nil {
 		t.Fatalf("other client matched: %+v", a)
 	}
 	for i := range 2 {
-		a := f.Match("hurdlr", "/x", "/x", "demo-client", "")
+		a := f.Match(context.Background(), "hurdlr", "/x", "/x", "demo-client", "")
 		if a == nil || a.Status != 503 || a.RuleID != r.ID {
 			t.Fatalf("hit %d: %+v", i, a)
 		}
 	}
-	if a := f.Match("hurdlr", "/x", "/x", "demo-client", ""); a != nil {
+	if a := f.Match(context.Background(), "hurdlr", "/x", "/x", "demo-client", ""); a != nil {
 		t.Fatalf("spent rule fired: %+v", a)
 	}
-	if a := f.Match("accounda", "/v1/token/", "/v1/token/", "", ""); a == nil || a.Latency != 50*time.Millisecond {
+	if a := f.Match(context.Background(), "accounda", "/v1/token/", "/v1/token/", "", ""); a == nil || a.Latency != 50*time.Millisecond {
 		t.Fatalf("route rule: %+v", a)
 	}
-	rules := f.List()
+	rules, _ := f.List(context.Background())
 	if rules[0].Hits != 2 || rules[1].Hits != 1 {
 		t.Fatalf("hits: %+v", rules)
 	}
@@ -88,7 +89,7 @@ func TestFaultProbability(t *testing.T) {
 	}
 	fired := 0
 	for range 4000 {
-		if f.Match("d", "/", "/", "", "") != nil {
+		if f.Match(context.Background(), "d", "/", "/", "", "") != nil {
 			fired++
 		}
 	}

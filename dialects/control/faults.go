@@ -1,11 +1,15 @@
 package control
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/tokengate/tokengate/core"
 )
 
 // Rule is one fault-injection rule: match fields (empty matches anything)
@@ -42,12 +46,16 @@ type Action struct {
 	Drop    bool
 }
 
-// Faults is the set of active rules.
+// Faults is the set of active rules. With a shared store (replicas on one
+// database) hit counts live in the store, so count-limited rules fire
+// exactly count times across all replicas.
 type Faults struct {
-	mu    sync.Mutex
-	rules []*Rule
-	seq   int
+	mu     sync.Mutex
+	rules  []*Rule
+	shared core.ControlStore
 }
+
+const hitPrefix = "fault:"
 
 // Prepare checks a rule's action fields that validation tags cannot.
 func (r *Rule) Prepare() error {
@@ -72,23 +80,48 @@ func (f *Faults) Add(r Rule) (Rule, error) {
 	if err := r.Prepare(); err != nil {
 		return Rule{}, err
 	}
+	var id [4]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return Rule{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.seq++
-	r.ID, r.Hits = strconv.Itoa(f.seq), 0
+	r.ID, r.Hits = hex.EncodeToString(id[:]), 0 // random, so replicas never reuse an id
 	f.rules = append(f.rules, &r)
 	return r, nil
 }
 
-// List returns copies of the rules with their hit counts.
-func (f *Faults) List() []Rule {
+// replace installs rules read from the shared store.
+func (f *Faults) replace(rules []Rule) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.rules = f.rules[:0]
+	for _, r := range rules {
+		r := r
+		if err := r.Prepare(); err == nil {
+			f.rules = append(f.rules, &r)
+		}
+	}
+}
+
+// List returns copies of the rules with their hit counts.
+func (f *Faults) List(ctx context.Context) ([]Rule, error) {
+	f.mu.Lock()
 	out := make([]Rule, 0, len(f.rules))
 	for _, r := range f.rules {
 		out = append(out, *r)
 	}
-	return out
+	f.mu.Unlock()
+	if f.shared != nil {
+		hits, err := f.shared.Counters(ctx, hitPrefix)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i].Hits = hits[hitPrefix+out[i].ID]
+		}
+	}
+	return out, nil
 }
 
 // Delete removes rule id and reports whether it existed.
@@ -112,22 +145,41 @@ func (f *Faults) Clear() {
 }
 
 // Match finds the first rule that fires for a request and counts the hit.
-func (f *Faults) Match(dialect, route, path, clientID, grant string) *Action {
+func (f *Faults) Match(ctx context.Context, dialect, route, path, clientID, grant string) *Action {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	if len(f.rules) == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	var candidates []Rule
 	for _, r := range f.rules {
 		if (r.Dialect != "" && r.Dialect != dialect) || (r.Route != "" && r.Route != route && r.Route != path) ||
 			(r.ClientID != "" && r.ClientID != clientID) || (r.GrantType != "" && r.GrantType != grant) {
 			continue
 		}
-		if r.Count > 0 && r.Hits >= int64(r.Count) {
-			continue // spent
-		}
-		if r.Prob > 0 && rand.Float64() >= r.Prob {
+		if r.Prob > 0 && mrand.Float64() >= r.Prob {
 			continue
 		}
-		r.Hits++
-		return &Action{RuleID: r.ID, Status: r.Status, Code: r.Code, Text: r.Text, Latency: r.latency, Drop: r.Drop}
+		if f.shared == nil {
+			if r.Count > 0 && r.Hits >= int64(r.Count) {
+				continue // spent
+			}
+			r.Hits++
+			f.mu.Unlock()
+			return r.action()
+		}
+		candidates = append(candidates, *r)
+	}
+	f.mu.Unlock()
+	for _, r := range candidates { // shared: claim the hit in the store, atomically across replicas
+		ok, err := f.shared.Hit(ctx, hitPrefix+r.ID, int64(r.Count))
+		if err == nil && ok {
+			return r.action()
+		}
 	}
 	return nil
+}
+
+func (r *Rule) action() *Action {
+	return &Action{RuleID: r.ID, Status: r.Status, Code: r.Code, Text: r.Text, Latency: r.latency, Drop: r.Drop}
 }

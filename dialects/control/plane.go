@@ -1,7 +1,12 @@
 package control
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,13 +19,100 @@ import (
 type Plane struct {
 	Journal *Journal
 	Faults  *Faults
-	Clock   core.Clock
+	Clock   *core.AdjustableClock
 	Replica string
+
+	// shared, when set, holds the clock and fault rules for every replica
+	// on the same database; version is the last state this replica loaded.
+	shared  core.ControlStore
+	syncMu  sync.Mutex
+	version atomic.Int64
 }
 
-// NewPlane builds a plane with a journal of journalSize entries.
-func NewPlane(clock core.Clock, journalSize int, replica string) *Plane {
-	return &Plane{Journal: NewJournal(journalSize), Faults: &Faults{}, Clock: clock, Replica: replica}
+// NewPlane builds a plane with a journal of journalSize entries. With a
+// non-nil shared store the clock and fault rules are shared with every
+// other replica using it.
+func NewPlane(clock *core.AdjustableClock, journalSize int, replica string, shared core.ControlStore) *Plane {
+	p := &Plane{Journal: NewJournal(journalSize), Faults: &Faults{shared: shared}, Clock: clock, Replica: replica, shared: shared}
+	p.version.Store(-1)
+	return p
+}
+
+const (
+	keyClock  = "clock"
+	keyFaults = "faults"
+)
+
+// Sync loads the shared clock and fault rules if another replica changed
+// them since this one last looked: one version read per request.
+func (p *Plane) Sync(ctx context.Context) error {
+	if p.shared == nil {
+		return nil
+	}
+	v, err := p.shared.ControlVersion(ctx)
+	if err != nil || v == p.version.Load() {
+		return err
+	}
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	if v == p.version.Load() {
+		return nil
+	}
+	var cs core.ClockState
+	switch raw, err := p.shared.GetControl(ctx, keyClock); {
+	case err == nil:
+		if json.Unmarshal(raw, &cs) == nil {
+			p.Clock.SetState(cs)
+		}
+	case errors.Is(err, core.ErrNotFound):
+		p.Clock.SetState(core.ClockState{})
+	default:
+		return err
+	}
+	var rules []Rule
+	switch raw, err := p.shared.GetControl(ctx, keyFaults); {
+	case err == nil:
+		_ = json.Unmarshal(raw, &rules)
+	case !errors.Is(err, core.ErrNotFound):
+		return err
+	}
+	p.Faults.replace(rules)
+	p.version.Store(v)
+	return nil
+}
+
+// PublishClock shares this replica's clock setting with the others.
+func (p *Plane) PublishClock(ctx context.Context) error {
+	if p.shared == nil {
+		return nil
+	}
+	raw, err := json.Marshal(p.Clock.State())
+	if err != nil {
+		return err
+	}
+	return p.shared.PutControl(ctx, keyClock, raw)
+}
+
+// PublishFaults shares this replica's fault rules with the others; with
+// resetHits their hit counters start again from zero.
+func (p *Plane) PublishFaults(ctx context.Context, resetHits bool) error {
+	if p.shared == nil {
+		return nil
+	}
+	if resetHits {
+		if err := p.shared.ResetCounters(ctx, hitPrefix); err != nil {
+			return err
+		}
+	}
+	rules, err := p.Faults.List(ctx)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(rules)
+	if err != nil {
+		return err
+	}
+	return p.shared.PutControl(ctx, keyFaults, raw)
 }
 
 const keyFault = "tg.fault"
@@ -31,9 +123,13 @@ const keyFault = "tg.fault"
 // dialect's own style.
 func (p *Plane) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if err := p.Sync(ctx); err != nil {
+			return core.Unavailable(err)
+		}
 		peek := PeekRequest(c)
 		dialect, _ := c.Get(wire.KeyDialect).(string)
-		a := p.Faults.Match(dialect, c.Path(), c.Request().URL.Path, peek.ClientID, peek.Grant)
+		a := p.Faults.Match(ctx, dialect, c.Path(), c.Request().URL.Path, peek.ClientID, peek.Grant)
 		if a == nil {
 			return next(c)
 		}
