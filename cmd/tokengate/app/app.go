@@ -65,7 +65,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
-	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName())
+	// Replicas on one PostgreSQL database share the admin clock and fault
+	// rules through it; a single SQLite process keeps them in memory.
+	var shared core.ControlStore
+	if cs, ok := store.(core.ControlStore); ok && cfg.Storage.Driver == "postgres" {
+		shared = cs
+	}
+	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger,
 		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
 	if err != nil {
