@@ -37,7 +37,7 @@ func serve(args []string, stderr io.Writer) int {
 		cfg.Listen = *listen
 	}
 	if *db != "" {
-		cfg.Storage.DSN = *db
+		cfg.SetDatabase(*db) // a postgres:// or postgresql:// URL selects the postgres driver
 	}
 	if err := config.Validate(cfg); err != nil {
 		fmt.Fprintln(stderr, err)

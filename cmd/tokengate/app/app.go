@@ -26,6 +26,7 @@ import (
 	_ "github.com/tokengate/tokengate/dialects/all" // register every dialect
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
+	"github.com/tokengate/tokengate/storage/postgres"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
 
@@ -102,6 +103,12 @@ func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (co
 		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite database %q: %w", cfg.Storage.DSN, err)
+		}
+		return s, nil
+	case "postgres":
+		s, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
 		}
 		return s, nil
 	}
