@@ -92,6 +92,21 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS idx_signing_keys_dialect ON signing_keys (dialect)`,
 	}},
+	{version: 2, name: "shared control plane", stmts: []string{
+		`CREATE TABLE IF NOT EXISTS control_state (
+			key   text COLLATE "C" PRIMARY KEY,
+			value bytea NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS control_version (
+			id      integer PRIMARY KEY CHECK (id = 1),
+			version bigint NOT NULL
+		)`,
+		`INSERT INTO control_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS control_counters (
+			key text COLLATE "C" PRIMARY KEY,
+			n   bigint NOT NULL
+		)`,
+	}},
 }
 
 // schemaVersion is the schema version this build reads and writes.
