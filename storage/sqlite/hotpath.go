@@ -20,7 +20,8 @@ import (
 // power loss may lose the last transactions, as with any NORMAL database);
 // what is saved is one BEGIN/COMMIT and WAL frame write per request under
 // load. If a batch fails (one caller's duplicate digest, say), each request in
-// it is retried in its own transaction so one bad request fails alone.
+// it is retried in its own transaction so one bad request fails alone; if it
+// fails because the database is unavailable, the whole batch fails at once.
 
 const insertTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, dialect, scopes, family_id,
  issued_at, expires_at, auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method)
@@ -107,7 +108,11 @@ func (c *committer) drain() {
 
 func (c *committer) commit(batch []insertReq) {
 	err := c.write(batch)
-	if err == nil || len(batch) == 1 {
+	// Retry one by one only a failure one request may have caused (its
+	// duplicate digest, say). When the database itself is unavailable —
+	// busy or locked past the busy timeout, read-only, full, I/O error —
+	// every retry would wait out the busy timeout again, once per request.
+	if err == nil || len(batch) == 1 || errors.Is(classify("insert tokens", err), core.ErrUnavailable) {
 		for _, r := range batch {
 			r.done <- err
 		}

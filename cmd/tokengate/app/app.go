@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -87,13 +88,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	return a, nil
 }
 
-// replicaName tells journal entries of several replicas apart.
+// replicaName tells journal entries of several replicas apart: host, pid
+// and a random suffix, since tests run several replicas in one process.
 func replicaName() string {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "tokengate"
 	}
-	return fmt.Sprintf("%s:%d", host, os.Getpid())
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:6])
 }
 
 // OpenStore opens the storage backend the config names.

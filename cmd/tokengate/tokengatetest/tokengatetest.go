@@ -49,7 +49,9 @@ type Options struct {
 	// that is empty too the embedded default (demo) config is used.
 	Config *config.Config
 	YAML   string
-	// DB is the database path; default a fresh file in t.TempDir().
+	// DB is the database: an SQLite path or a postgres:// URL (several
+	// gateways on one URL are replicas); default a fresh SQLite file in
+	// t.TempDir().
 	DB string
 	// AuthFailureLimit keeps the brute-force limiter of the config on; by
 	// default a test gateway turns it off so tests probing many bad
@@ -81,11 +83,10 @@ func Start(t testing.TB, o Options) *Gateway {
 		// gateway always has one so Admin works.
 		cfg.AdminToken = rand.Text()
 	}
-	cfg.Storage.Driver = "sqlite"
-	cfg.Storage.DSN = o.DB
-	if cfg.Storage.DSN == "" {
-		cfg.Storage.DSN = t.TempDir() + "/tokengate.db"
+	if o.DB == "" {
+		o.DB = t.TempDir() + "/tokengate.db"
 	}
+	cfg.SetDatabase(o.DB)
 	logs := &LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, logger)

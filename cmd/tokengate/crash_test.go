@@ -1,0 +1,418 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/sqlite"
+)
+
+// crashIterations is how many times TestCrashSafety kills the gateway.
+const crashIterations = 20
+
+// crashRecorder is what the load goroutines saw: every token whose 200
+// response reached them, and every refresh chain.
+type crashRecorder struct {
+	mu       sync.Mutex
+	access   []ackedToken // access tokens of 200 responses, all iterations
+	chains   []*refreshChain
+	statuses map[int]int // non-200 statuses while the gateway was up (must stay empty)
+	sample   []string    // a few access tokens, for the HTTP check after restart
+}
+
+type ackedToken struct {
+	value, dialect string
+	iter           int
+}
+
+// refreshChain is one Hurdlr grant: its refresh tokens whose responses were
+// answered, in order. closed is set once a crash left its last answered
+// token consumed (the successor's response was lost): the client cannot go
+// on with it and starts a new chain.
+type refreshChain struct {
+	answered []string
+	closed   bool
+}
+
+func (r *crashRecorder) addAccess(tok, dialect string, iter int) {
+	r.mu.Lock()
+	r.access = append(r.access, ackedToken{tok, dialect, iter})
+	if len(r.access)%97 == 1 {
+		r.sample = append(r.sample, tok)
+	}
+	r.mu.Unlock()
+}
+
+func (r *crashRecorder) badStatus(code int) {
+	r.mu.Lock()
+	r.statuses[code]++
+	r.mu.Unlock()
+}
+
+// crashFigures is the report of TestCrashSafety.
+type crashFigures struct {
+	Iterations         int     `json:"iterations"`
+	TokensAcknowledged int     `json:"tokens_acknowledged"`
+	AccessTokens       int     `json:"access_tokens_acknowledged"`
+	RefreshesAnswered  int     `json:"refreshes_answered"`
+	RefreshChains      int     `json:"refresh_chains"`
+	TokensLost         int     `json:"tokens_lost"`
+	LostSuccessors     int     `json:"refreshes_committed_but_unanswered"`
+	IntegrityChecks    int     `json:"integrity_checks_ok"`
+	KillAfterMinMS     int64   `json:"kill_after_min_ms"`
+	KillAfterMaxMS     int64   `json:"kill_after_max_ms"`
+	Seconds            float64 `json:"seconds"`
+}
+
+// TestCrashSafety runs the gateway as a child process on a file database
+// under concurrent token issuance (oauth2 client_credentials) and refresh
+// chains (hurdlr refresh_token), kills it with SIGKILL at a random moment,
+// and checks with the gateway stopped that the database is sound, every
+// token whose 200 response reached a client still validates, and every
+// refresh chain has exactly one live refresh token: the last one answered,
+// or (when the crash lost the response to its refresh) exactly one
+// successor. It then restarts the gateway on the same file and checks a
+// sample of tokens over HTTP (introspection) before loading it again.
+func TestCrashSafety(t *testing.T) {
+	bin := tokengateBinary(t)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	db := filepath.Join(dir, "crash.db")
+	cfgPath := filepath.Join(dir, "crash.yaml")
+	if err := os.WriteFile(cfgPath, []byte(childConfig(addr, db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "crash.log")
+	rec := &crashRecorder{statuses: map[int]int{}}
+	fig := crashFigures{KillAfterMinMS: 1 << 62}
+	const workers = 8 // 4 issue oauth2 tokens, 4 run hurdlr refresh chains
+	current := make([]*refreshChain, workers)
+
+	for iter := 0; iter < crashIterations; iter++ {
+		if ctx.Err() != nil {
+			t.Fatalf("out of time after %d iterations", iter)
+		}
+		c := startChild(t, bin, cfgPath, addr, logPath)
+		if iter > 0 {
+			checkSampleOverHTTP(ctx, t, c.base, rec)
+		}
+		tr := &http.Transport{MaxIdleConnsPerHost: workers}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: tr}
+		// One synchronous request first: the demo secret's bcrypt check is
+		// then cached, so even a short window issues a burst of tokens.
+		if tok, status, err := issueOAuth2(ctx, hc, c.base); err != nil || status != http.StatusOK {
+			t.Fatalf("iteration %d: warm-up token: %d %v\n%s", iter, status, err, c.logs())
+		} else {
+			rec.addAccess(tok, "oauth2", iter)
+		}
+
+		loadCtx, stopLoad := context.WithCancel(ctx)
+		var up sync.WaitGroup // cleared when the process is dead: errors after that are expected
+		alive := make(chan struct{})
+		for w := 0; w < workers; w++ {
+			up.Add(1)
+			go func() {
+				defer up.Done()
+				if w < workers/2 {
+					oauth2Worker(loadCtx, hc, c.base, rec, iter, alive)
+				} else {
+					current[w] = hurdlrWorker(loadCtx, hc, c.base, rec, iter, current[w], alive)
+				}
+			}()
+		}
+		wait := time.Duration(100+rand.IntN(501)) * time.Millisecond
+		time.Sleep(wait)
+		fig.KillAfterMinMS = min(fig.KillAfterMinMS, wait.Milliseconds())
+		fig.KillAfterMaxMS = max(fig.KillAfterMaxMS, wait.Milliseconds())
+		close(alive)
+		if err := c.signal(syscall.SIGKILL); err != nil {
+			t.Fatalf("kill: %v", err)
+		}
+		if code, ok := c.exitCode(10 * time.Second); !ok || code != -1 {
+			t.Fatalf("iteration %d: process did not die of SIGKILL: code %d ok %v", iter, code, ok)
+		}
+		stopLoad()
+		up.Wait()
+		tr.CloseIdleConnections()
+
+		lost, successors := verifyCrashedDB(ctx, t, db, rec, iter)
+		fig.TokensLost += lost
+		fig.LostSuccessors += successors
+		fig.IntegrityChecks++
+		if t.Failed() {
+			t.Fatalf("iteration %d failed; gateway log:\n%s", iter, c.logs())
+		}
+	}
+
+	// A last restart: the gateway comes up on the crashed file and answers.
+	c := startChild(t, bin, cfgPath, addr, logPath)
+	checkSampleOverHTTP(ctx, t, c.base, rec)
+	c.kill()
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	fig.Iterations = crashIterations
+	fig.AccessTokens = len(rec.access)
+	fig.RefreshChains = len(rec.chains)
+	for _, ch := range rec.chains {
+		fig.RefreshesAnswered += len(ch.answered)
+	}
+	fig.TokensAcknowledged = fig.AccessTokens + fig.RefreshesAnswered
+	fig.Seconds = time.Since(start).Round(10 * time.Millisecond).Seconds()
+	if len(rec.statuses) > 0 {
+		t.Errorf("non-200 answers while the gateway was up: %v", rec.statuses)
+	}
+	if fig.AccessTokens < 2*crashIterations || fig.RefreshesAnswered < crashIterations {
+		t.Errorf("too little load to mean anything: %+v", fig)
+	}
+	t.Logf("crash safety: %d iterations (kill after %d-%d ms), %d tokens acknowledged (%d access tokens, %d refresh tokens in %d chains), "+
+		"%d lost, %d refreshes committed whose response the crash lost, %d integrity checks ok, %.1fs",
+		fig.Iterations, fig.KillAfterMinMS, fig.KillAfterMaxMS, fig.TokensAcknowledged, fig.AccessTokens, fig.RefreshesAnswered,
+		fig.RefreshChains, fig.TokensLost, fig.LostSuccessors, fig.IntegrityChecks, fig.Seconds)
+	if fig.TokensLost != 0 {
+		t.Errorf("%d acknowledged tokens lost", fig.TokensLost)
+	}
+	writeReport(t, "crash_safety", fig)
+}
+
+// oauth2Worker issues client_credentials tokens until ctx ends.
+func oauth2Worker(ctx context.Context, hc *http.Client, base string, rec *crashRecorder, iter int, alive chan struct{}) {
+	for ctx.Err() == nil {
+		tok, status, err := issueOAuth2(ctx, hc, base)
+		switch {
+		case err != nil:
+			waitDead(ctx, alive)
+		case status == http.StatusOK:
+			rec.addAccess(tok, "oauth2", iter)
+		default:
+			rec.badStatus(status)
+		}
+	}
+}
+
+// hurdlrWorker runs a refresh chain until ctx ends: a client_credentials
+// grant, then refresh after refresh, each with the last answered token.
+func hurdlrWorker(ctx context.Context, hc *http.Client, base string, rec *crashRecorder, iter int, ch *refreshChain, alive chan struct{}) *refreshChain {
+	for ctx.Err() == nil {
+		form := url.Values{"client_id": {"demo-client"}, "client_secret": {"demo-secret"}}
+		if ch == nil || ch.closed {
+			form.Set("grant_type", "client_credentials")
+			form.Set("userId", "demo-user")
+		} else {
+			form.Set("grant_type", "refresh_token")
+			form.Set("refresh_token", ch.answered[len(ch.answered)-1])
+		}
+		var body struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		status, err := postForm(ctx, hc, base+"/rest/v5/accountant/token", "", form, &body)
+		switch {
+		case err != nil:
+			waitDead(ctx, alive)
+		case status != http.StatusOK:
+			rec.badStatus(status)
+		case body.AccessToken == "" || body.RefreshToken == "":
+			rec.badStatus(-status)
+		default:
+			rec.addAccess(body.AccessToken, "hurdlr", iter)
+			rec.mu.Lock()
+			if ch == nil || ch.closed {
+				ch = &refreshChain{}
+				rec.chains = append(rec.chains, ch)
+			}
+			ch.answered = append(ch.answered, body.RefreshToken)
+			rec.mu.Unlock()
+		}
+	}
+	return ch
+}
+
+// waitDead pauses a worker whose request failed: failures are expected only
+// once the process is being killed.
+func waitDead(ctx context.Context, alive chan struct{}) {
+	select {
+	case <-alive:
+		// Killed (or about to be): stop asking.
+		<-ctx.Done()
+	case <-time.After(5 * time.Millisecond):
+	}
+}
+
+func issueOAuth2(ctx context.Context, hc *http.Client, base string) (string, int, error) {
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	status, err := postForm(ctx, hc, base+"/oauth2/token", basicAuth("demo-client", "demo-secret"),
+		url.Values{"grant_type": {"client_credentials"}}, &body)
+	if err == nil && status == http.StatusOK && body.AccessToken == "" {
+		return "", status, fmt.Errorf("200 without access_token")
+	}
+	return body.AccessToken, status, err
+}
+
+// postForm posts a form and decodes a 200 body into out. A response that
+// does not arrive completely is an error, never an acknowledgement.
+func postForm(ctx context.Context, hc *http.Client, u, auth string, form url.Values, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+// verifyCrashedDB opens the database of the killed gateway and checks it:
+// integrity, every acknowledged access token, every refresh chain. It
+// closes chains whose last answered token was consumed by a refresh whose
+// response the crash lost, and returns the number of lost tokens and of
+// such successors.
+func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashRecorder, iter int) (lost, successors int) {
+	t.Helper()
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("iteration %d: reopening the database: %v", iter, err)
+	}
+	defer st.Close()
+	report, err := st.IntegrityCheck(ctx)
+	if err != nil || report != "ok" {
+		t.Fatalf("iteration %d: PRAGMA integrity_check: %q %v", iter, report, err)
+	}
+	// Every token in one read: the check is cumulative (a later crash must
+	// not lose an earlier token), so it must stay cheap as tokens pile up.
+	all, err := st.ListTokens(ctx, core.TokenFilter{})
+	if err != nil {
+		t.Fatalf("iteration %d: listing tokens: %v", iter, err)
+	}
+	now := time.Now()
+	byDigest := make(map[string]*core.Token, len(all))
+	live := map[string][]string{} // family -> digests of live refresh tokens
+	for _, r := range all {
+		byDigest[r.Digest] = r
+		if r.Kind == core.KindRefresh && r.Active(now) {
+			live[r.FamilyID] = append(live[r.FamilyID], r.Digest)
+		}
+	}
+	eng := core.New(core.Options{Store: st})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, a := range rec.access {
+		var err error
+		if a.iter == iter {
+			// This iteration's tokens go through the engine's own path.
+			_, err = eng.Validate(ctx, a.value)
+		} else if r := byDigest[core.Digest(a.value)]; r == nil || r.Kind != core.KindAccess || !r.Active(now) {
+			err = fmt.Errorf("missing or inactive: %+v", r)
+		}
+		if err != nil {
+			lost++
+			t.Errorf("iteration %d: %s access token acknowledged in iteration %d no longer validates: %v", iter, a.dialect, a.iter, err)
+		}
+	}
+	for i, ch := range rec.chains {
+		answered := map[string]bool{}
+		var family string
+		for j, tok := range ch.answered {
+			d := core.Digest(tok)
+			answered[d] = true
+			rt := byDigest[d]
+			if rt == nil || rt.Kind != core.KindRefresh {
+				lost++
+				t.Errorf("iteration %d: chain %d: answered refresh token %d is gone", iter, i, j)
+				continue
+			}
+			family = rt.FamilyID
+			last := j == len(ch.answered)-1
+			switch {
+			case !rt.RevokedAt.IsZero():
+				lost++
+				t.Errorf("iteration %d: chain %d: refresh token %d revoked", iter, i, j)
+			case !last && rt.ConsumedAt.IsZero():
+				t.Errorf("iteration %d: chain %d: refresh token %d was answered with a successor yet is still live", iter, i, j)
+			}
+		}
+		if family == "" {
+			continue
+		}
+		lastTok := byDigest[core.Digest(ch.answered[len(ch.answered)-1])]
+		l := live[family]
+		switch {
+		case len(l) != 1:
+			t.Errorf("iteration %d: chain %d has %d live refresh tokens, want exactly 1", iter, i, len(l))
+		case lastTok != nil && lastTok.ConsumedAt.IsZero():
+			if l[0] != lastTok.Digest {
+				t.Errorf("iteration %d: chain %d: the live refresh token is not the last answered one", iter, i)
+			}
+		case answered[l[0]]:
+			t.Errorf("iteration %d: chain %d: last answered token consumed, yet an older one is live", iter, i)
+		default:
+			// The crash lost the response to a committed refresh: its one
+			// successor is live, unknown to the client.
+			if !ch.closed {
+				ch.closed = true
+				successors++
+			}
+		}
+	}
+	return lost, successors
+}
+
+// checkSampleOverHTTP introspects a sample of acknowledged tokens, and the
+// live end of every open chain, through the restarted gateway.
+func checkSampleOverHTTP(ctx context.Context, t *testing.T, base string, rec *crashRecorder) {
+	t.Helper()
+	rec.mu.Lock()
+	toks := append([]string(nil), rec.sample...)
+	if n := len(rec.access); n > 0 {
+		toks = append(toks, rec.access[n-1].value)
+	}
+	for _, ch := range rec.chains {
+		if !ch.closed {
+			toks = append(toks, ch.answered[len(ch.answered)-1])
+		}
+	}
+	rec.mu.Unlock()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	defer hc.CloseIdleConnections()
+	for _, tok := range toks {
+		active, err := introspect(ctx, hc, base, tok)
+		if err != nil || !active {
+			t.Errorf("after restart: acknowledged token not active over HTTP: active=%v err=%v", active, err)
+		}
+	}
+}
