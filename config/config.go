@@ -79,6 +79,11 @@ type Storage struct {
 	Driver string `yaml:"driver" validate:"required,oneof=sqlite postgres"`
 	// DSN is a file path for sqlite (":memory:" allowed) or a postgres:// URL.
 	DSN string `yaml:"dsn" validate:"required"`
+	// Connection pool of the postgres driver; zero: the driver's defaults
+	// (16 open, 8 idle, 30m lifetime).
+	MaxOpenConns    int      `yaml:"max_open_conns,omitempty" validate:"gte=0"`
+	MaxIdleConns    int      `yaml:"max_idle_conns,omitempty" validate:"gte=0"`
+	ConnMaxLifetime Duration `yaml:"conn_max_lifetime,omitempty" validate:"gte=0"`
 }
 
 // Limits bound what one HTTP request may cost.

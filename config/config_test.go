@@ -349,7 +349,7 @@ func TestApplyEnv(t *testing.T) {
 		check func(*Config) string
 	}{
 		{"nothing set", nil, func(c *Config) string {
-			if c.Listen != "127.0.0.1:8080" || c.Storage != (Storage{"sqlite", "tokengate.db"}) || c.AdminToken != "demo-admin-token" || c.LogLevel != "info" {
+			if c.Listen != "127.0.0.1:8080" || c.Storage != (Storage{Driver: "sqlite", DSN: "tokengate.db"}) || c.AdminToken != "demo-admin-token" || c.LogLevel != "info" {
 				return "changed"
 			}
 			return ""
@@ -358,16 +358,16 @@ func TestApplyEnv(t *testing.T) {
 			return expect(c.Listen, "0.0.0.0:9000")
 		}},
 		{"sqlite path", map[string]string{"TOKENGATE_DB": "/var/lib/tg.db"}, func(c *Config) string {
-			return expect(c.Storage, Storage{"sqlite", "/var/lib/tg.db"})
+			return expect(c.Storage, Storage{Driver: "sqlite", DSN: "/var/lib/tg.db"})
 		}},
 		{"memory", map[string]string{"TOKENGATE_DB": ":memory:"}, func(c *Config) string {
-			return expect(c.Storage, Storage{"sqlite", ":memory:"})
+			return expect(c.Storage, Storage{Driver: "sqlite", DSN: ":memory:"})
 		}},
 		{"postgres URL switches driver", map[string]string{"TOKENGATE_DB": "postgres://tg:pw@db:5432/tg?sslmode=disable"}, func(c *Config) string {
-			return expect(c.Storage, Storage{"postgres", "postgres://tg:pw@db:5432/tg?sslmode=disable"})
+			return expect(c.Storage, Storage{Driver: "postgres", DSN: "postgres://tg:pw@db:5432/tg?sslmode=disable"})
 		}},
 		{"postgresql URL switches driver", map[string]string{"TOKENGATE_DB": "postgresql://db/tg"}, func(c *Config) string {
-			return expect(c.Storage, Storage{"postgres", "postgresql://db/tg"})
+			return expect(c.Storage, Storage{Driver: "postgres", DSN: "postgresql://db/tg"})
 		}},
 		{"admin token", map[string]string{"TOKENGATE_ADMIN_TOKEN": "s3cret"}, func(c *Config) string {
 			return expect(c.AdminToken, "s3cret")

@@ -18,6 +18,7 @@ usage:
   tokengate serve [--config FILE] [--listen ADDR] [--db PATH]
   tokengate config check FILE
   tokengate admin [--url URL] [--token TOKEN] [--json] COMMAND ...   (tokengate admin -h)
+  tokengate migrate [--config FILE] [--db PATH|URL]
   tokengate keys rotate [--config FILE] [--db PATH] [--lifetime DURATION]
   tokengate version
 `
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return configCheck(args[2], stdout, stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout, stderr)
 	case "keys":
 		return keysCmd(args[1:], stdout, stderr)
 	case "admin":

@@ -101,3 +101,13 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatalf("jwks after two rotations: %v %+v", err, jwks)
 	}
 }
+
+func TestMigrateCommand(t *testing.T) {
+	db := t.TempDir() + "/m.db"
+	if code, out, errs := runCLI("migrate", "--db", db); code != 0 || !strings.Contains(out, "current schema version") {
+		t.Fatalf("migrate: %d %q %q", code, out, errs)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("no database created: %v", err)
+	}
+}

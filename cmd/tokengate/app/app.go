@@ -108,7 +108,8 @@ func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (co
 		}
 		return s, nil
 	case "postgres":
-		s, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{Logger: logger})
+		s, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{Logger: logger, MaxOpenConns: cfg.Storage.MaxOpenConns,
+			MaxIdleConns: cfg.Storage.MaxIdleConns, ConnMaxLifetime: time.Duration(cfg.Storage.ConnMaxLifetime)})
 		if err != nil {
 			return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
 		}
