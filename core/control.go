@@ -14,6 +14,9 @@ type ControlStore interface {
 	ControlVersion(ctx context.Context) (int64, error)
 	GetControl(ctx context.Context, key string) ([]byte, error) // ErrNotFound when unset
 	PutControl(ctx context.Context, key string, value []byte) error
+	// EnsureControl stores value under key unless the key is set, and
+	// returns what is stored: replicas starting together agree on one value.
+	EnsureControl(ctx context.Context, key string, value []byte) ([]byte, error)
 	// Hit adds one to counter key unless limit > 0 and it has reached
 	// limit; it reports whether it counted. Concurrent hits on one key from
 	// any number of replicas never count past limit.

@@ -31,6 +31,8 @@ type Options struct {
 	Observe func(c echo.Context, status int, latency time.Duration)
 	// Extra mounts more routes on the main listener (the admin API).
 	Extra func(e *echo.Echo) error
+	// Secrets are the wire layer's keys; nil: fresh random ones.
+	Secrets *dialects.Secrets
 }
 
 // Gateway is the assembled server: one echo instance per listen address.
@@ -63,7 +65,10 @@ func New(o Options) (*Gateway, error) {
 	g.main.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	secrets := dialects.NewSecrets()
+	secrets := o.Secrets
+	if secrets == nil {
+		secrets = dialects.NewSecrets()
+	}
 	claimed := map[string]string{} // listen + route -> dialect
 	for _, name := range sortedKeys(o.Config.Dialects) {
 		dc := o.Config.Dialects[name]

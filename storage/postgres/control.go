@@ -73,6 +73,25 @@ func (s *Store) PutControl(ctx context.Context, key string, value []byte) error 
 	return s.fail(op, err)
 }
 
+// EnsureControl stores value under key unless it is set (without bumping the
+// version: nothing a replica has loaded changes) and returns the stored value.
+func (s *Store) EnsureControl(ctx context.Context, key string, value []byte) ([]byte, error) {
+	const op = "ensure control"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	err := retry(func() error {
+		return s.session(cctx).Exec(`INSERT INTO control_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, value).Error
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return s.GetControl(ctx, key)
+}
+
 // Hit counts one hit on key unless limit > 0 and the counter has reached it.
 // The upsert's conflict branch re-checks the limit under the row lock, so
 // concurrent replicas never count past it.

@@ -45,6 +45,16 @@ var controlTests = []struct {
 			t.Fatalf("version %d after two puts from %d", v, v0)
 		}
 	}},
+	{"EnsureControlKeepsTheFirstValue", func(t *testing.T, s core.ControlStore) {
+		ctx := ctxFor(t)
+		got, err := s.EnsureControl(ctx, "key", []byte("first"))
+		if err != nil || string(got) != "first" {
+			t.Fatalf("EnsureControl = %q, %v", got, err)
+		}
+		if got, err := s.EnsureControl(ctx, "key", []byte("second")); err != nil || string(got) != "first" {
+			t.Fatalf("second EnsureControl = %q, %v; want the first value", got, err)
+		}
+	}},
 	{"HitCountsUpToTheLimitUnderConcurrency", func(t *testing.T, s core.ControlStore) {
 		ctx := ctxFor(t)
 		var wg sync.WaitGroup

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 	_ "github.com/tokengate/tokengate/dialects/all" // register every dialect
 	"github.com/tokengate/tokengate/dialects/control"
@@ -74,7 +75,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		shared = cs
 	}
 	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
-	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger,
+	secrets := dialects.NewSecrets()
+	if shared != nil { // one CSRF key for all replicas: a login page may be posted to any of them
+		key, err := shared.EnsureControl(ctx, "wire_key", dialects.NewSecretKey())
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("loading the shared wire key: %w", err)
+		}
+		secrets = dialects.SecretsFromKey(key)
+	}
+	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
 		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
 	if err != nil {
 		store.Close()

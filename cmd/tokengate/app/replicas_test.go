@@ -123,13 +123,18 @@ func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
 	q.Set("csrf_token", csrf[1])
 	q.Set("username", "johndoe")
 	q.Set("password", "demo-password")
-	resp, err = browser.PostForm(r[0].URL+"/oauth2/authorize", q)
+	// The page came from replica 0; the form goes to replica 1 (same cookie
+	// jar host, 127.0.0.1): the shared wire key makes the CSRF token valid there.
+	resp, err = browser.PostForm(r[1].URL+"/oauth2/authorize", q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	code := loc.Query().Get("code")
+	if code == "" {
+		t.Fatalf("login posted to another replica: %d, no code", resp.StatusCode)
+	}
 	var wg sync.WaitGroup
 	statuses := make([]int, 6)
 	for i := range statuses {
