@@ -8,7 +8,7 @@ BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
 
-.PHONY: run build test vet fmt-check lint unit bench bench-micro fuzz clean
+.PHONY: run build test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
 
 ## run: start the gateway on the embedded default config (all dialects, demo credentials)
 run:
@@ -51,3 +51,16 @@ fuzz:
 
 clean:
 	rm -rf bin tokengate.db tokengate.db-shm tokengate.db-wal
+
+## bench: load harness: ceiling server + tokengate on a fresh database, every
+## scenario closed-loop (BENCH_FLAGS e.g. '-d 3s -json out.json -scenarios oauth2_cc')
+bench:
+	$(GO) build -o $(BIN) ./cmd/tokengate
+	$(GO) run ./cmd/tgbench -tokengate $(BIN) $(BENCH_FLAGS)
+
+## bench-scale: preload BENCH_SCALE_N tokens, compare oauth2_cc and
+## accounda_validate on the empty and the loaded database
+BENCH_SCALE_N ?= 10000000
+bench-scale:
+	$(GO) build -o $(BIN) ./cmd/tokengate
+	$(GO) run ./cmd/tgbench -tokengate $(BIN) -scale $(BENCH_SCALE_N) $(BENCH_FLAGS)

@@ -120,6 +120,7 @@ type loadResult struct {
 	errSamples []string
 	serverCPU  float64 // cores used by the target process during the window
 	harnessCPU float64 // cores used by tgbench itself during the window
+	otherCPU   float64 // cores used by every other process on the machine
 	elapsed    time.Duration
 }
 
@@ -131,9 +132,14 @@ func (r *loadResult) rps() float64 {
 }
 
 // runLoad prepares one op per connection (in parallel, before the clock
-// starts), then runs them closed-loop: warm-up, then the measured window.
-// An op is counted when it completes inside the window, whenever it started;
-// at the end of the window in-flight requests are cancelled and not counted.
+// starts) and primes the server with one un-timed iteration on one
+// connection (so one-off work such as the first KDF check of a client
+// secret or the creation of a signing key is not paid by all connections at
+// once inside the window), then runs the ops closed-loop: warm-up, then the
+// measured window. An op is counted when it completes inside the window,
+// whenever it started; after the window no new op starts and the ones in
+// flight are let finish, uncounted (cancelling them would make the server
+// log errors).
 func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx context.Context, w *worker) (op, error)) (*loadResult, error) {
 	client := newClient(lc.conns)
 	defer client.CloseIdleConnections()
@@ -149,12 +155,13 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("preparing: %w", err)
 	}
+	if err := ops[0](ctx); err != nil {
+		return nil, fmt.Errorf("priming: %w", err)
+	}
 
 	start := time.Now()
 	from := start.Add(lc.warmup)
 	end := from.Add(lc.dur)
-	runCtx, cancel := context.WithDeadline(ctx, end)
-	defer cancel()
 
 	type partial struct {
 		h       histogram
@@ -162,23 +169,23 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 		samples []string
 	}
 	parts := make([]*partial, lc.conns)
-	cpu := make(chan [2]float64, 1)
-	go func() { cpu <- measureCPU(runCtx, t.pid, from, end) }()
+	cpu := make(chan [3]float64, 1)
+	go func() { cpu <- measureCPU(ctx, t.pid, from, end) }()
 	for i := range workers {
 		parts[i] = &partial{}
 		wg.Go(func() {
 			p, run := parts[i], ops[i]
 			for {
 				t0 := time.Now()
-				if !t0.Before(end) || runCtx.Err() != nil {
+				if !t0.Before(end) || ctx.Err() != nil {
 					return
 				}
-				err := run(runCtx)
+				err := run(ctx)
 				t1 := time.Now()
 				if t1.Before(from) {
 					continue
 				}
-				if t1.After(end) || runCtx.Err() != nil {
+				if t1.After(end) {
 					return
 				}
 				if err != nil {
@@ -209,31 +216,40 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 		}
 	}
 	c := <-cpu
-	res.serverCPU, res.harnessCPU = c[0], c[1]
+	res.serverCPU, res.harnessCPU, res.otherCPU = c[0], c[1], c[2]
 	return res, nil
 }
 
-// measureCPU samples the CPU time of process pid and of this process at from
-// and at end, and returns both as cores (CPU seconds per wall second).
-// Where /proc is not readable it returns zeros.
-func measureCPU(ctx context.Context, pid int, from, end time.Time) [2]float64 {
+// measureCPU samples the CPU time of process pid, of this process and of the
+// whole machine at from and at end, and returns as cores (CPU seconds per
+// wall second) what pid used, what tgbench used, and what everything else
+// used: on a shared machine the last one says how much the run was
+// disturbed. Where /proc is not readable it returns zeros.
+func measureCPU(ctx context.Context, pid int, from, end time.Time) [3]float64 {
 	wait := func(at time.Time) bool {
 		select {
 		case <-time.After(time.Until(at)):
 			return true
 		case <-ctx.Done():
-			return !time.Now().Before(at.Add(-10 * time.Millisecond))
+			return false
 		}
 	}
 	if !wait(from) {
-		return [2]float64{}
+		return [3]float64{}
 	}
-	s0, h0, t0 := procCPU(pid), selfCPU(), time.Now()
-	wait(end)
-	s1, h1, t1 := procCPU(pid), selfCPU(), time.Now()
+	s0, h0, m0, t0 := procCPU(pid), selfCPU(), machineCPU(), time.Now()
+	if !wait(end) {
+		return [3]float64{}
+	}
+	s1, h1, m1, t1 := procCPU(pid), selfCPU(), machineCPU(), time.Now()
 	wall := t1.Sub(t0).Seconds()
 	if wall <= 0 || s0 < 0 || s1 < 0 {
-		return [2]float64{}
+		return [3]float64{}
 	}
-	return [2]float64{(s1 - s0).Seconds() / wall, (h1 - h0).Seconds() / wall}
+	server, harness := (s1-s0).Seconds()/wall, (h1-h0).Seconds()/wall
+	other := 0.0
+	if m0 >= 0 && m1 >= 0 {
+		other = max(0, (m1-m0).Seconds()/wall-server-harness)
+	}
+	return [3]float64{server, harness, other}
 }

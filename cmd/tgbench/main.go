@@ -1,0 +1,348 @@
+// Command tgbench is tokengate's load harness. In one run it starts a
+// ceiling server (a bare client_credentials echo handler: tgbench itself,
+// re-executed with -serve-ceiling) and the tokengate binary given with
+// -tokengate on a fresh temporary SQLite database, both as child processes,
+// drives each scenario closed-loop with -c connections for -d, and prints
+// req/s, latency quantiles, the ratio to the ceiling and the errors per
+// scenario, the RS256 signing floor of this machine, and the gateway's RSS
+// and database size after the run.
+//
+//	go build -o bin/tokengate ./cmd/tokengate
+//	go run ./cmd/tgbench -tokengate bin/tokengate [-c 32] [-d 10s] [-scenarios a,b] [-json FILE]
+//	go run ./cmd/tgbench -tokengate bin/tokengate -scale 10000000
+//
+// With -scale N it instead compares oauth2_cc and accounda_validate on an
+// empty database and on one preloaded with N tokens (see scale.go).
+//
+// The exit status is 0 when every scenario ran without errors, 1 when some
+// scenario had errors (the results are still printed and written), 2 on bad
+// usage and 3 when the harness itself failed.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// options are the command-line flags.
+type options struct {
+	tokengate string
+	conns     int
+	dur       time.Duration
+	warmup    time.Duration
+	rsaDur    time.Duration
+	jsonPath  string
+	scenarios []string
+	scale     int
+	startWait time.Duration
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// hiddenFlags are left out of -h: they are for tgbench's own child processes.
+var hiddenFlags = map[string]bool{"serve-ceiling": true}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tgbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := options{stdout: stdout, stderr: stderr}
+	fs.StringVar(&o.tokengate, "tokengate", "", "the tokengate binary `BIN` to run (required; make bench builds bin/tokengate)")
+	fs.IntVar(&o.conns, "c", 32, "concurrent connections, each a closed loop")
+	fs.DurationVar(&o.dur, "d", 10*time.Second, "measured duration of each scenario")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "warm-up before each scenario's window, not counted")
+	fs.DurationVar(&o.rsaDur, "rsa-d", 2*time.Second, "duration of the RS256 floor measurement")
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to `FILE`")
+	list := fs.String("scenarios", "", "comma-separated scenarios to run (default: all; with -scale: oauth2_cc,accounda_validate): "+
+		strings.Join(scenarioNames(), ", "))
+	fs.IntVar(&o.scale, "scale", 0, "preload `N` tokens and compare oauth2_cc and accounda_validate on the empty and the loaded database (make bench-scale: 10,000,000)")
+	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
+	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: tgbench -tokengate BIN [flags]\n\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if hiddenFlags[f.Name] {
+				return
+			}
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(stderr, "  -%s %s\n    \t%s", f.Name, name, usage)
+			if f.DefValue != "" && f.DefValue != "0" {
+				fmt.Fprintf(stderr, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(stderr)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *ceilingAddr != "" {
+		return serveCeiling(*ceilingAddr, stdout, stderr)
+	}
+	usage := func(msg string) int {
+		fmt.Fprintln(stderr, "tgbench:", msg)
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected arguments: " + strings.Join(fs.Args(), " "))
+	case o.tokengate == "":
+		return usage("-tokengate BIN is required (make bench builds bin/tokengate and passes it)")
+	case o.conns < 1:
+		return usage("-c must be at least 1")
+	case o.dur <= 0 || o.warmup < 0 || o.rsaDur <= 0:
+		return usage("-d and -rsa-d must be positive, -warmup not negative")
+	case o.scale < 0:
+		return usage("-scale must not be negative")
+	}
+	if *list != "" {
+		for n := range strings.SplitSeq(*list, ",") {
+			n = strings.TrimSpace(n)
+			if n == "" || n == ceilingScenario.name {
+				continue // the ceiling always runs in a normal bench
+			}
+			if _, ok := scenarioByName(n); !ok {
+				return usage(fmt.Sprintf("unknown scenario %q; known: %s", n, strings.Join(scenarioNames(), ", ")))
+			}
+			if !slices.Contains(o.scenarios, n) {
+				o.scenarios = append(o.scenarios, n)
+			}
+		}
+	}
+	bin, err := filepath.Abs(o.tokengate)
+	if err != nil {
+		return usage(err.Error())
+	}
+	if fi, err := os.Stat(bin); err != nil || fi.IsDir() {
+		return usage(fmt.Sprintf("-tokengate %s: not a file (build it with `go build -o bin/tokengate ./cmd/tokengate`)", o.tokengate))
+	}
+	o.tokengate = bin
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var hadErrors bool
+	if o.scale > 0 {
+		hadErrors, err = runScale(ctx, o)
+	} else {
+		hadErrors, err = runBench(ctx, o)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tgbench:", err)
+		return 3
+	}
+	if hadErrors {
+		fmt.Fprintln(stderr, "tgbench: some scenarios had errors (see the errors column and the samples above)")
+		return 1
+	}
+	return 0
+}
+
+// scenarioResult is one row of the table and of the JSON.
+type scenarioResult struct {
+	Name   string  `json:"name"`
+	RPS    float64 `json:"rps"`
+	P50    float64 `json:"p50_ms"`
+	P99    float64 `json:"p99_ms"`
+	P999   float64 `json:"p999_ms"`
+	Ratio  float64 `json:"ratio"`
+	Errors uint64  `json:"errors"`
+	// Cores of CPU used during the window by the server under load and by
+	// tgbench itself (from /proc; 0 where unavailable).
+	ServerCPU  float64 `json:"server_cpu"`
+	HarnessCPU float64 `json:"harness_cpu"`
+	// Cores used by every other process during the window: noise.
+	OtherCPU float64 `json:"other_cpu"`
+	// ServerCPUPerReq is the server's CPU time per successful request, in
+	// µs: less sensitive to other load on the machine than req/s.
+	ServerCPUPerReq float64 `json:"server_cpu_us_per_req"`
+}
+
+// report is the JSON document -json writes.
+type report struct {
+	CeilingRPS float64          `json:"ceiling_rps"`
+	RS256Floor float64          `json:"rs256_floor_per_s"`
+	RSSMB      float64          `json:"rss_mb"`
+	DBBytes    int64            `json:"db_bytes"`
+	Scenarios  []scenarioResult `json:"scenarios"`
+
+	// RS256FloorCores is how many cores the floor measurement got.
+	RS256FloorCores float64 `json:"rs256_floor_cores"`
+	RSSPeakMB       float64 `json:"rss_peak_mb"`
+	StartupMS       float64 `json:"startup_ms"`
+	Conns           int     `json:"connections"`
+	DurationS       float64 `json:"duration_s"`
+	WarmupS         float64 `json:"warmup_s"`
+	GOMAXPROCS      int     `json:"gomaxprocs"`
+	NumCPU          int     `json:"num_cpu"`
+	GoVersion       string  `json:"go_version"`
+	Date            string  `json:"date"`
+}
+
+func toResult(name string, r *loadResult, ceiling float64) scenarioResult {
+	s := scenarioResult{Name: name, RPS: r.rps(), P50: r.hist.quantile(0.50), P99: r.hist.quantile(0.99),
+		P999: r.hist.quantile(0.999), Errors: r.errors, ServerCPU: r.serverCPU, HarnessCPU: r.harnessCPU, OtherCPU: r.otherCPU}
+	if ceiling > 0 {
+		s.Ratio = s.RPS / ceiling
+	}
+	if s.RPS > 0 {
+		s.ServerCPUPerReq = s.ServerCPU * 1e6 / s.RPS
+	}
+	return s
+}
+
+// runOne runs one scenario and reports progress and error samples on stderr.
+// A scenario whose preparation fails is reported with one error and no
+// throughput; only a cancelled run is an error.
+func runOne(ctx context.Context, o options, t target, sc scenario) (*loadResult, error) {
+	fmt.Fprintf(o.stderr, "tgbench: %-18s %s + %s warm-up, %d connections …\n", sc.name, o.dur, o.warmup, o.conns)
+	r, err := runLoad(ctx, t, loadConfig{conns: o.conns, warmup: o.warmup, dur: o.dur}, sc.prepare)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		fmt.Fprintf(o.stderr, "tgbench: %s: %v\n", sc.name, err)
+		return &loadResult{errors: 1, elapsed: o.dur}, nil
+	}
+	if r.errors > 0 {
+		fmt.Fprintf(o.stderr, "tgbench: %s: %d errors, e.g.:\n", sc.name, r.errors)
+		for _, s := range r.errSamples {
+			fmt.Fprintln(o.stderr, "    ", s)
+		}
+	}
+	return r, nil
+}
+
+func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
+	names := o.scenarios
+	if len(names) == 0 {
+		names = scenarioNames()
+	}
+	dir, err := os.MkdirTemp("", "tgbench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(dir)
+	rep := report{Conns: o.conns, DurationS: o.dur.Seconds(), WarmupS: o.warmup.Seconds(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
+		Date: time.Now().Format(time.RFC3339)}
+	fmt.Fprintf(o.stderr, "tgbench: %s, %d connections, %s per scenario (+%s warm-up), %d CPUs, %s %s/%s\n",
+		o.tokengate, o.conns, o.dur, o.warmup, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+
+	// The ceiling first, alone on the machine.
+	ceil, err := startCeiling(ctx, dir)
+	if err != nil {
+		return false, err
+	}
+	cr, err := runOne(ctx, o, ceil.target(), ceilingScenario)
+	if stopErr := ceil.stop(5 * time.Second); err == nil && stopErr != nil {
+		fmt.Fprintln(o.stderr, "tgbench:", stopErr)
+	}
+	if err != nil {
+		return false, err
+	}
+	rep.CeilingRPS = cr.rps()
+	rep.Scenarios = append(rep.Scenarios, toResult(ceilingScenario.name, cr, rep.CeilingRPS))
+
+	// The gateway on a fresh database, every scenario in turn.
+	dbPath := filepath.Join(dir, "bench.db")
+	gw, err := startGateway(ctx, o.tokengate, dir, dbPath, o.startWait)
+	if err != nil {
+		return false, err
+	}
+	defer gw.stop(30 * time.Second)
+	rep.StartupMS = float64(gw.startup.Microseconds()) / 1000
+	for _, n := range names {
+		sc, _ := scenarioByName(n)
+		r, err := runOne(ctx, o, gw.target(), sc)
+		if err != nil {
+			return false, err
+		}
+		rep.Scenarios = append(rep.Scenarios, toResult(n, r, rep.CeilingRPS))
+	}
+	pid := gw.cmd.Process.Pid
+	if kb, err := procStatusKB(pid, "VmRSS"); err == nil {
+		rep.RSSMB = float64(kb) / 1024
+	} else {
+		fmt.Fprintln(o.stderr, "tgbench: reading the gateway's RSS:", err)
+	}
+	if kb, err := procStatusKB(pid, "VmHWM"); err == nil {
+		rep.RSSPeakMB = float64(kb) / 1024
+	}
+	rep.DBBytes = dbSize(dbPath)
+	if err := gw.stop(30 * time.Second); err != nil {
+		fmt.Fprintln(o.stderr, "tgbench:", err)
+	}
+	if n := gw.logLines(); n > 0 {
+		fmt.Fprintf(o.stderr, "tgbench: the gateway logged %d lines at warn or above; the last ones:\n%s\n", n, gw.logTail())
+	}
+
+	fmt.Fprintf(o.stderr, "tgbench: RS256 floor, %s on %d goroutines …\n", o.rsaDur, runtime.GOMAXPROCS(0))
+	if rep.RS256Floor, rep.RS256FloorCores, err = rs256Floor(o.rsaDur); err != nil {
+		return false, fmt.Errorf("RS256 floor: %w", err)
+	}
+
+	printReport(o.stdout, o, &rep)
+	for _, s := range rep.Scenarios {
+		hadErrors = hadErrors || s.Errors > 0
+	}
+	return hadErrors, writeJSON(o.jsonPath, &rep)
+}
+
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func printReport(w io.Writer, o options, rep *report) {
+	fmt.Fprintf(w, "\ntokengate load test — %s, -c %d, -d %s (+%s warm-up), GOMAXPROCS %d, %s\n\n",
+		rep.Date, rep.Conns, o.dur, o.warmup, rep.GOMAXPROCS, rep.GoVersion)
+	printTable(w, rep.Scenarios, "ratio")
+	for _, s := range rep.Scenarios {
+		if s.Name == "authorization_code" {
+			fmt.Fprintln(w, "\nauthorization_code counts whole flows: GET login page + POST login (303) + code exchange = 3 requests.")
+		}
+	}
+	fmt.Fprintf(w, "\nharness limit (ceiling run): %.0f req/s — no scenario can exceed it on this machine\n", rep.CeilingRPS)
+	fmt.Fprintf(w, "RS256 floor: %.0f signatures/s (crypto/rsa SignPKCS1v15, 2048-bit, %d goroutines, which got %.2f cores)\n",
+		rep.RS256Floor, rep.GOMAXPROCS, rep.RS256FloorCores)
+	fmt.Fprintf(w, "gateway after the run: RSS %.1f MB (peak %.1f MB), database %d bytes (.db + -wal + -shm), start-up %.0f ms\n",
+		rep.RSSMB, rep.RSSPeakMB, rep.DBBytes, rep.StartupMS)
+}
+
+// printTable prints the scenario rows; ratioName heads the ratio column.
+func printTable(w io.Writer, rows []scenarioResult, ratioName string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	width := len("scenario")
+	for _, s := range rows {
+		width = max(width, len(s.Name))
+	}
+	fmt.Fprintf(tw, "%-*s\treq/s\tp50 ms\tp99 ms\tp99.9 ms\t%s\terrors\tcpu server\tcpu tgbench\tcpu other\tserver µs/req\t\n", width, "scenario", ratioName)
+	for _, s := range rows {
+		fmt.Fprintf(tw, "%-*s\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t\n",
+			width, s.Name, s.RPS, s.P50, s.P99, s.P999, s.Ratio, s.Errors, s.ServerCPU, s.HarnessCPU, s.OtherCPU,
+			s.ServerCPUPerReq)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/cmd/tokengate/app"
+	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
+)
+
+// TestMain lets the test binary play both child processes of the harness,
+// so the tests exercise the real child-process path (config file, /healthz
+// wait, RSS from /proc, SIGTERM) without a `go build` of tokengate:
+//
+//   - "-serve-ceiling ADDR" is what tgbench re-executes itself with;
+//   - "serve --config FILE" is the tokengate command line: the gateway is
+//     assembled by cmd/tokengate/app exactly as `tokengate serve` does it.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "-serve-ceiling":
+			os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		case "serve":
+			os.Exit(testGateway(os.Args[2:]))
+		}
+	}
+	core.KDFCost = 4 // the scale test's preload seeds the demo secrets in this process
+	os.Exit(m.Run())
+}
+
+// testGateway is `tokengate serve --config FILE` in the test binary.
+func testGateway(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	core.KDFCost = 4 // bcrypt.MinCost: seeding hashes three secrets under -race
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := a.Serve(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func TestBenchOneScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers")
+	}
+	out := filepath.Join(t.TempDir(), "out.json")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-tokengate", os.Args[0], "-c", "4", "-d", "1s", "-warmup", "200ms", "-rsa-d", "200ms",
+		"-scenarios", "oauth2_cc", "-json", out}, &stdout, &stderr)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The documented shape, key by key.
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"ceiling_rps", "rs256_floor_per_s", "rss_mb", "db_bytes", "scenarios"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	var rows []map[string]json.RawMessage
+	if err := json.Unmarshal(doc["scenarios"], &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		for _, k := range []string{"name", "rps", "p50_ms", "p99_ms", "p999_ms", "ratio", "errors"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("scenario %s lacks %q", r["name"], k)
+			}
+		}
+	}
+
+	var rep report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != "ceiling" || rep.Scenarios[1].Name != "oauth2_cc" {
+		t.Fatalf("scenarios = %+v, want ceiling and oauth2_cc", rep.Scenarios)
+	}
+	for _, s := range rep.Scenarios {
+		if s.RPS <= 0 || s.Errors != 0 {
+			t.Errorf("%s: rps %.1f, errors %d; want rps > 0 and no errors", s.Name, s.RPS, s.Errors)
+		}
+		if s.P50 <= 0 || s.P50 > s.P99 || s.P99 > s.P999 {
+			t.Errorf("%s: quantiles p50 %.3f p99 %.3f p99.9 %.3f are not ordered", s.Name, s.P50, s.P99, s.P999)
+		}
+	}
+	if rep.CeilingRPS != rep.Scenarios[0].RPS || rep.Scenarios[0].Ratio != 1 {
+		t.Errorf("ceiling_rps %.1f, ceiling row %+v", rep.CeilingRPS, rep.Scenarios[0])
+	}
+	if want := rep.Scenarios[1].RPS / rep.CeilingRPS; rep.Scenarios[1].Ratio != want {
+		t.Errorf("oauth2_cc ratio %v, want %v", rep.Scenarios[1].Ratio, want)
+	}
+	if rep.RS256Floor <= 0 || rep.RSSMB <= 0 || rep.DBBytes <= 0 {
+		t.Errorf("rs256_floor_per_s %.1f, rss_mb %.1f, db_bytes %d: want all > 0", rep.RS256Floor, rep.RSSMB, rep.DBBytes)
+	}
+	for _, h := range []string{"scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "ratio", "errors", "oauth2_cc"} {
+		if !strings.Contains(stdout.String(), h) {
+			t.Errorf("table lacks %q", h)
+		}
+	}
+}
+
+func TestScaleSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the gateway twice")
+	}
+	defer func(n int) { preloadChunk = n }(preloadChunk)
+	preloadChunk = 2500 // three chunks: 2500, 2500, 1000
+	out := filepath.Join(t.TempDir(), "scale.json")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-tokengate", os.Args[0], "-scale", "6000", "-c", "2", "-d", "300ms", "-warmup", "50ms",
+		"-json", out}, &stdout, &stderr)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep scaleReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.N != 6000 || len(rep.Empty) != 2 || len(rep.Loaded) != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	for i, l := range rep.Loaded {
+		if l.RPS <= 0 || l.Errors != 0 || rep.Empty[i].Errors != 0 || l.Ratio <= 0 {
+			t.Errorf("%s: loaded %+v, empty %+v", l.Name, l, rep.Empty[i])
+		}
+	}
+	// 64-byte hex digests, 22-byte family ids, indexes.
+	if rep.BytesPerToken < 64 || rep.StartupLoadedMS <= 0 {
+		t.Errorf("bytes per token %.1f, loaded start-up %.1f ms", rep.BytesPerToken, rep.StartupLoadedMS)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-tokengate", os.Args[0], "-scenarios", "nope"},
+		{"-tokengate", filepath.Join(t.TempDir(), "missing")},
+		{"-tokengate", os.Args[0], "-c", "0"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 2 {
+			t.Errorf("run(%q) = %d, want 2; stderr %s", args, code, stderr.String())
+		}
+	}
+}
+
+func TestGatewayConfig(t *testing.T) {
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" {
+		t.Errorf("listen %q dsn %q log_level %q", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel)
+	}
+	def, _ := config.Default()
+	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {
+		t.Errorf("the default's clients or dialects were lost:\n%s", b)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	for v := uint64(0); v < 1<<22; v += 1 + v/97 {
+		i := bucketOf(v)
+		lo, w := bucketBounds(i)
+		if v < lo || v >= lo+w {
+			t.Fatalf("value %d in bucket %d = [%d, %d)", v, i, lo, lo+w)
+		}
+		if w > 1 && float64(w)/float64(lo) > 1.0/64+1e-9 {
+			t.Fatalf("bucket %d [%d, +%d) wider than 1/64", i, lo, w)
+		}
+	}
+	if i := bucketOf(^uint64(0)); i != numBuckets-1 {
+		t.Fatalf("max value in bucket %d of %d", i, numBuckets)
+	}
+	var h histogram
+	for i := 1; i <= 10000; i++ { // 1µs … 10ms, uniform
+		h.record(time.Duration(i) * time.Microsecond)
+	}
+	for _, c := range []struct{ q, want float64 }{{0.5, 5}, {0.99, 9.9}, {0.999, 9.99}, {1, 10}} {
+		if got := h.quantile(c.q); got < c.want*0.98 || got > c.want*1.02 {
+			t.Errorf("quantile(%v) = %.3f ms, want ≈ %.3f", c.q, got, c.want)
+		}
+	}
+	var merged histogram
+	merged.merge(&h)
+	merged.merge(&h)
+	if merged.n != 20000 || merged.quantile(0.5) != h.quantile(0.5) {
+		t.Errorf("merge: n %d, p50 %.3f vs %.3f", merged.n, merged.quantile(0.5), h.quantile(0.5))
+	}
+}
+
+func TestHiddenValue(t *testing.T) {
+	page := []byte(`<form><input type="hidden" name="csrf_token" value="abc-_123">` + "\n" +
+		`<input type="hidden" name="client_id" value="demo-client">`)
+	if got := hiddenValue(page, "csrf_token"); got != "abc-_123" {
+		t.Errorf("csrf_token = %q", got)
+	}
+	if got := hiddenValue(page, "state"); got != "" {
+		t.Errorf("state = %q", got)
+	}
+}
