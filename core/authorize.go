@@ -102,7 +102,9 @@ func (e *Engine) Login(ctx context.Context, username, password string) (*User, e
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	if !CheckSecret(hash, password) || u == nil {
+	// Passwords go through the verified-credential cache like client
+	// secrets: a repeated login costs an HMAC, not bcrypt.
+	if !e.creds.verify(u != nil, "user\x00"+username, hash, password) {
 		e.limiter.Fail(keys...)
 		return nil, &Error{Kind: KindAccessDenied, Reason: ReasonBadCredentials, Description: "wrong username or password"}
 	}
@@ -116,7 +118,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if ttl <= 0 || ttl > MaxCodeTTL {
 		ttl = MaxCodeTTL
 	}
-	family, err := randomID(e.rand, 16)
+	family, err := familyID(e.rand, e.clock.Now())
 	if err != nil {
 		return "", Internal(err)
 	}
@@ -232,7 +234,7 @@ func (e *Engine) Revoke(ctx context.Context, client *Client, token string) error
 // CheckAuthorization finds authorization id for client and, when authToken
 // is non-empty or required, checks its token in constant time.
 func (e *Engine) CheckAuthorization(ctx context.Context, id int64, clientID, authToken string, requireToken bool) (*Authorization, *User, error) {
-	a, err := e.store.GetAuthorization(ctx, id)
+	a, err := e.auths.get(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, nil, storeError(err)
 	}
@@ -243,7 +245,7 @@ func (e *Engine) CheckAuthorization(ctx context.Context, id int64, clientID, aut
 	if requireToken && !EqualConstantTime(a.TokenDigest, Digest(authToken)) {
 		return nil, nil, bad
 	}
-	u, err := e.store.GetUser(ctx, a.UserID)
+	u, err := e.users.get(ctx, a.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, bad
 	}

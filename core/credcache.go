@@ -42,8 +42,8 @@ func newCredentialCache(max int) *credentialCache {
 
 // cached reports whether secret was verified for this client and stored
 // hash before, without any KDF work.
-func (c *credentialCache) cached(client *Client, id, hash, secret string) bool {
-	if client == nil || hash == "" {
+func (c *credentialCache) cached(known bool, id, hash, secret string) bool {
+	if !known || hash == "" {
 		return false
 	}
 	mac := c.mac(secret)
@@ -53,14 +53,15 @@ func (c *credentialCache) cached(client *Client, id, hash, secret string) bool {
 	return ok && e.hash == hash && subtle.ConstantTimeCompare(e.mac[:], mac[:]) == 1
 }
 
-// verify reports whether secret is the client's. client may be nil (unknown
-// id), in which case the same KDF work is done and false returned.
-func (c *credentialCache) verify(client *Client, id, hash, secret string) bool {
-	if c.cached(client, id, hash, secret) {
+// verify reports whether secret matches hash for the principal id (a
+// client, or "user\x00"+username). For an unknown principal (known false)
+// the same KDF work is done and false returned.
+func (c *credentialCache) verify(known bool, id, hash, secret string) bool {
+	if c.cached(known, id, hash, secret) {
 		return true
 	}
 	mac := c.mac(secret)
-	if !CheckSecret(hash, secret) {
+	if !CheckSecret(hash, secret) || !known {
 		return false
 	}
 	c.mu.Lock()

@@ -27,9 +27,10 @@ type Options struct {
 	Rand  io.Reader
 	// CredentialCacheSize bounds the verified-credential cache (default 10000).
 	CredentialCacheSize int
-	// ClientCacheTTL is how long a client record read on the hot path is
-	// reused (default 500ms; negative disables). Changes through this
-	// engine's InvalidateClient apply at once; other replicas' within the TTL.
+	// ClientCacheTTL is how long a client, user or authorization record read
+	// on the hot path is reused (default 500ms; negative disables). Changes
+	// through this engine's Invalidate* apply at once; other replicas'
+	// within the TTL.
 	ClientCacheTTL time.Duration
 	// FailureLimiter, when set, rate-limits failed client authentications
 	// and logins per client id / username and per source address.
@@ -45,7 +46,9 @@ type Engine struct {
 	clock   Clock
 	rand    io.Reader
 	creds   *credentialCache
-	clients *clientCache
+	clients *recordCache[string, *Client]
+	users   *recordCache[string, *User]
+	auths   *recordCache[int64, *Authorization]
 	limiter *FailureLimiter
 }
 
@@ -61,9 +64,14 @@ func New(o Options) *Engine {
 		o.ClientCacheTTL = 500 * time.Millisecond
 	}
 	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
-		clients: newClientCache(o.Store, o.ClientCacheTTL, o.CredentialCacheSize), limiter: o.FailureLimiter}
-	if o.CacheClock != nil {
-		e.clients.wall = o.CacheClock
+		limiter: o.FailureLimiter}
+	if o.Store != nil {
+		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.auths = newRecordCache(o.Store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
+		if o.CacheClock != nil {
+			e.clients.wall, e.users.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock
+		}
 	}
 	return e
 }
@@ -156,13 +164,22 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 // calls it after changing or deleting one.
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
-// InvalidateClients drops every cached client.
-func (e *Engine) InvalidateClients() { e.clients.clear() }
+// InvalidateUser drops any cached copy of a user.
+func (e *Engine) InvalidateUser(id string) { e.users.invalidate(id) }
+
+// InvalidateAuthorization drops any cached copy of an authorization.
+func (e *Engine) InvalidateAuthorization(id int64) { e.auths.invalidate(id) }
+
+// InvalidateAll drops every cached client, user and authorization.
+func (e *Engine) InvalidateAll() { e.clients.clear(); e.users.clear(); e.auths.clear() }
 
 // Client returns a client record through the engine's short-lived cache.
 func (e *Engine) Client(ctx context.Context, id string) (*Client, error) {
 	return e.clients.get(ctx, id)
 }
+
+// User returns a user record through the engine's short-lived cache.
+func (e *Engine) User(ctx context.Context, id string) (*User, error) { return e.users.get(ctx, id) }
 
 // AuthenticateClient checks a client's id and secret and that it may be used
 // through dialect at the current time.
@@ -182,10 +199,10 @@ func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret str
 		hash = client.SecretHash
 	}
 	keys := e.limitKeys(ctx, "client", id)
-	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client, id, hash, secret) {
+	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client != nil, id, hash, secret) {
 		return nil, rateLimited(wait)
 	}
-	if !e.creds.verify(client, id, hash, secret) {
+	if !e.creds.verify(client != nil, id, hash, secret) {
 		e.limiter.Fail(keys...)
 		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 	}
@@ -210,7 +227,7 @@ func (e *Engine) CheckClientUsable(client *Client, dialect string) error {
 
 func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
 	if req.UserID != "" {
-		if _, err := e.store.GetUser(ctx, req.UserID); err != nil {
+		if _, err := e.users.get(ctx, req.UserID); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonUnknownUser, Param: "user_id", Value: req.UserID,
 					Description: "unknown user"}
@@ -222,11 +239,11 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, err
 	}
-	family, err := randomID(e.rand, 16)
+	now := e.clock.Now()
+	family, err := familyID(e.rand, now)
 	if err != nil {
 		return nil, Internal(err)
 	}
-	now := e.clock.Now()
 	g := grant{client: client, userID: req.UserID, scopes: scopes, family: family, authTime: now}
 	res, tokens, err := e.mint(ctx, p, GrantClientCredentials, g, now)
 	if err != nil {

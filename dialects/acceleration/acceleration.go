@@ -114,7 +114,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	d.profile = &core.Profile{
 		Dialect:       Name,
 		AccessTTL:     ttl,
-		AccessMinter:  &Minter{keys: d.keys, users: d.engine.Store(), issuer: d.opts.Issuer, audience: d.opts.Audience},
+		AccessMinter:  &Minter{keys: d.keys, users: d.engine, issuer: d.opts.Issuer, audience: d.opts.Audience},
 		DefaultScopes: d.opts.Scopes,
 	}
 	r.Add(http.MethodPost, PathToken, d.token)
@@ -266,7 +266,7 @@ func (d *Dialect) userinfo(c echo.Context) error {
 		return errBadToken
 	}
 	wire.NoteClient(c, t.ClientID, "")
-	u, err := d.engine.Store().GetUser(ctx, t.UserID)
+	u, err := d.engine.User(ctx, t.UserID)
 	if errors.Is(err, core.ErrNotFound) {
 		return &core.Error{Kind: core.KindInvalidToken, Description: "the token's user no longer exists"}
 	}

@@ -373,7 +373,7 @@ func TestUserinfo(t *testing.T) {
 
 	t.Run("user deleted", func(t *testing.T) {
 		tok := issue(t, g.URL, "plain-user")
-		if err := g.App.Store.DeleteUser(context.Background(), "plain-user"); err != nil {
+		if err := g.Admin.DeleteUser("plain-user"); err != nil {
 			t.Fatal(err)
 		}
 		wantEnvelope(t, call(t, g.URL, http.MethodGet, userinfoPath, "", "Authorization", "Bearer "+tok),

@@ -19,12 +19,17 @@ import (
 // clientId. It implements core.Minter.
 type Minter struct {
 	keys     *keyring
-	users    core.Store // nil: sub is the user id
+	users    userSource // nil: sub is the user id
 	issuer   string
 	audience string
 }
 
 var _ core.Minter = (*Minter)(nil)
+
+// userSource finds a token's user (the engine's cached lookup).
+type userSource interface {
+	User(ctx context.Context, id string) (*core.User, error)
+}
 
 // accessClaims is the payload, in the vendor's member order.
 type accessClaims struct {
@@ -50,7 +55,7 @@ func (m *Minter) Mint(ctx context.Context, c core.Claims) (string, error) {
 	}
 	sub := c.UserID
 	if c.UserID != "" && m.users != nil {
-		u, err := m.users.GetUser(ctx, c.UserID)
+		u, err := m.users.User(ctx, c.UserID)
 		switch {
 		case err == nil && u.Email != "":
 			sub = u.Email

@@ -187,11 +187,13 @@ func (a *API) saveUser(c echo.Context, id string, status int) error {
 	if err := a.engine.Store().PutUser(ctx, u); err != nil {
 		return storeFailed(c, err)
 	}
+	a.engine.InvalidateUser(u.ID)
 	return c.JSON(status, config.UserFromCore(u))
 }
 
 func (a *API) deleteUser(c echo.Context) error {
 	err := a.engine.Store().DeleteUser(c.Request().Context(), c.Param("id"))
+	a.engine.InvalidateUser(c.Param("id"))
 	if errors.Is(err, core.ErrNotFound) {
 		return notFound(c, "user", c.Param("id"))
 	}
@@ -290,6 +292,7 @@ func (a *API) saveAuthorization(c echo.Context, id int64, status int) error {
 	if err := a.engine.Store().PutAuthorization(ctx, x); err != nil {
 		return storeFailed(c, err)
 	}
+	a.engine.InvalidateAuthorization(x.ID)
 	return c.JSON(status, config.AuthorizationFromCore(x))
 }
 
@@ -311,6 +314,7 @@ func (a *API) deleteAuthorization(c echo.Context) error {
 		return invalid(c, "auth_id", "must be a positive integer")
 	}
 	err := a.engine.Store().DeleteAuthorization(c.Request().Context(), id)
+	a.engine.InvalidateAuthorization(id)
 	if errors.Is(err, core.ErrNotFound) {
 		return notFound(c, "authorization", c.Param("id"))
 	}
@@ -431,7 +435,7 @@ func (a *API) reset(c echo.Context) error {
 	}
 	if in.To == "config" {
 		err := a.restoreConfig(ctx)
-		a.engine.InvalidateClients()
+		a.engine.InvalidateAll()
 		if err != nil {
 			return storeFailed(c, err)
 		}

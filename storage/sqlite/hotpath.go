@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tokengate/tokengate/core"
 )
@@ -39,18 +40,25 @@ type insertReq struct {
 }
 
 type committer struct {
+	commits atomic.Int64 // transactions written
+	rows    atomic.Int64 // token rows written
 	db      *sql.DB
+	insStmt *sql.Stmt // prepared once on the writer connection
 	reqs    chan insertReq
 	quit    chan struct{}
 	stopped sync.WaitGroup
 	once    sync.Once
 }
 
-func newCommitter(db *sql.DB) *committer {
-	c := &committer{db: db, reqs: make(chan insertReq, maxGroup), quit: make(chan struct{})}
+func newCommitter(db *sql.DB) (*committer, error) {
+	ins, err := db.Prepare(insertTokenSQL)
+	if err != nil {
+		return nil, err
+	}
+	c := &committer{db: db, insStmt: ins, reqs: make(chan insertReq, maxGroup), quit: make(chan struct{})}
 	c.stopped.Add(1)
 	go c.loop()
-	return c
+	return c, nil
 }
 
 var errCommitterStopped = errors.New("writer stopped")
@@ -128,11 +136,7 @@ func (c *committer) write(batch []insertReq) error {
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.Prepare(insertTokenSQL)
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
+	stmt := tx.Stmt(c.insStmt)
 	for _, r := range batch {
 		for i := range r.rows {
 			t := &r.rows[i]
@@ -146,13 +150,27 @@ func (c *committer) write(batch []insertReq) error {
 		}
 	}
 	_ = stmt.Close()
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	c.commits.Add(1)
+	for _, r := range batch {
+		c.rows.Add(int64(len(r.rows)))
+	}
+	return nil
+}
+
+// WriteStats reports how many group-commit transactions and token rows the
+// store has written: rows/commits is the mean batch size.
+func (s *Store) WriteStats() (commits, rows int64) {
+	return s.committer.commits.Load(), s.committer.rows.Load()
 }
 
 func (c *committer) stop() {
 	c.once.Do(func() {
 		close(c.quit)
 		c.stopped.Wait()
+		_ = c.insStmt.Close()
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -450,4 +451,32 @@ func BenchmarkInsertTokensParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The writer never checkpoints on a request's time; the background
+// checkpointer keeps the WAL short instead.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	s := openT(t, path, Options{})
+	var auto int
+	w, _ := s.w.DB()
+	if err := w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d, %v", auto, err)
+	}
+	if err := s.InsertTokensBulk(context.Background(), bulkTokens("ckpt", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n != 0 {
+		t.Fatalf("WAL after a clean close: %d bytes, want a final TRUNCATE checkpoint", n)
+	}
 }

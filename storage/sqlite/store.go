@@ -41,7 +41,8 @@ type Store struct {
 	closed atomic.Bool
 
 	committer   *committer // group commit of InsertTokens
-	selectToken *sql.Stmt  // GetToken on the reader pool
+	ckpt        *checkpointer
+	selectToken *sql.Stmt // GetToken on the reader pool
 }
 
 var _ core.Store = (*Store)(nil)
@@ -178,7 +179,22 @@ func (s *Store) prepareHotPath() error {
 	if s.selectToken, err = r.Prepare(selectTokenSQL); err != nil {
 		return err
 	}
-	s.committer = newCommitter(w)
+	if s.committer, err = newCommitter(w); err != nil {
+		return err
+	}
+	if !s.memory {
+		// The writer's one connection lives as long as the store, so this
+		// per-connection setting holds for every write.
+		if _, err := w.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+			return err
+		}
+		ck, err := sql.Open("sqlite3", fileURI(s.path)+"?_busy_timeout=5000")
+		if err != nil {
+			return err
+		}
+		ck.SetMaxOpenConns(1)
+		s.ckpt = startCheckpointer(ck)
+	}
 	return nil
 }
 
@@ -207,6 +223,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.committer != nil {
 		s.committer.stop()
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
 	}
 	if s.selectToken != nil {
 		errs = append(errs, s.selectToken.Close())
