@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
@@ -24,20 +23,15 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
-	db := fs.String("db", "", "database, overrides the config and TOKENGATE_DB")
+	cf := addConfigFlags(fs)
 	lifetime := fs.Duration("lifetime", 0, "how long the old key stays published (default: the longest access-token lifetime in the config plus a minute)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := cf.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
-	}
-	cfg.ApplyEnv(os.Getenv)
-	if *db != "" {
-		cfg.SetDatabase(*db)
 	}
 	if *lifetime <= 0 {
 		*lifetime = acceleration.DefaultAccessTTL

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 )
@@ -17,19 +16,14 @@ import (
 func migrateCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
-	db := fs.String("db", "", "database, overrides the config and TOKENGATE_DB")
+	cf := addConfigFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := cf.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
-	}
-	cfg.ApplyEnv(os.Getenv)
-	if *db != "" {
-		cfg.SetDatabase(*db)
 	}
 	store, err := app.OpenStore(context.Background(), cfg, nil) // opening migrates
 	if err != nil {

@@ -17,9 +17,8 @@ import (
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file (default: the embedded demo config)")
+	cf := addConfigFlags(fs)
 	listen := fs.String("listen", "", "listen address, overrides the config and TOKENGATE_LISTEN")
-	db := fs.String("db", "", "database path, overrides the config and TOKENGATE_DB")
 	allowDemo := fs.Bool("allow-demo", false, "allow the public demo credentials on a non-loopback address")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
@@ -27,19 +26,12 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	cfg.ApplyEnv(os.Getenv)
-	if *listen != "" {
+	cfg, err := cf.load()
+	if err == nil && *listen != "" {
 		cfg.Listen = *listen
+		err = config.Validate(cfg)
 	}
-	if *db != "" {
-		cfg.SetDatabase(*db) // a postgres:// or postgresql:// URL selects the postgres driver
-	}
-	if err := config.Validate(cfg); err != nil {
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
@@ -76,6 +68,31 @@ func loadConfig(path string) (*config.Config, error) {
 		return config.Default()
 	}
 	return config.Load(path)
+}
+
+// configFlags are the --config and --db flags every command that opens the
+// database shares.
+type configFlags struct{ path, db *string }
+
+func addConfigFlags(fs *flag.FlagSet) configFlags {
+	return configFlags{
+		path: fs.String("config", "", "config file (default: the embedded demo config)"),
+		db:   fs.String("db", "", "database: SQLite path or postgres:// URL; overrides the config and TOKENGATE_DB"),
+	}
+}
+
+// load reads the config, then applies the environment, then --db, and
+// validates the result.
+func (f configFlags) load() (*config.Config, error) {
+	cfg, err := loadConfig(*f.path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplyEnv(os.Getenv)
+	if *f.db != "" {
+		cfg.SetDatabase(*f.db) // a postgres:// or postgresql:// URL selects the postgres driver
+	}
+	return cfg, config.Validate(cfg)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
