@@ -21,8 +21,8 @@ type op func(ctx context.Context) error
 
 // target is a running server the load is aimed at.
 type target struct {
-	base string // http://127.0.0.1:port
-	pid  int    // the server process, for CPU accounting
+	bases []string // http://127.0.0.1:port of each replica; worker i uses bases[i%len]
+	pids  []int    // the server processes, for CPU accounting
 }
 
 // worker is one closed-loop connection's state.
@@ -148,7 +148,7 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 	errs := make([]error, lc.conns)
 	var wg sync.WaitGroup
 	for i := range workers {
-		workers[i] = &worker{id: i, base: t.base, client: client, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
+		workers[i] = &worker{id: i, base: t.bases[i%len(t.bases)], client: client, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}
 		wg.Go(func() { ops[i], errs[i] = prepare(ctx, workers[i]) })
 	}
 	wg.Wait()
@@ -170,7 +170,7 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 	}
 	parts := make([]*partial, lc.conns)
 	cpu := make(chan [3]float64, 1)
-	go func() { cpu <- measureCPU(ctx, t.pid, from, end) }()
+	go func() { cpu <- measureCPU(ctx, t.pids, from, end) }()
 	for i := range workers {
 		parts[i] = &partial{}
 		wg.Go(func() {
@@ -225,7 +225,18 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 // wall second) what pid used, what tgbench used, and what everything else
 // used: on a shared machine the last one says how much the run was
 // disturbed. Where /proc is not readable it returns zeros.
-func measureCPU(ctx context.Context, pid int, from, end time.Time) [3]float64 {
+func measureCPU(ctx context.Context, pids []int, from, end time.Time) [3]float64 {
+	procsCPU := func() time.Duration {
+		var sum time.Duration
+		for _, p := range pids {
+			c := procCPU(p)
+			if c < 0 {
+				return -1
+			}
+			sum += c
+		}
+		return sum
+	}
 	wait := func(at time.Time) bool {
 		select {
 		case <-time.After(time.Until(at)):
@@ -237,11 +248,11 @@ func measureCPU(ctx context.Context, pid int, from, end time.Time) [3]float64 {
 	if !wait(from) {
 		return [3]float64{}
 	}
-	s0, h0, m0, t0 := procCPU(pid), selfCPU(), machineCPU(), time.Now()
+	s0, h0, m0, t0 := procsCPU(), selfCPU(), machineCPU(), time.Now()
 	if !wait(end) {
 		return [3]float64{}
 	}
-	s1, h1, m1, t1 := procCPU(pid), selfCPU(), machineCPU(), time.Now()
+	s1, h1, m1, t1 := procsCPU(), selfCPU(), machineCPU(), time.Now()
 	wall := t1.Sub(t0).Seconds()
 	if wall <= 0 || s0 < 0 || s1 < 0 {
 		return [3]float64{}

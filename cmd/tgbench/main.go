@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -50,6 +51,8 @@ type options struct {
 	scenarios []string
 	scale     int
 	startWait time.Duration
+	db        string // postgres:// URL; empty: a fresh SQLite file
+	replicas  int
 	stdout    io.Writer
 	stderr    io.Writer
 }
@@ -70,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	list := fs.String("scenarios", "", "comma-separated scenarios to run (default: all; with -scale: oauth2_cc,accounda_validate): "+
 		strings.Join(scenarioNames(), ", "))
 	fs.IntVar(&o.scale, "scale", 0, "preload `N` tokens and compare oauth2_cc and accounda_validate on the empty and the loaded database (make bench-scale: 10,000,000)")
+	fs.StringVar(&o.db, "db", "", "run the gateway on this postgres:// `URL` instead of a fresh SQLite file (its tables are left behind)")
+	fs.IntVar(&o.replicas, "replicas", 1, "gateway processes sharing the database (more than 1 needs -db postgres://…); connections are spread round-robin")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
 	fs.Usage = func() {
@@ -110,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-d and -rsa-d must be positive, -warmup not negative")
 	case o.scale < 0:
 		return usage("-scale must not be negative")
+	case o.replicas < 1 || (o.replicas > 1 && o.db == ""):
+		return usage("-replicas must be at least 1, and more than 1 needs -db postgres://…")
 	}
 	if *list != "" {
 		for n := range strings.SplitSeq(*list, ",") {
@@ -180,6 +187,7 @@ type report struct {
 	RSSMB      float64          `json:"rss_mb"`
 	DBBytes    int64            `json:"db_bytes"`
 	Scenarios  []scenarioResult `json:"scenarios"`
+	Replicas   int              `json:"replicas,omitempty"`
 
 	// RS256FloorCores is how many cores the floor measurement got.
 	RS256FloorCores float64 `json:"rs256_floor_cores"`
@@ -259,37 +267,51 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	rep.CeilingRPS = cr.rps()
 	rep.Scenarios = append(rep.Scenarios, toResult(ceilingScenario.name, cr, rep.CeilingRPS))
 
-	// The gateway on a fresh database, every scenario in turn.
+	// The gateway (or its replicas) on a fresh database, every scenario in turn.
 	dbPath := filepath.Join(dir, "bench.db")
-	gw, err := startGateway(ctx, o.tokengate, dir, dbPath, o.startWait)
-	if err != nil {
-		return false, err
+	if o.db != "" {
+		dbPath = o.db
 	}
-	defer gw.stop(30 * time.Second)
-	rep.StartupMS = float64(gw.startup.Microseconds()) / 1000
+	var gws []*child
+	for range o.replicas {
+		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, o.startWait)
+		if err != nil {
+			return false, err
+		}
+		defer gw.stop(30 * time.Second)
+		gws = append(gws, gw)
+	}
+	rep.Replicas = o.replicas
+	rep.StartupMS = float64(gws[0].startup.Microseconds()) / 1000
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
-		r, err := runOne(ctx, o, gw.target(), sc)
+		r, err := runOne(ctx, o, replicasTarget(gws), sc)
 		if err != nil {
 			return false, err
 		}
 		rep.Scenarios = append(rep.Scenarios, toResult(n, r, rep.CeilingRPS))
 	}
-	pid := gw.cmd.Process.Pid
-	if kb, err := procStatusKB(pid, "VmRSS"); err == nil {
-		rep.RSSMB = float64(kb) / 1024
-	} else {
-		fmt.Fprintln(o.stderr, "tgbench: reading the gateway's RSS:", err)
+	for _, gw := range gws { // RSS: the sum over replicas
+		pid := gw.cmd.Process.Pid
+		if kb, err := procStatusKB(pid, "VmRSS"); err == nil {
+			rep.RSSMB += float64(kb) / 1024
+		} else {
+			fmt.Fprintln(o.stderr, "tgbench: reading the gateway's RSS:", err)
+		}
+		if kb, err := procStatusKB(pid, "VmHWM"); err == nil {
+			rep.RSSPeakMB += float64(kb) / 1024
+		}
 	}
-	if kb, err := procStatusKB(pid, "VmHWM"); err == nil {
-		rep.RSSPeakMB = float64(kb) / 1024
+	if o.db == "" {
+		rep.DBBytes = dbSize(dbPath)
 	}
-	rep.DBBytes = dbSize(dbPath)
-	if err := gw.stop(30 * time.Second); err != nil {
-		fmt.Fprintln(o.stderr, "tgbench:", err)
-	}
-	if n := gw.logLines(); n > 0 {
-		fmt.Fprintf(o.stderr, "tgbench: the gateway logged %d lines at warn or above; the last ones:\n%s\n", n, gw.logTail())
+	for _, gw := range gws {
+		if err := gw.stop(30 * time.Second); err != nil {
+			fmt.Fprintln(o.stderr, "tgbench:", err)
+		}
+		if n := gw.logLines(); n > 0 {
+			fmt.Fprintf(o.stderr, "tgbench: the gateway logged %d lines at warn or above; the last ones:\n%s\n", n, gw.logTail())
+		}
 	}
 
 	fmt.Fprintf(o.stderr, "tgbench: RS256 floor, %s on %d goroutines …\n", o.rsaDur, runtime.GOMAXPROCS(0))
@@ -327,7 +349,10 @@ func printReport(w io.Writer, o options, rep *report) {
 	fmt.Fprintf(w, "\nharness limit (ceiling run): %.0f req/s — no scenario can exceed it on this machine\n", rep.CeilingRPS)
 	fmt.Fprintf(w, "RS256 floor: %.0f signatures/s (crypto/rsa SignPKCS1v15, 2048-bit, %d goroutines, which got %.2f cores)\n",
 		rep.RS256Floor, rep.GOMAXPROCS, rep.RS256FloorCores)
-	fmt.Fprintf(w, "gateway after the run: RSS %.1f MB (peak %.1f MB), database %d bytes (.db + -wal + -shm), start-up %.0f ms\n",
+	if o.db != "" {
+		fmt.Fprintf(w, "%d gateway replica(s) on %s; RSS summed over replicas\n", rep.Replicas, redactURL(o.db))
+	}
+	fmt.Fprintf(w, "gateway after the run: RSS %.1f MB (peak %.1f MB), database %d bytes (.db + -wal + -shm; 0 for postgres), start-up %.0f ms\n",
 		rep.RSSMB, rep.RSSPeakMB, rep.DBBytes, rep.StartupMS)
 }
 
@@ -345,4 +370,13 @@ func printTable(w io.Writer, rows []scenarioResult, ratioName string) {
 			s.ServerCPUPerReq)
 	}
 	tw.Flush()
+}
+
+// redactURL drops a password from a database URL for printing.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(database URL)"
+	}
+	return u.Redacted()
 }

@@ -35,7 +35,19 @@ type child struct {
 	startup time.Duration
 }
 
-func (c *child) target() target { return target{base: c.base, pid: c.cmd.Process.Pid} }
+func (c *child) target() target {
+	return target{bases: []string{c.base}, pids: []int{c.cmd.Process.Pid}}
+}
+
+// replicasTarget spreads the workers over several gateways.
+func replicasTarget(cs []*child) target {
+	var t target
+	for _, c := range cs {
+		t.bases = append(t.bases, c.base)
+		t.pids = append(t.pids, c.cmd.Process.Pid)
+	}
+	return t
+}
 
 // stop asks the process to exit (SIGTERM), then kills it after grace.
 func (c *child) stop(grace time.Duration) error {
@@ -121,7 +133,7 @@ func startGateway(ctx context.Context, bin, dir, dbPath string, timeout time.Dur
 	if err != nil {
 		return nil, err
 	}
-	cfgPath := filepath.Join(dir, "tokengate-"+strings.TrimSuffix(filepath.Base(dbPath), ".db")+".yaml")
+	cfgPath := filepath.Join(dir, "tokengate-"+addrTag(addr)+".yaml")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return nil, err
 	}
@@ -238,7 +250,11 @@ func gatewayConfig(listen, dsn string) ([]byte, error) {
 	setKey(root, "listen", listen)
 	setKey(root, "log_level", "warn")
 	storage := mappingKey(root, "storage")
-	setKey(storage, "driver", "sqlite")
+	driver := "sqlite"
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver = "postgres"
+	}
+	setKey(storage, "driver", driver)
 	setKey(storage, "dsn", dsn)
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
@@ -364,4 +380,9 @@ func dbSize(path string) int64 {
 		}
 	}
 	return n
+}
+
+// addrTag names a replica's config file after its port.
+func addrTag(addr string) string {
+	return strings.NewReplacer(":", "-", ".", "-").Replace(addr)
 }
