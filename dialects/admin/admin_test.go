@@ -326,3 +326,33 @@ func TestJournalAndLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("params %v", entries[0].Params)
 	}
 }
+
+// The admin API lives on the main listener only: not under a dialect's
+// prefix, not on a dialect's own listener.
+func TestAdminNotReachableThroughDialects(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: `
+admin_token: test-admin-token
+dialects:
+  oauth2: {prefix: /std}
+  hurdlr: {listen: "localhost:0"}
+`})
+	hurdlrAddr := g.App.Addr("localhost:0")
+	if hurdlrAddr == "" || "http://"+hurdlrAddr == g.URL {
+		t.Fatalf("hurdlr has no listener of its own: %q", hurdlrAddr)
+	}
+	for _, u := range []string{g.URL + "/std/_admin/clock", "http://" + hurdlrAddr + "/_admin/clock"} {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Authorization", "Bearer test-admin-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("%s answered %d, want 404", u, resp.StatusCode)
+		}
+	}
+	if _, err := g.Admin.Clock(); err != nil {
+		t.Fatalf("admin on the main listener: %v", err)
+	}
+}
