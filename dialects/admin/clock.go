@@ -1,9 +1,9 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -96,9 +96,12 @@ func (a *API) addFault(c echo.Context) error {
 		return invalid(c, "dialect", "names no enabled dialect")
 	}
 	r, err := a.plane.Faults.Add(in)
+	var re *control.RuleError
+	if errors.As(err, &re) {
+		return invalid(c, re.Field, re.Message)
+	}
 	if err != nil {
-		field, msg, _ := strings.Cut(err.Error(), ": ")
-		return invalid(c, field, msg)
+		return storeFailed(c, err)
 	}
 	if err := a.plane.PublishFaults(c.Request().Context(), false); err != nil {
 		return storeFailed(c, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
@@ -57,20 +56,25 @@ type Faults struct {
 
 const hitPrefix = "fault:"
 
+// RuleError names the field of a rule that cannot be used.
+type RuleError struct{ Field, Message string }
+
+func (e *RuleError) Error() string { return e.Field + ": " + e.Message }
+
 // Prepare checks a rule's action fields that validation tags cannot.
 func (r *Rule) Prepare() error {
 	if r.Latency != "" {
 		d, err := time.ParseDuration(r.Latency)
 		if err != nil || d < 0 {
-			return fmt.Errorf("latency: must be a Go duration such as 250ms")
+			return &RuleError{"latency", "must be a Go duration such as 250ms"}
 		}
 		r.latency = d
 	}
 	if r.Status == 0 && r.latency == 0 && !r.Drop {
-		return fmt.Errorf("status: a rule needs status, latency or drop")
+		return &RuleError{"status", "a rule needs status, latency or drop"}
 	}
 	if r.Drop && r.Status != 0 {
-		return fmt.Errorf("drop: cannot be combined with status")
+		return &RuleError{"drop", "cannot be combined with status"}
 	}
 	return nil
 }
