@@ -20,6 +20,22 @@ type credentialCache struct {
 	max     int
 	mu      sync.RWMutex
 	entries map[string]credEntry
+
+	// inflight lets concurrent first checks of one credential share a
+	// single KDF run instead of each paying it (a cold start under load).
+	flightMu sync.Mutex
+	inflight map[flightKey]*flight
+}
+
+type flightKey struct {
+	id   string
+	mac  [32]byte
+	hash string
+}
+
+type flight struct {
+	done chan struct{}
+	ok   bool
 }
 
 type credEntry struct {
@@ -35,7 +51,7 @@ func newCredentialCache(max int) *credentialCache {
 	if _, err := rand.Read(key); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	c := &credentialCache{max: max, entries: make(map[string]credEntry)}
+	c := &credentialCache{max: max, entries: make(map[string]credEntry), inflight: make(map[flightKey]*flight)}
 	c.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return c
 }
@@ -61,7 +77,23 @@ func (c *credentialCache) verify(known bool, id, hash, secret string) bool {
 		return true
 	}
 	mac := c.mac(secret)
-	if !CheckSecret(hash, secret) || !known {
+	key := flightKey{id: id, mac: mac, hash: hash}
+	c.flightMu.Lock()
+	if f := c.inflight[key]; f != nil {
+		c.flightMu.Unlock()
+		<-f.done
+		return f.ok
+	}
+	f := &flight{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.flightMu.Unlock()
+	defer func() {
+		c.flightMu.Lock()
+		delete(c.inflight, key)
+		c.flightMu.Unlock()
+		close(f.done)
+	}()
+	if f.ok = CheckSecret(hash, secret) && known; !f.ok {
 		return false
 	}
 	c.mu.Lock()
