@@ -2,14 +2,18 @@
 // gorm.io/driver/postgres (pgx v5 underneath, by way of database/sql).
 //
 // It owns the PostgreSQL schema (tables clients, users, authorizations,
-// tokens, signing_keys and schema_version) and its migrations, the mapping
-// between its private gorm row types and the core models, and the
+// tokens, signing_keys and schema_version) and its migrations, and the
 // translation of driver errors into the core sentinels: missing rows are
 // core.ErrNotFound, unique violations (SQLSTATE 23505) core.ErrConflict, a
 // lost race on a token core.ErrConsumed, and an unreachable, restarting,
 // overloaded or read-only server, a broken connection or a call out of time
 // core.ErrUnavailable. Errors are classified by SQLSTATE and error type,
-// never by message text.
+// never by message text. The row types, their mapping to the core models and
+// the operations whose SQL is the same in both dialects are shared with
+// storage/sqlite through storage/internal/sqlstore, which runs them with
+// this package's call timeouts, retries and READ COMMITTED transactions;
+// PutAuthorization, InsertTokensBulk (COPY), RevokeToken and the control
+// plane are this package's own.
 //
 // # Schema and migrations
 //

@@ -1,17 +1,13 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
+	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 	"github.com/tokengate/tokengate/storage/storagetest"
-	"gorm.io/gorm"
 )
 
 func openT(t testing.TB, dsn string, opts Options) *Store {
@@ -708,12 +705,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 func TestErrorMapping(t *testing.T) {
 	s := &Store{}
-	for _, tc := range []struct {
-		err  error
-		want error
-	}{
-		{gorm.ErrRecordNotFound, core.ErrNotFound},
-		{fmt.Errorf("wrapped: %w", gorm.ErrRecordNotFound), core.ErrNotFound},
+	sqlstoretest.CheckErrorMapping(t, s.fail, [][2]error{
 		{&pgconn.PgError{Code: "23505"}, core.ErrConflict},
 		{fmt.Errorf("in a transaction: %w", &pgconn.PgError{Code: "23505"}), core.ErrConflict},
 		{&pgconn.PgError{Code: "08006"}, core.ErrUnavailable}, // connection_failure
@@ -731,17 +723,7 @@ func TestErrorMapping(t *testing.T) {
 		{io.ErrUnexpectedEOF, core.ErrUnavailable},
 		{context.DeadlineExceeded, core.ErrUnavailable},
 		{fmt.Errorf("timeout: %w", context.DeadlineExceeded), core.ErrUnavailable},
-		{core.ErrConsumed, core.ErrConsumed},
-	} {
-		got := s.fail("op", tc.err)
-		if !errors.Is(got, tc.want) {
-			t.Errorf("fail(%v) = %v, want it to wrap %v", tc.err, got, tc.want)
-		}
-		if !errors.Is(got, tc.err) && !errors.Is(tc.err, gorm.ErrRecordNotFound) {
-			t.Errorf("fail(%v) = %v lost the cause", tc.err, got)
-		}
-	}
-	for _, err := range []error{
+	}, []error{
 		&pgconn.PgError{Code: "23502"}, // not_null_violation
 		&pgconn.PgError{Code: "42P01"}, // undefined_table
 		&pgconn.PgError{Code: "22021"}, // character_not_in_repertoire
@@ -749,14 +731,7 @@ func TestErrorMapping(t *testing.T) {
 		errors.New("connection refused"), // text is never matched
 		errors.New("duplicate key value violates unique constraint"),
 		context.Canceled, // the caller gave up; the database did not fail
-	} {
-		got := s.fail("op", err)
-		for _, sentinel := range []error{core.ErrNotFound, core.ErrConflict, core.ErrConsumed, core.ErrUnavailable} {
-			if errors.Is(got, sentinel) {
-				t.Errorf("fail(%v) = %v, wrongly wraps %v", err, got, sentinel)
-			}
-		}
-	}
+	})
 }
 
 func TestDSNRedacted(t *testing.T) {
@@ -779,24 +754,11 @@ func TestDSNRedacted(t *testing.T) {
 	}
 }
 
-func bulkTokens(prefix string, n int) []*core.Token {
-	now := time.Now()
-	ts := make([]*core.Token, n)
-	for i := range ts {
-		ts[i] = &core.Token{Digest: core.Digest(fmt.Sprintf("%s-%d", prefix, i)), Kind: core.KindAccess, ClientID: "bulk",
-			Scopes: []string{"read"}, FamilyID: fmt.Sprint(i), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-		if i%2 == 0 {
-			ts[i].RevokedAt = now // some NULL times, some set
-		}
-	}
-	return ts
-}
-
 func TestInsertTokensBulk(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := openT(t, TestDSN(t), Options{})
-	ts := bulkTokens("a", 2*batchSize+500)
+	ts := sqlstoretest.BulkTokens("a", 2*sqlstore.BatchSize+500)
 	if err := s.InsertTokensBulk(ctx, ts); err != nil {
 		t.Fatalf("InsertTokensBulk: %v", err)
 	}
@@ -812,7 +774,7 @@ func TestInsertTokensBulk(t *testing.T) {
 		}
 	}
 	// A duplicate at the end fails the whole COPY.
-	more := bulkTokens("b", 2*batchSize+500)
+	more := sqlstoretest.BulkTokens("b", 2*sqlstore.BatchSize+500)
 	more[len(more)-1] = ts[0]
 	if err := s.InsertTokensBulk(ctx, more); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("InsertTokensBulk with a duplicate: %v, want core.ErrConflict", err)
@@ -843,41 +805,11 @@ func TestInsertTokensBulk(t *testing.T) {
 // digests, hashes or the password, even when statements fail.
 func TestNoSecretsLogged(t *testing.T) {
 	t.Parallel()
-	var buf bytes.Buffer
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx := t.Context()
 	dsn, schema := TestSchema(t)
-	s := openT(t, withParams(dsn, map[string]string{"password": "pgsecret"}), Options{Logger: log, Schema: schema})
-	tk := &core.Token{Digest: core.Digest("secret-token"), Kind: core.KindAccess, ClientID: "c",
-		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-	_ = s.InsertTokens(ctx, tk)
-	_ = s.InsertTokens(ctx, tk) // conflict
-	_, _ = s.GetToken(ctx, core.Digest("missing"))
-	_ = s.PutClient(ctx, &core.Client{ID: "c", SecretHash: "$2a$04$supersecrethash"})
-	_ = s.Close()
-	mu.Lock()
-	out := buf.String()
-	mu.Unlock()
-	for _, secret := range []string{tk.Digest, core.Digest("missing"), "supersecrethash", "pgsecret", "INSERT", "SELECT"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("log output contains %q:\n%s", secret, out)
-		}
-	}
-	for _, want := range []string{"opened", "migrated", "closed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the logger did not receive the %s event: %q", want, out)
-		}
-	}
+	sqlstoretest.CheckNoSecretsLogged(t, func(log *slog.Logger) core.Store {
+		return openT(t, withParams(dsn, map[string]string{"password": "pgsecret"}), Options{Logger: log, Schema: schema})
+	}, []string{"pgsecret"}, "opened", "migrated", "closed")
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestTestDSNHelpers(t *testing.T) {
 	dsn := TestDSN(t)
@@ -908,43 +840,16 @@ func TestTestDSNHelpers(t *testing.T) {
 	}
 }
 
-func BenchmarkInsertTokens(b *testing.B) {
-	ctx := context.Background()
-	s := OpenTest(b)
-	now := time.Now()
-	i := 0
-	for b.Loop() {
-		tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
-			Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
-		if err := s.InsertTokens(ctx, tk); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
+func BenchmarkInsertTokens(b *testing.B) { sqlstoretest.BenchmarkInsertTokens(b, OpenTest(b)) }
 
-func BenchmarkGetToken(b *testing.B) {
-	ctx := context.Background()
-	s := OpenTest(b)
-	ts := bulkTokens("get", 10000)
-	if err := s.InsertTokensBulk(ctx, ts); err != nil {
-		b.Fatal(err)
-	}
-	i := 0
-	for b.Loop() {
-		if _, err := s.GetToken(ctx, ts[i%len(ts)].Digest); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
+func BenchmarkGetToken(b *testing.B) { sqlstoretest.BenchmarkGetToken(b, OpenTest(b)) }
 
 func BenchmarkInsertTokensBulk(b *testing.B) {
 	ctx := context.Background()
 	s := OpenTest(b)
 	i := 0
 	for b.Loop() {
-		if err := s.InsertTokensBulk(ctx, bulkTokens(fmt.Sprint("bulk", i), 1000)); err != nil {
+		if err := s.InsertTokensBulk(ctx, sqlstoretest.BulkTokens(fmt.Sprint("bulk", i), 1000)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -952,28 +857,4 @@ func BenchmarkInsertTokensBulk(b *testing.B) {
 }
 
 // TestImports keeps the package persistence-only (see doc.go).
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, banned := range []string{"github.com/labstack/echo", "github.com/tokengate/tokengate/dialects",
-				"github.com/tokengate/tokengate/config", "net/http"} {
-				if path == banned || strings.HasPrefix(path, banned+"/") {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-	}
-}
+func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }

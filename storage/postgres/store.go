@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 	gormpostgres "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -67,8 +68,12 @@ type Options struct {
 }
 
 // Store is core.Store on PostgreSQL. It is safe for concurrent use, also by
-// several processes sharing one database.
+// several processes sharing one database. Its methods are those of
+// core.Store and core.ControlStore, InsertTokensBulk and those below; the
+// ones without a declaration here are those it shares with storage/sqlite
+// (sqlstore.Ops in storage/internal/sqlstore).
 type Store struct {
+	ops                 // the operations shared with storage/sqlite
 	dsn          string // without password
 	schema       string // Options.Schema or the DSN's search_path
 	createSchema string // Options.Schema quoted, created by migrations
@@ -81,6 +86,9 @@ type Store struct {
 }
 
 var _ core.Store = (*Store)(nil)
+
+// Times are timestamptz, time.Time in Go.
+type ops = sqlstore.Ops[time.Time]
 
 // Open connects to the PostgreSQL database dsn names (a postgres:// URL or
 // key=value pairs, as libpq takes them) and migrates its schema, unless
@@ -138,6 +146,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		_ = s.sqlDB.Close()
 		return nil, classify("open", err)
 	}
+	s.ops = sqlstore.NewOps(sqlstore.Backend[time.Time]{Reader: s.db, Writer: s.db, Check: s.check, Fail: s.fail,
+		TxOptions: readCommitted, Bound: s.bound, Retry: retry})
 
 	ctx, cancel := withTimeout(ctx, migrateTimeout)
 	defer cancel()
@@ -231,30 +241,12 @@ func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) 
 	return withTimeout(ctx, s.callTimeout)
 }
 
-var errClosed = errors.New("store is closed")
-
 // check fails fast once the store is closed.
-func (s *Store) check(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrUnavailable, errClosed)
-	}
-	return nil
-}
+func (s *Store) check(op string) error { return sqlstore.Check("postgres", s.closed.Load(), op) }
 
 // fail maps an error of operation op to the core sentinels.
 func (s *Store) fail(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict),
-		errors.Is(err, core.ErrConsumed), errors.Is(err, core.ErrUnavailable):
-		return fmt.Errorf("postgres: %s: %w", op, err)
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return fmt.Errorf("postgres: %s: %w", op, core.ErrNotFound)
-	case s.closed.Load():
-		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrUnavailable, err)
-	}
-	return classify(op, err)
+	return sqlstore.Fail("postgres", s.closed.Load(), op, err, classify)
 }
 
 // classify maps driver errors by SQLSTATE codes and error types, never by

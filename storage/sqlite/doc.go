@@ -2,11 +2,16 @@
 // driver github.com/mattn/go-sqlite3.
 //
 // It owns the SQLite schema (tables clients, users, authorizations, tokens,
-// signing_keys and schema_version), the mapping between its private gorm row
-// types and the core models, and the translation of driver errors into the
-// core sentinels: missing rows are core.ErrNotFound, duplicate keys
+// signing_keys and schema_version, created by gorm's AutoMigrate from the row
+// types of storage/internal/sqlstore) and the translation of driver errors
+// into the core sentinels: missing rows are core.ErrNotFound, duplicate keys
 // core.ErrConflict, a lost race on a token core.ErrConsumed, and a locked,
-// full, read-only, unreadable or closed database core.ErrUnavailable.
+// full, read-only, unreadable or closed database core.ErrUnavailable. The
+// row types, their mapping to the core models and the operations whose SQL
+// is the same in both dialects are shared with storage/postgres through
+// storage/internal/sqlstore; this package adds its hot path (a group
+// committer for InsertTokens, a prepared statement for GetToken), its
+// background checkpointer, and PutAuthorization and RevokeToken.
 //
 // A file store runs in WAL mode with one writer connection, which serialises
 // every write so writers never contend for SQLITE_BUSY, and a separate pool of

@@ -187,5 +187,5 @@ func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, e
 	if err != nil {
 		return nil, err
 	}
-	return r.model()
+	return r.Model()
 }

@@ -1,16 +1,12 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +15,8 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
+	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 	"github.com/tokengate/tokengate/storage/storagetest"
 	"gorm.io/gorm"
 )
@@ -198,12 +196,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 func TestErrorMapping(t *testing.T) {
 	s := &Store{}
-	for _, tc := range []struct {
-		err  error
-		want error
-	}{
-		{gorm.ErrRecordNotFound, core.ErrNotFound},
-		{fmt.Errorf("wrapped: %w", gorm.ErrRecordNotFound), core.ErrNotFound},
+	sqlstoretest.CheckErrorMapping(t, s.fail, [][2]error{
 		{sqlite3.Error{Code: sqlite3.ErrBusy}, core.ErrUnavailable},
 		{sqlite3.Error{Code: sqlite3.ErrLocked}, core.ErrUnavailable},
 		{sqlite3.Error{Code: sqlite3.ErrIoErr, ExtendedCode: sqlite3.ErrIoErrWrite}, core.ErrUnavailable},
@@ -212,28 +205,11 @@ func TestErrorMapping(t *testing.T) {
 		{sqlite3.Error{Code: sqlite3.ErrCantOpen}, core.ErrUnavailable},
 		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintPrimaryKey}, core.ErrConflict},
 		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}, core.ErrConflict},
-		{core.ErrConsumed, core.ErrConsumed},
-	} {
-		got := s.fail("op", tc.err)
-		if !errors.Is(got, tc.want) {
-			t.Errorf("fail(%v) = %v, want it to wrap %v", tc.err, got, tc.want)
-		}
-		if !errors.Is(got, tc.err) && !errors.Is(tc.err, gorm.ErrRecordNotFound) {
-			t.Errorf("fail(%v) = %v lost the cause", tc.err, got)
-		}
-	}
-	for _, err := range []error{
+	}, []error{
 		sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintNotNull},
 		sqlite3.Error{Code: sqlite3.ErrError},
 		errors.New("database is locked"), // text is never matched
-	} {
-		got := s.fail("op", err)
-		for _, sentinel := range []error{core.ErrNotFound, core.ErrConflict, core.ErrConsumed, core.ErrUnavailable} {
-			if errors.Is(got, sentinel) {
-				t.Errorf("fail(%v) = %v, wrongly wraps %v", err, got, sentinel)
-			}
-		}
-	}
+	})
 }
 
 func TestBusyIsUnavailable(t *testing.T) {
@@ -310,20 +286,10 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 	}
 }
 
-func bulkTokens(prefix string, n int) []*core.Token {
-	now := time.Now()
-	ts := make([]*core.Token, n)
-	for i := range ts {
-		ts[i] = &core.Token{Digest: core.Digest(fmt.Sprintf("%s-%d", prefix, i)), Kind: core.KindAccess, ClientID: "bulk",
-			Scopes: []string{"read"}, FamilyID: fmt.Sprint(i), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-	}
-	return ts
-}
-
 func TestInsertTokensBulk(t *testing.T) {
 	ctx := t.Context()
 	s := openT(t, filepath.Join(t.TempDir(), "bulk.db"), Options{})
-	ts := bulkTokens("a", 2*batchSize+500)
+	ts := sqlstoretest.BulkTokens("a", 2*sqlstore.BatchSize+500)
 	if err := s.InsertTokensBulk(ctx, ts); err != nil {
 		t.Fatalf("InsertTokensBulk: %v", err)
 	}
@@ -332,7 +298,7 @@ func TestInsertTokensBulk(t *testing.T) {
 		t.Fatalf("ListTokens after bulk insert: %d, %v; want %d", len(list), err, len(ts))
 	}
 	// A duplicate in the last batch rolls back the earlier batches too.
-	more := bulkTokens("b", 2*batchSize+500)
+	more := sqlstoretest.BulkTokens("b", 2*sqlstore.BatchSize+500)
 	more[len(more)-1] = ts[0]
 	if err := s.InsertTokensBulk(ctx, more); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("InsertTokensBulk with a duplicate: %v, want core.ErrConflict", err)
@@ -352,85 +318,21 @@ func TestInsertTokensBulk(t *testing.T) {
 // TestNoSecretsLogged checks that neither our logger nor gorm's sees SQL,
 // digests or hashes, even when statements fail.
 func TestNoSecretsLogged(t *testing.T) {
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx := t.Context()
-	s := openT(t, filepath.Join(t.TempDir(), "quiet.db"), Options{Logger: log})
-	tk := &core.Token{Digest: core.Digest("secret-token"), Kind: core.KindAccess, ClientID: "c",
-		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-	_ = s.InsertTokens(ctx, tk)
-	_ = s.InsertTokens(ctx, tk) // conflict
-	_, _ = s.GetToken(ctx, core.Digest("missing"))
-	_ = s.PutClient(ctx, &core.Client{ID: "c", SecretHash: "$2a$04$supersecrethash"})
-	_ = s.Close()
-	out := buf.String()
-	for _, secret := range []string{tk.Digest, core.Digest("missing"), "supersecrethash", "INSERT", "SELECT"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("log output contains %q:\n%s", secret, out)
-		}
-	}
-	if !strings.Contains(out, "opened") {
-		t.Errorf("the logger did not receive the open event: %q", out)
-	}
+	sqlstoretest.CheckNoSecretsLogged(t, func(log *slog.Logger) core.Store {
+		return openT(t, filepath.Join(t.TempDir(), "quiet.db"), Options{Logger: log})
+	}, nil, "opened")
 }
 
 func BenchmarkInsertTokens(b *testing.B) {
-	ctx := context.Background()
-	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
-	now := time.Now()
-	i := 0
-	for b.Loop() {
-		tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
-			Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
-		if err := s.InsertTokens(ctx, tk); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	sqlstoretest.BenchmarkInsertTokens(b, openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{}))
 }
 
 func BenchmarkGetToken(b *testing.B) {
-	ctx := context.Background()
-	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
-	ts := bulkTokens("get", 10000)
-	if err := s.InsertTokensBulk(ctx, ts); err != nil {
-		b.Fatal(err)
-	}
-	i := 0
-	for b.Loop() {
-		if _, err := s.GetToken(ctx, ts[i%len(ts)].Digest); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	sqlstoretest.BenchmarkGetToken(b, openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{}))
 }
 
 // TestImports keeps the package persistence-only (see doc.go).
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, banned := range []string{"github.com/labstack/echo", "github.com/tokengate/tokengate/dialects",
-				"github.com/tokengate/tokengate/config", "net/http"} {
-				if path == banned || strings.HasPrefix(path, banned+"/") {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-	}
-}
+func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }
 
 // BenchmarkInsertTokensParallel issues from 32 goroutines, as a loaded
 // gateway does; the group committer batches them into shared transactions.
@@ -463,7 +365,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err := w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("writer wal_autocheckpoint = %d, %v", auto, err)
 	}
-	if err := s.InsertTokensBulk(context.Background(), bulkTokens("ckpt", 5000)); err != nil {
+	if err := s.InsertTokensBulk(context.Background(), sqlstoretest.BulkTokens("ckpt", 5000)); err != nil {
 		t.Fatal(err)
 	}
 	walSize := func() int64 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -31,8 +32,12 @@ type Options struct {
 	MaxReaders int
 }
 
-// Store is core.Store on SQLite. It is safe for concurrent use.
+// Store is core.Store on SQLite. It is safe for concurrent use. Its methods
+// are those of core.Store, InsertTokensBulk and those below; the ones
+// without a declaration here are those it shares with storage/postgres
+// (sqlstore.Ops in storage/internal/sqlstore).
 type Store struct {
+	ops    // the operations shared with storage/postgres
 	path   string
 	memory bool
 	log    *slog.Logger
@@ -46,6 +51,12 @@ type Store struct {
 }
 
 var _ core.Store = (*Store)(nil)
+
+// Times are stored as int64 unix nanoseconds.
+type (
+	ops      = sqlstore.Ops[int64]
+	tokenRow = sqlstore.Token[int64]
+)
 
 // Open opens (creating if needed) the database at path and migrates its
 // schema. path ":memory:" or "" gives a private in-memory database.
@@ -95,6 +106,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		log.Info("sqlite: opened", "path", path, "journal_mode", mode, "readers", n)
 	}
+	s.ops = sqlstore.NewOps(sqlstore.Backend[int64]{Reader: s.r, Writer: s.w, Check: s.check, Fail: s.fail})
 	if err := s.prepareHotPath(); err != nil {
 		_ = s.Close()
 		return nil, classify("prepare", err)
@@ -141,7 +153,19 @@ func closeDB(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-// migrate creates or updates the schema and records its version.
+// schemaVersionRow records which schema the database holds.
+type schemaVersionRow struct {
+	Version int    `gorm:"column:version;primaryKey;autoIncrement:false"`
+	Applied *int64 `gorm:"column:applied_at"`
+}
+
+func (schemaVersionRow) TableName() string { return "schema_version" }
+
+// schemaVersion is the version this package writes and reads.
+const schemaVersion = 1
+
+// migrate creates or updates the schema (the tags of the sqlstore row types)
+// and records its version.
 func migrate(ctx context.Context, db *gorm.DB) error {
 	db = db.WithContext(ctx)
 	if db.Migrator().HasTable(&schemaVersionRow{}) {
@@ -153,8 +177,8 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("sqlite: database schema version %d is newer than this build's %d", v, schemaVersion)
 		}
 	}
-	if err := db.AutoMigrate(&clientRow{}, &userRow{}, &authorizationRow{}, &tokenRow{}, &signingKeyRow{},
-		&schemaVersionRow{}); err != nil {
+	if err := db.AutoMigrate(&sqlstore.Client[int64]{}, &sqlstore.User[int64]{}, &sqlstore.Authorization[int64]{},
+		&tokenRow{}, &sqlstore.SigningKey[int64]{}, &schemaVersionRow{}); err != nil {
 		return err
 	}
 	var n int64
@@ -162,7 +186,7 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 		return err
 	}
 	if n == 0 {
-		return db.Create(&schemaVersionRow{Version: schemaVersion, Applied: toNanos(time.Now())}).Error
+		return db.Create(&schemaVersionRow{Version: schemaVersion, Applied: sqlstore.NullTime[int64](time.Now())}).Error
 	}
 	return nil
 }
@@ -241,30 +265,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-var errClosed = errors.New("store is closed")
-
 // check fails fast once the store is closed.
-func (s *Store) check(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, errClosed)
-	}
-	return nil
-}
+func (s *Store) check(op string) error { return sqlstore.Check("sqlite", s.closed.Load(), op) }
 
 // fail maps an error of operation op to the core sentinels.
 func (s *Store) fail(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict),
-		errors.Is(err, core.ErrConsumed), errors.Is(err, core.ErrUnavailable):
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return fmt.Errorf("sqlite: %s: %w", op, core.ErrNotFound)
-	case s.closed.Load():
-		return fmt.Errorf("sqlite: %s: %w: %w", op, core.ErrUnavailable, err)
-	}
-	return classify(op, err)
+	return sqlstore.Fail("sqlite", s.closed.Load(), op, err, classify)
 }
 
 // classify maps driver errors by their SQLite result codes, never by text.
