@@ -41,13 +41,41 @@ unit:
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## fuzz: run every fuzz target for FUZZTIME each
-fuzz:
-	@for pkg in $$($(GO) list $(PKGS)); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
+# FUZZ_LIST prints "package target" for every fuzz target and fails when a
+# package cannot be listed or its tests do not build.
+FUZZ_LIST = pkgs=$$($(GO) list $(PKGS)) || exit 1; \
+	for pkg in $$pkgs; do \
+	  out=$$($(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "$$out" >&2; exit 1; }; \
+	  for f in $$(echo "$$out" | grep '^Fuzz'); do echo "$$pkg $$f"; done; \
 	done
+
+## fuzz-list: every fuzz target as "package target"
+fuzz-list:
+	@$(FUZZ_LIST)
+
+## fuzz-check: the listing finds every func FuzzXxx declared in a _test.go file
+fuzz-check:
+	@list=$$($(FUZZ_LIST)) || exit 1; \
+	got=$$(echo "$$list" | awk '{print $$2}' | sort); \
+	want=$$(grep -rhoE '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' . | sed 's/^func //' | sort); \
+	if [ "$$got" != "$$want" ]; then \
+	  echo "declared fuzz targets:"; echo "$$want"; echo "found by go test -list:"; echo "$$got"; exit 1; \
+	fi; \
+	echo "fuzz-check: all $$(echo "$$got" | wc -l | tr -d ' ') fuzz targets found"
+
+## fuzz: run every fuzz target for FUZZTIME each; the final execs count of each goes to FUZZLOG
+FUZZLOG ?= bin/fuzz-execs.txt
+fuzz: fuzz-check
+	@tmp=$$(mktemp -d); mkdir -p $$(dirname $(FUZZLOG)); : > $(FUZZLOG); \
+	list=$$($(FUZZ_LIST)) || exit 1; echo "$$list" > $$tmp/targets; \
+	while read pkg f; do \
+	  echo "== $$pkg $$f ($(FUZZTIME))"; \
+	  { $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg < /dev/null; echo $$? > $$tmp/rc; } 2>&1 | tee $$tmp/out; \
+	  execs=$$(grep -o 'execs: [0-9]*' $$tmp/out | tail -1 | cut -d' ' -f2); \
+	  echo "$$pkg $$f $${execs:-0}" >> $(FUZZLOG); \
+	  [ "$$(cat $$tmp/rc)" = 0 ] || { rm -rf $$tmp; exit 1; }; \
+	done < $$tmp/targets; \
+	rm -rf $$tmp; echo "== execs per target ($(FUZZTIME) each), also in $(FUZZLOG):"; cat $(FUZZLOG)
 
 clean:
 	rm -rf bin tokengate.db tokengate.db-shm tokengate.db-wal

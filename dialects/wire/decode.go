@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -32,7 +34,8 @@ func MaxParams(c echo.Context) int {
 }
 
 // ReadBody reads the request body, turning an over-limit body (see the
-// gateway's body limit) into invalid_request/too_large.
+// gateway's body limit) into invalid_request/too_large and a body that did
+// not arrive within the server's read timeout into invalid_request/timeout.
 func ReadBody(c echo.Context) ([]byte, error) {
 	if c.Request().Body == nil {
 		return nil, nil
@@ -42,6 +45,12 @@ func ReadBody(c echo.Context) ([]byte, error) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, TooLarge()
+		}
+		var ne net.Error
+		if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+			// limits.read_timeout passed before the body arrived.
+			return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonTimeout,
+				Description: "request timeout", Cause: err}
 		}
 		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed,
 			Description: "the request body could not be read", Cause: err}
