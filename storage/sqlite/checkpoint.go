@@ -2,30 +2,45 @@ package sqlite
 
 import (
 	"database/sql"
+	"os"
 	"sync"
 	"time"
 )
 
-// The writer connection runs with wal_autocheckpoint off, so no request
-// ever pays for a checkpoint (copying WAL pages into the database file and
+// The writer connection runs with wal_autocheckpoint off, so no commit
+// pays for a checkpoint (copying WAL pages into the database file and
 // fsyncing it). A background goroutine on a connection of its own runs
-// PASSIVE checkpoints instead: they never block the writer or readers, and
-// the WAL is reused from its start once a checkpoint has caught up.
-// Durability is unchanged: a transaction is durable (against a process
-// crash) once its commit returned, checkpointed or not.
+// PASSIVE checkpoints instead, which never block the writer or readers.
+// Under a steady stream of writes a PASSIVE checkpoint never finds the WAL
+// fully copied at a moment the writer could start over, so the WAL would
+// grow without bound; once it passes Options.WALLimit the goroutine runs a
+// RESTART checkpoint, which waits for the writer briefly and makes the next
+// write start the WAL from its beginning (the file keeps its size and is
+// reused, so it stays near the limit). Durability is unchanged: a
+// transaction is durable (against a process crash) once its commit
+// returned, checkpointed or not.
 
-// checkpointInterval is how often the background checkpoint runs.
-var checkpointInterval = 500 * time.Millisecond
+const (
+	// checkpointInterval is how often the background checkpoint runs.
+	checkpointInterval = 500 * time.Millisecond
+	// defaultWALLimit is the WAL size above which it is truncated.
+	defaultWALLimit int64 = 64 << 20
+)
 
 type checkpointer struct {
-	db   *sql.DB
-	stop chan struct{}
-	done sync.WaitGroup
-	once sync.Once
+	db      *sql.DB
+	walPath string
+	limit   int64
+	stop    chan struct{}
+	done    sync.WaitGroup
+	once    sync.Once
 }
 
-func startCheckpointer(db *sql.DB) *checkpointer {
-	c := &checkpointer{db: db, stop: make(chan struct{})}
+func startCheckpointer(db *sql.DB, dbPath string, limit int64) *checkpointer {
+	if limit <= 0 {
+		limit = defaultWALLimit
+	}
+	c := &checkpointer{db: db, walPath: dbPath + "-wal", limit: limit, stop: make(chan struct{})}
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
@@ -36,7 +51,13 @@ func startCheckpointer(db *sql.DB) *checkpointer {
 			case <-c.stop:
 				return
 			case <-t.C:
+				// PASSIVE first: it copies what it can without blocking
+				// anyone, so a RESTART that follows has little left to do
+				// while the writer waits for it.
 				_, _ = c.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+				if fi, err := os.Stat(c.walPath); err == nil && fi.Size() > c.limit {
+					_, _ = c.db.Exec("PRAGMA wal_checkpoint(RESTART)")
+				}
 			}
 		}
 	}()

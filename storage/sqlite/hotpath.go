@@ -34,16 +34,23 @@ const selectTokenSQL = `SELECT kind, client_id, user_id, dialect, scopes, family
 // maxGroup bounds how many callers one transaction serves.
 const maxGroup = 256
 
+// insertReq is one caller's write: rows to insert and, for an exchange,
+// the token to consume first (only if it is still live).
 type insertReq struct {
-	rows []tokenRow
-	done chan error
+	consume string // digest; "" for a plain insert
+	now     int64  // consumed_at, unix nanoseconds
+	rows    []tokenRow
+	done    chan error
 }
+
+const consumeTokenSQL = `UPDATE tokens SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL AND revoked_at IS NULL`
 
 type committer struct {
 	commits atomic.Int64 // transactions written
 	rows    atomic.Int64 // token rows written
 	db      *sql.DB
 	insStmt *sql.Stmt // prepared once on the writer connection
+	conStmt *sql.Stmt
 	reqs    chan insertReq
 	quit    chan struct{}
 	stopped sync.WaitGroup
@@ -55,7 +62,12 @@ func newCommitter(db *sql.DB) (*committer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &committer{db: db, insStmt: ins, reqs: make(chan insertReq, maxGroup), quit: make(chan struct{})}
+	con, err := db.Prepare(consumeTokenSQL)
+	if err != nil {
+		_ = ins.Close()
+		return nil, err
+	}
+	c := &committer{db: db, insStmt: ins, conStmt: con, reqs: make(chan insertReq, maxGroup), quit: make(chan struct{})}
 	c.stopped.Add(1)
 	go c.loop()
 	return c, nil
@@ -65,7 +77,17 @@ var errCommitterStopped = errors.New("writer stopped")
 
 // insert queues rows and waits until they are committed (or failed).
 func (c *committer) insert(ctx context.Context, rows []tokenRow) error {
-	r := insertReq{rows: rows, done: make(chan error, 1)}
+	return c.submit(ctx, insertReq{rows: rows})
+}
+
+// exchange consumes the live token digest and inserts rows in one
+// transaction, or fails with core.ErrConsumed changing nothing.
+func (c *committer) exchange(ctx context.Context, digest string, now int64, rows []tokenRow) error {
+	return c.submit(ctx, insertReq{consume: digest, now: now, rows: rows})
+}
+
+func (c *committer) submit(ctx context.Context, r insertReq) error {
+	r.done = make(chan error, 1)
 	select {
 	case c.reqs <- r:
 	case <-c.quit:
@@ -115,49 +137,78 @@ func (c *committer) drain() {
 }
 
 func (c *committer) commit(batch []insertReq) {
-	err := c.write(batch)
+	results, err := c.write(batch)
+	if err == nil {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+		return
+	}
 	// Retry one by one only a failure one request may have caused (its
 	// duplicate digest, say). When the database itself is unavailable —
 	// busy or locked past the busy timeout, read-only, full, I/O error —
 	// every retry would wait out the busy timeout again, once per request.
-	if err == nil || len(batch) == 1 || errors.Is(classify("insert tokens", err), core.ErrUnavailable) {
+	if len(batch) == 1 || errors.Is(classify("insert tokens", err), core.ErrUnavailable) {
 		for _, r := range batch {
 			r.done <- err
 		}
 		return
 	}
 	for _, r := range batch {
-		r.done <- c.write([]insertReq{r})
+		res, err := c.write([]insertReq{r})
+		if err == nil {
+			err = res[0]
+		}
+		r.done <- err
 	}
 }
 
-func (c *committer) write(batch []insertReq) error {
+// write runs a batch in one transaction. The returned error is the
+// transaction's (nothing was written); results[i] is request i's own outcome
+// (core.ErrConsumed for an exchange whose token was not live, which wrote
+// nothing for that request).
+func (c *committer) write(batch []insertReq) (results []error, err error) {
 	tx, err := c.db.Begin()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	stmt := tx.Stmt(c.insStmt)
-	for _, r := range batch {
-		for i := range r.rows {
-			t := &r.rows[i]
-			if _, err := stmt.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
-				t.Issued, t.Expires, t.AuthTime, t.Consumed, t.Revoked, t.RedirectURI, t.CodeChallenge,
-				t.CodeChallengeMethod); err != nil {
-				_ = stmt.Close()
-				_ = tx.Rollback()
-				return err
+	ins, con := tx.Stmt(c.insStmt), tx.Stmt(c.conStmt)
+	defer func() {
+		_ = ins.Close()
+		_ = con.Close()
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	results = make([]error, len(batch))
+	written := 0
+	for i, r := range batch {
+		if r.consume != "" {
+			res, err := con.Exec(r.now, r.consume)
+			if err != nil {
+				return nil, err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				results[i] = core.ErrConsumed
+				continue
 			}
 		}
+		for j := range r.rows {
+			t := &r.rows[j]
+			if _, err := ins.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
+				t.Issued, t.Expires, t.AuthTime, t.Consumed, t.Revoked, t.RedirectURI, t.CodeChallenge,
+				t.CodeChallengeMethod); err != nil {
+				return nil, err
+			}
+		}
+		written += len(r.rows)
 	}
-	_ = stmt.Close()
 	if err := tx.Commit(); err != nil {
-		return err
+		return nil, err
 	}
 	c.commits.Add(1)
-	for _, r := range batch {
-		c.rows.Add(int64(len(r.rows)))
-	}
-	return nil
+	c.rows.Add(int64(written))
+	return results, nil
 }
 
 // WriteStats reports how many group-commit transactions and token rows the
@@ -171,6 +222,7 @@ func (c *committer) stop() {
 		close(c.quit)
 		c.stopped.Wait()
 		_ = c.insStmt.Close()
+		_ = c.conStmt.Close()
 	})
 }
 

@@ -53,6 +53,25 @@ func (s *Store) InsertTokens(ctx context.Context, tokens ...*core.Token) error {
 	return s.fail(op, s.committer.insert(ctx, rows))
 }
 
+// Exchange consumes a live token and inserts its successors in one
+// transaction through the group committer (hotpath.go): of concurrent
+// exchanges of one token exactly one succeeds; the others get
+// core.ErrConsumed and write nothing.
+func (s *Store) Exchange(ctx context.Context, digest string, now time.Time, successors ...*core.Token) error {
+	const op = "exchange"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if now.IsZero() {
+		return s.fail(op, sqlstore.ErrZeroTime)
+	}
+	rows, err := sqlstore.TokenRows[int64](successors)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return s.fail(op, s.committer.exchange(ctx, digest, now.UnixNano(), rows))
+}
+
 // GetToken reads a token with a prepared statement (hotpath.go).
 func (s *Store) GetToken(ctx context.Context, digest string) (*core.Token, error) {
 	const op = "get token"

@@ -359,14 +359,11 @@ func BenchmarkInsertTokensParallel(b *testing.B) {
 // checkpointer keeps the WAL short instead.
 func TestBackgroundCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ckpt.db")
-	s := openT(t, path, Options{})
+	s := openT(t, path, Options{WALLimit: 256 << 10})
 	var auto int
 	w, _ := s.w.DB()
 	if err := w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("writer wal_autocheckpoint = %d, %v", auto, err)
-	}
-	if err := s.InsertTokensBulk(context.Background(), sqlstoretest.BulkTokens("ckpt", 5000)); err != nil {
-		t.Fatal(err)
 	}
 	walSize := func() int64 {
 		fi, err := os.Stat(path + "-wal")
@@ -374,6 +371,26 @@ func TestBackgroundCheckpoint(t *testing.T) {
 			return 0
 		}
 		return fi.Size()
+	}
+	// Under a stream of writes the WAL is reused once it passes the limit
+	// instead of growing: 6 chunks would need ~6 chunks of WAL without it.
+	const walLimit = 256 << 10
+	var chunk, peak int64
+	for i := range 6 {
+		if err := s.InsertTokensBulk(context.Background(), sqlstoretest.BulkTokens(fmt.Sprint("ckpt", i), 1000)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			chunk = walSize()
+		}
+		peak = max(peak, walSize())
+		time.Sleep(checkpointInterval + 100*time.Millisecond)
+	}
+	if chunk*6 <= walLimit+3*chunk {
+		t.Fatalf("chunks too small to tell: %d bytes each", chunk)
+	}
+	if peak > walLimit+3*chunk {
+		t.Fatalf("WAL grew to %d bytes (chunk %d, limit %d): not reused", peak, chunk, walLimit)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,9 @@ type Options struct {
 	// MaxReaders bounds the reader pool of a file store (default: the
 	// larger of 4 and GOMAXPROCS). An in-memory store has one connection.
 	MaxReaders int
+	// WALLimit is the WAL size in bytes above which the background
+	// checkpoint truncates it (default 64 MiB).
+	WALLimit int64
 }
 
 // Store is core.Store on SQLite. It is safe for concurrent use. Its methods
@@ -45,6 +48,7 @@ type Store struct {
 	r      *gorm.DB // the reader pool; the writer itself for :memory:
 	closed atomic.Bool
 
+	walLimit    int64
 	committer   *committer // group commit of InsertTokens
 	ckpt        *checkpointer
 	selectToken *sql.Stmt // GetToken on the reader pool
@@ -65,7 +69,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: path, log: log}
+	s := &Store{path: path, log: log, walLimit: opts.WALLimit}
 	if path == "" || path == MemoryPath {
 		s.path, s.memory = MemoryPath, true
 	}
@@ -217,7 +221,7 @@ func (s *Store) prepareHotPath() error {
 			return err
 		}
 		ck.SetMaxOpenConns(1)
-		s.ckpt = startCheckpointer(ck)
+		s.ckpt = startCheckpointer(ck, s.path, s.walLimit)
 	}
 	return nil
 }
