@@ -92,6 +92,7 @@ var tests = []test{
 	{"RevokeClientTokens", testRevokeClientTokens},
 	{"ListTokens", testListTokens},
 	{"DeleteExpiredTokens", testDeleteExpiredTokens},
+	{"DeleteExpiredTokensInChunks", testDeleteExpiredInChunks},
 	{"DeleteAllTokens", testDeleteAllTokens},
 	{"SigningKeys", testSigningKeys},
 	{"Close", testClose},

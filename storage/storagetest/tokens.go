@@ -579,3 +579,29 @@ func testClose(t *testing.T, s core.Store) {
 	}
 	_ = s.Close() // a second Close must not panic
 }
+
+// testDeleteExpiredInChunks sweeps more expired tokens than one chunk of a
+// backend's sweep and checks all go and none of the live ones.
+func testDeleteExpiredInChunks(t *testing.T, s core.Store) {
+	ctx := ctxFor(t)
+	var batch []*core.Token
+	for i := range 2600 {
+		exp := at(-time.Hour)
+		if i%10 == 0 {
+			exp = at(time.Hour)
+		}
+		batch = append(batch, &core.Token{Digest: digest(fmt.Sprint("sweep-", i)), Kind: core.KindAccess, ClientID: "c",
+			FamilyID: "f", IssuedAt: at(-2 * time.Hour), ExpiresAt: exp})
+	}
+	if err := s.InsertTokens(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DeleteExpiredTokens(ctx, at(0))
+	if err != nil || n != 2340 {
+		t.Fatalf("DeleteExpiredTokens = %d, %v; want 2340", n, err)
+	}
+	left, err := s.ListTokens(ctx, core.TokenFilter{})
+	if err != nil || len(left) != 260 {
+		t.Fatalf("%d tokens left, %v; want the 260 live ones", len(left), err)
+	}
+}

@@ -398,13 +398,26 @@ func (o *Ops[T]) DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int
 	if cutoff.IsZero() {
 		return 0, nil
 	}
-	ctx, cancel := o.call(ctx, 0)
-	defer cancel()
-	n, err := o.write(ctx, func(db *gorm.DB) *gorm.DB {
-		return db.Exec("DELETE FROM tokens WHERE expires_at < ?", EncodeTime[T](cutoff))
-	})
-	return int(n), o.b.Fail(op, err)
+	// Chunks of SweepChunk rows, each its own statement: a sweep of
+	// millions of expired tokens never holds the one writer for long, so
+	// issuing requests interleave with it instead of queueing behind it.
+	total := 0
+	for {
+		cctx, cancel := o.call(ctx, 0)
+		n, err := o.write(cctx, func(db *gorm.DB) *gorm.DB {
+			return db.Exec("DELETE FROM tokens WHERE digest IN (SELECT digest FROM tokens WHERE expires_at < ? LIMIT ?)",
+				EncodeTime[T](cutoff), SweepChunk)
+		})
+		cancel()
+		total += int(n)
+		if err != nil || n < SweepChunk {
+			return total, o.b.Fail(op, err)
+		}
+	}
 }
+
+// SweepChunk is how many expired tokens one DELETE of a sweep removes.
+const SweepChunk = 1000
 
 func (o *Ops[T]) DeleteAllTokens(ctx context.Context) error {
 	const op = "delete all tokens"
