@@ -52,15 +52,10 @@ func (p *Page) Show(c echo.Context) error {
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	req, vals, err := decodeAuthorize(q)
+	req, vals, client, err := p.authorizeClient(c, q)
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile.Dialect, req)
-	if err != nil {
-		return p.errorPage(c, err)
-	}
-	wire.NoteClient(c, client.ID, "authorization_code")
 	if err := p.Engine.CheckAuthorizeParams(client, req); err != nil {
 		return redirectError(c, req, err)
 	}
@@ -74,15 +69,10 @@ func (p *Page) Submit(c echo.Context) error {
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	req, vals, err := decodeAuthorize(form)
+	req, vals, client, err := p.authorizeClient(c, form)
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile.Dialect, req)
-	if err != nil {
-		return p.errorPage(c, err)
-	}
-	wire.NoteClient(c, client.ID, "authorization_code")
 	if !p.csrfOK(c, form) {
 		return p.errorPage(c, &core.Error{Kind: core.KindAccessDenied, Param: csrfField,
 			Description: "the form has expired or was not sent from this page; start again"})
@@ -109,6 +99,21 @@ func (p *Page) Submit(c echo.Context) error {
 		return err
 	}
 	return redirect(c, req.RedirectURI, url.Values{"code": {code}}, req.State)
+}
+
+// authorizeClient decodes the authorize parameters and checks the client
+// and its redirect_uri: the part whose failures go to an error page.
+func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequest, map[string]string, *core.Client, error) {
+	req, vals, err := decodeAuthorize(v)
+	if err != nil {
+		return req, nil, nil, err
+	}
+	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile.Dialect, req)
+	if err != nil {
+		return req, nil, nil, err
+	}
+	wire.NoteClient(c, client.ID, "authorization_code")
+	return req, vals, client, nil
 }
 
 func decodeAuthorize(v url.Values) (core.AuthorizeRequest, map[string]string, error) {
