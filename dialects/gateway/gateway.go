@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -233,9 +232,6 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	}
 	_ = c.JSON(wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
 }
-
-// Shutdown is a no-op hook kept for symmetry with servers built around it.
-func (g *Gateway) Shutdown(context.Context) error { return nil }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
