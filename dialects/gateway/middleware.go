@@ -23,6 +23,18 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
+		if g.observe != nil && c.Get(wire.KeyDialect) != nil {
+			g.observe(c, c.Response().Status, time.Since(start))
+		}
+		e := wire.Err(c)
+		level := slog.LevelInfo
+		if e != nil && (e.Kind == core.KindServerError || e.Kind == core.KindUnavailable) {
+			level = slog.LevelError
+		}
+		ctx := c.Request().Context()
+		if !g.log.Enabled(ctx, level) {
+			return nil // e.g. log_level warn under load: build no line at all
+		}
 		attrs := []slog.Attr{
 			slog.String("method", c.Request().Method),
 			slog.String("route", routeOf(c)),
@@ -38,26 +50,19 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if gt := wire.Grant(c); gt != "" {
 			attrs = append(attrs, slog.String("grant_type", gt))
 		}
-		level := slog.LevelInfo
-		if e := wire.Err(c); e != nil {
+		if e != nil {
 			attrs = append(attrs, slog.String("error", string(e.Kind)))
 			if e.Reason != "" {
 				attrs = append(attrs, slog.String("reason", string(e.Reason)))
 			}
-			if e.Kind == core.KindServerError || e.Kind == core.KindUnavailable {
-				level = slog.LevelError
-				if e.Cause != nil {
-					attrs = append(attrs, slog.String("cause", e.Cause.Error()))
-				}
+			if level == slog.LevelError && e.Cause != nil {
+				attrs = append(attrs, slog.String("cause", e.Cause.Error()))
 			}
 		}
 		if id := wire.ErrorID(c); id != "" {
 			attrs = append(attrs, slog.String("error_id", id))
 		}
-		g.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
-		if g.observe != nil && c.Get(wire.KeyDialect) != nil {
-			g.observe(c, c.Response().Status, time.Since(start))
-		}
+		g.log.LogAttrs(ctx, level, "request", attrs...)
 		return nil
 	}
 }
