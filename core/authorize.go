@@ -255,9 +255,10 @@ func (e *Engine) CheckAuthorization(ctx context.Context, id int64, clientID, aut
 	return a, u, nil
 }
 
-// SweepExpired deletes tokens that expired more than SweepRetention ago.
+// SweepExpired deletes tokens that expired more than the engine's sweep
+// retention ago.
 func (e *Engine) SweepExpired(ctx context.Context) (int, error) {
-	return e.store.DeleteExpiredTokens(ctx, e.clock.Now().Add(-SweepRetention))
+	return e.store.DeleteExpiredTokens(ctx, e.clock.Now().Add(-e.retention))
 }
 
 // RunSweeper sweeps every interval until ctx ends.

@@ -35,6 +35,11 @@ type Options struct {
 	// FailureLimiter, when set, rate-limits failed client authentications
 	// and logins per client id / username and per source address.
 	FailureLimiter *FailureLimiter
+	// SweepRetention keeps expired tokens this long before the sweeper
+	// deletes them (default and minimum: the SweepRetention constant). A
+	// profile that refreshes with expired access tokens needs at least its
+	// refresh window here.
+	SweepRetention time.Duration
 	// CacheClock measures cache freshness (default: the wall clock, never
 	// the adjustable engine clock).
 	CacheClock Clock
@@ -50,6 +55,8 @@ type Engine struct {
 	users   *recordCache[string, *User]
 	auths   *recordCache[int64, *Authorization]
 	limiter *FailureLimiter
+	// retention is how long expired tokens are kept before sweeping.
+	retention time.Duration
 }
 
 // New builds an Engine.
@@ -64,7 +71,7 @@ func New(o Options) *Engine {
 		o.ClientCacheTTL = 500 * time.Millisecond
 	}
 	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
-		limiter: o.FailureLimiter}
+		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
 	if o.Store != nil {
 		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
 		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
@@ -84,6 +91,10 @@ func (e *Engine) Clock() Clock { return e.clock }
 
 // Rand returns the engine's random source.
 func (e *Engine) Rand() io.Reader { return e.rand }
+
+// SweepRetention is how long expired tokens are kept before the sweeper
+// deletes them.
+func (e *Engine) SweepRetention() time.Duration { return e.retention }
 
 // Now reads the engine's clock.
 func (e *Engine) Now() time.Time { return e.clock.Now() }

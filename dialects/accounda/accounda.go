@@ -25,10 +25,10 @@ const (
 )
 
 // DefaultRefreshWindow is how long after its issue an access token may be
-// exchanged at the refresh endpoint when refresh_token_ttl is not set. It
-// equals core.SweepRetention: the sweeper deletes a token SweepRetention
-// after it expired, so a longer window could not be honoured for every
-// token (see docs/dialects/accounda.md).
+// exchanged at the refresh endpoint when refresh_token_ttl is not set. The
+// gateway keeps expired tokens at least as long as the longest configured
+// refresh_token_ttl (core.Options.SweepRetention), so longer windows are
+// honoured too (see docs/dialects/accounda.md).
 const DefaultRefreshWindow = core.SweepRetention
 
 // Options are the dialect-specific config keys.
@@ -67,10 +67,14 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	if effectiveAccess <= 0 {
 		effectiveAccess = core.DefaultAccessTTL
 	}
-	if window > effectiveAccess+core.SweepRetention && deps.Logger != nil && !d.opts.DisableRefresh {
-		deps.Logger.Warn("refresh_token_ttl exceeds access_token_ttl plus the sweeper's retention; "+
-			"expired tokens are deleted before their refresh window ends",
-			"refresh_token_ttl", window.String(), "limit", (effectiveAccess + core.SweepRetention).String())
+	// The composition root sizes the sweeper's retention from the config;
+	// an engine built otherwise may still delete tokens too early.
+	if deps.Engine != nil && deps.Logger != nil && !d.opts.DisableRefresh {
+		if limit := effectiveAccess + deps.Engine.SweepRetention(); window > limit {
+			deps.Logger.Warn("refresh_token_ttl exceeds access_token_ttl plus the sweeper's retention; "+
+				"expired tokens are deleted before their refresh window ends",
+				"refresh_token_ttl", window.String(), "limit", limit.String())
+		}
 	}
 	d.profile = &core.Profile{
 		Dialect:                Name,

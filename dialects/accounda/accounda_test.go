@@ -718,14 +718,20 @@ func TestOptions(t *testing.T) {
 		g.Clock().Advance(110 * time.Minute) // 2 h after issue
 		wantError(t, postForm(t, g, "/v1/token/refresh/", refreshForm("demo-client", "demo-secret", b)), 400, msgInvalidToken)
 	})
-	t.Run("long refresh window warns", func(t *testing.T) {
+	t.Run("long refresh window is honoured past sweeps", func(t *testing.T) {
 		g := start(t, "refresh_token_ttl: 720h")
-		if !strings.Contains(g.Logs.String(), "refresh_token_ttl exceeds") {
-			t.Errorf("no warning about a refresh window the sweeper cannot honour")
+		if strings.Contains(g.Logs.String(), "refresh_token_ttl exceeds") {
+			t.Errorf("warning although the gateway keeps tokens for the whole window")
 		}
-		if g := start(t, ""); strings.Contains(g.Logs.String(), "refresh_token_ttl exceeds") {
-			t.Errorf("warning with the default window")
+		if got := g.App.Engine.SweepRetention(); got < 720*time.Hour {
+			t.Fatalf("sweep retention %v is shorter than the 720h window", got)
 		}
+		tok := token(t, g, "demo-client", "demo-secret")
+		g.Clock().Advance(700 * time.Hour)
+		if _, err := g.App.Engine.SweepExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		tokenFrom(t, postForm(t, g, "/v1/token/refresh/", refreshForm("demo-client", "demo-secret", tok)), 3600)
 	})
 	t.Run("disable_refresh", func(t *testing.T) {
 		g := start(t, "disable_refresh: true")

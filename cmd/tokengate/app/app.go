@@ -63,7 +63,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
 		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
 	}
-	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter})
+	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
+		SweepRetention: longestRefreshWindow(cfg)})
 	if err := cfg.Seed(ctx, store); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
@@ -96,6 +97,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(a.Gateway.Listener(adminAddr))
 	return a, nil
+}
+
+// longestRefreshWindow is the longest refresh_token_ttl any dialect or
+// client is configured with: expired access tokens that a dialect refreshes
+// directly (Accounda) must outlive it, so the sweeper keeps them that long.
+func longestRefreshWindow(cfg *config.Config) time.Duration {
+	var d time.Duration
+	for _, dc := range cfg.Dialects {
+		d = max(d, time.Duration(dc.RefreshTokenTTL))
+	}
+	for _, c := range cfg.Clients {
+		d = max(d, time.Duration(c.RefreshTokenTTL))
+	}
+	return d
 }
 
 // replicaName tells journal entries of several replicas apart: host, pid
