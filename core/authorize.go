@@ -135,7 +135,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 		scopes = p.DefaultScopes
 	}
 	now := e.clock.Now()
-	t := &Token{Digest: Digest(code), Kind: KindCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
+	t := &Token{Digest: Digest(code), Kind: TokenCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
 		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: now,
 		RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method}
 	if err := e.store.InsertTokens(ctx, t); err != nil {
@@ -179,7 +179,7 @@ func (e *Engine) Validate(ctx context.Context, accessToken string) (*Token, erro
 		return nil, &Error{Kind: KindInvalidToken, Reason: ReasonMissing, Description: "missing access token"}
 	}
 	t, err := e.store.GetToken(ctx, Digest(accessToken))
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != KindAccess) {
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != TokenAccess) {
 		return nil, &Error{Kind: KindInvalidToken, Description: "invalid access token"}
 	}
 	if err != nil {
@@ -198,7 +198,7 @@ func (e *Engine) Validate(ctx context.Context, accessToken string) (*Token, erro
 // it is active now (RFC 7662). Unknown tokens give (nil, false, nil).
 func (e *Engine) Introspect(ctx context.Context, token string) (*Token, bool, error) {
 	t, err := e.store.GetToken(ctx, Digest(token))
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind == KindCode) {
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind == TokenCode) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -219,11 +219,11 @@ func (e *Engine) Revoke(ctx context.Context, client *Client, token string) error
 	if err != nil {
 		return storeError(err)
 	}
-	if t.ClientID != client.ID || t.Kind == KindCode {
+	if t.ClientID != client.ID || t.Kind == TokenCode {
 		return nil
 	}
 	now := e.clock.Now()
-	if t.Kind == KindRefresh {
+	if t.Kind == TokenRefresh {
 		_, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
 	} else {
 		err = e.store.RevokeToken(ctx, t.Digest, now)

@@ -270,7 +270,7 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 	if req.Code == "" {
 		return nil, MissingParam("code")
 	}
-	code, err := e.lookup(ctx, req.Code, KindCode)
+	code, err := e.lookup(ctx, req.Code, TokenCode)
 	if err != nil {
 		return nil, err
 	}
@@ -309,9 +309,9 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 	if req.RefreshToken == "" {
 		return nil, MissingParam("refresh_token")
 	}
-	kind, life := KindRefresh, time.Duration(0)
+	kind, life := TokenRefresh, time.Duration(0)
 	if p.RefreshWithAccessToken {
-		kind, life = KindAccess, refreshTTL(p, client)
+		kind, life = TokenAccess, refreshTTL(p, client)
 	}
 	old, err := e.lookup(ctx, req.RefreshToken, kind)
 	if err != nil {
@@ -395,14 +395,14 @@ func (e *Engine) mint(ctx context.Context, p *Profile, gt GrantType, g grant, no
 	}
 	res := &TokenResult{TokenType: "Bearer", ExpiresIn: int64(accessTTL / time.Second), IssuedAt: now,
 		ExpiresAt: now.Add(accessTTL), Scopes: g.scopes, ClientID: g.client.ID, UserID: g.userID}
-	access, err := e.mintOne(ctx, p.AccessMinter, KindAccess, p, g, now, res.ExpiresAt)
+	access, err := e.mintOne(ctx, p.AccessMinter, TokenAccess, p, g, now, res.ExpiresAt)
 	if err != nil {
 		return nil, nil, err
 	}
 	res.AccessToken = access.value
 	tokens := []*Token{access.record}
 	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken {
-		refresh, err := e.mintOne(ctx, p.RefreshMinter, KindRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
+		refresh, err := e.mintOne(ctx, p.RefreshMinter, TokenRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
 		if err != nil {
 			return nil, nil, err
 		}

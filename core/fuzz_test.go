@@ -55,7 +55,7 @@ func FuzzValidate(f *testing.F) {
 		case err != nil:
 			t.Fatalf("Introspect(%q): %v", s, err)
 		case s == live.RefreshToken:
-			if !active || it.Kind != core.KindRefresh {
+			if !active || it.Kind != core.TokenRefresh {
 				t.Fatalf("Introspect(refresh token) = %+v, %v", it, active)
 			}
 		case active || (it != nil && s != revoked.AccessToken):

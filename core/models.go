@@ -106,9 +106,9 @@ type Authorization struct {
 type TokenKind string
 
 const (
-	KindAccess  TokenKind = "access"
-	KindRefresh TokenKind = "refresh"
-	KindCode    TokenKind = "code"
+	TokenAccess  TokenKind = "access"
+	TokenRefresh TokenKind = "refresh"
+	TokenCode    TokenKind = "code"
 )
 
 // Token is the stored record of an access token, refresh token or

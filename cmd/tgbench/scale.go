@@ -236,7 +236,7 @@ func makeTokens(rng io.Reader, size int, now time.Time) []*core.Token {
 		rng.Read(raw[:])
 		t := &backing[i]
 		t.Digest = core.Digest(enc.EncodeToString(raw[:32])) // as if an opaque token had been issued
-		t.Kind = core.KindAccess
+		t.Kind = core.TokenAccess
 		t.ClientID = demoClient
 		t.Dialect = "oauth2"
 		t.FamilyID = enc.EncodeToString(raw[32:])

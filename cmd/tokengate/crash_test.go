@@ -336,7 +336,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 	}
 	live := map[string][]string{} // family -> digests of live refresh tokens
 	for d, r := range byDigest {
-		if r.kind == core.KindRefresh && r.live {
+		if r.kind == core.TokenRefresh && r.live {
 			live[r.family] = append(live[r.family], d)
 		}
 	}
@@ -344,7 +344,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 		if a.iter == iter {
 			continue // checked above
 		}
-		if r := byDigest[core.Digest(a.value)]; r == nil || r.kind != core.KindAccess || !r.live {
+		if r := byDigest[core.Digest(a.value)]; r == nil || r.kind != core.TokenAccess || !r.live {
 			lost++
 			t.Errorf("iteration %d: %s access token acknowledged in iteration %d no longer validates: %+v", iter, a.dialect, a.iter, r)
 		}
@@ -356,7 +356,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 			d := core.Digest(tok)
 			answered[d] = true
 			rt := byDigest[d]
-			if rt == nil || rt.kind != core.KindRefresh {
+			if rt == nil || rt.kind != core.TokenRefresh {
 				lost++
 				t.Errorf("iteration %d: chain %d: answered refresh token %d is gone", iter, i, j)
 				continue

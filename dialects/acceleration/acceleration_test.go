@@ -342,7 +342,7 @@ func TestUserinfo(t *testing.T) {
 			status int
 		}{{badSig, 401}, {forged, 200}} {
 			now := g.Clock().Now()
-			rec := &core.Token{Digest: core.Digest(tc.token), Kind: core.KindAccess, ClientID: "demo-client",
+			rec := &core.Token{Digest: core.Digest(tc.token), Kind: core.TokenAccess, ClientID: "demo-client",
 				UserID: "demo-user", Dialect: acceleration.Name, Scopes: []string{"openid"}, FamilyID: tc.token[len(tc.token)-16:],
 				IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
 			if err := g.App.Store.InsertTokens(context.Background(), rec); err != nil {

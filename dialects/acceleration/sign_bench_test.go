@@ -30,7 +30,7 @@ func benchMinter(b *testing.B) (*Minter, *rsa.PrivateKey) {
 
 func benchClaims() core.Claims {
 	now := time.Unix(1693512364, 0)
-	return core.Claims{ID: "5r2QTY97BdHaV_as-Odh22", Kind: core.KindAccess, ClientID: "0oa9nk95m21vbwmFY1d7",
+	return core.Claims{ID: "5r2QTY97BdHaV_as-Odh22", Kind: core.TokenAccess, ClientID: "0oa9nk95m21vbwmFY1d7",
 		UserID: "00u9pgx5ytLZPbdsf1d7", Scopes: []string{"openid"}, IssuedAt: now, ExpiresAt: now.Add(DefaultAccessTTL),
 		AuthTime: now}
 }

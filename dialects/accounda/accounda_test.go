@@ -456,7 +456,7 @@ func TestUserErrors(t *testing.T) {
 	// A live token the oauth2 dialect issued to demo-client: not Accounda's.
 	foreign := "foreign-dialect-token-0123456789abcdef"
 	now := g.Clock().Now()
-	if err := g.App.Store.InsertTokens(context.Background(), &core.Token{Digest: core.Digest(foreign), Kind: core.KindAccess,
+	if err := g.App.Store.InsertTokens(context.Background(), &core.Token{Digest: core.Digest(foreign), Kind: core.TokenAccess,
 		ClientID: "demo-client", Dialect: "oauth2", FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}); err != nil {
 		t.Fatal(err)
 	}

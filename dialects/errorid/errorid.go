@@ -171,7 +171,7 @@ func (d *Dialect) issueOnlyOne(ctx context.Context, req core.TokenRequest) (*cor
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := d.engine.Store().ListTokens(ctx, core.TokenFilter{ClientID: client.ID, Dialect: Name, Kind: core.KindAccess})
+	tokens, err := d.engine.Store().ListTokens(ctx, core.TokenFilter{ClientID: client.ID, Dialect: Name, Kind: core.TokenAccess})
 	if err != nil {
 		return nil, core.AsError(err)
 	}

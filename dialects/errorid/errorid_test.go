@@ -203,7 +203,7 @@ func TestTokenSpellings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("issued token not stored: %v", err)
 			}
-			if stored.Dialect != "errorid" || stored.ClientID != "demo-client" || stored.Kind != core.KindAccess {
+			if stored.Dialect != "errorid" || stored.ClientID != "demo-client" || stored.Kind != core.TokenAccess {
 				t.Errorf("stored token %+v", stored)
 			}
 		})

@@ -16,7 +16,7 @@ import (
 // codesIssued counts the authorization codes in the store.
 func codesIssued(t *testing.T, g *tokengatetest.Gateway) int {
 	t.Helper()
-	list, err := g.App.Store.ListTokens(context.Background(), core.TokenFilter{Kind: core.KindCode})
+	list, err := g.App.Store.ListTokens(context.Background(), core.TokenFilter{Kind: core.TokenCode})
 	if err != nil {
 		t.Fatal(err)
 	}

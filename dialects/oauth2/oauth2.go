@@ -159,7 +159,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 		return c.JSON(http.StatusOK, introspection{Active: false})
 	}
 	typ := "Bearer"
-	if t.Kind == core.KindRefresh {
+	if t.Kind == core.TokenRefresh {
 		typ = "refresh_token"
 	}
 	sub := t.UserID

@@ -118,14 +118,14 @@ func TestTwoStoresExchangeRace(t *testing.T) {
 	now := time.Now()
 	const n = 20
 	for round := range 5 {
-		parent := &core.Token{Digest: core.Digest(fmt.Sprint("parent-", round)), Kind: core.KindRefresh, ClientID: "c",
+		parent := &core.Token{Digest: core.Digest(fmt.Sprint("parent-", round)), Kind: core.TokenRefresh, ClientID: "c",
 			FamilyID: fmt.Sprint("f", round), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := a.InsertTokens(ctx, parent); err != nil {
 			t.Fatal(err)
 		}
 		succ := make([]*core.Token, n)
 		for i := range succ {
-			succ[i] = &core.Token{Digest: core.Digest(fmt.Sprint("succ-", round, "-", i)), Kind: core.KindRefresh,
+			succ[i] = &core.Token{Digest: core.Digest(fmt.Sprint("succ-", round, "-", i)), Kind: core.TokenRefresh,
 				ClientID: "c", FamilyID: parent.FamilyID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		}
 		errs := make([]error, n)
@@ -292,7 +292,7 @@ func TestMigrateForward(t *testing.T) {
 	ctx := t.Context()
 	s := openT(t, dsn, Options{})
 	now := time.Now().Truncate(time.Microsecond)
-	tk := &core.Token{Digest: core.Digest("kept"), Kind: core.KindRefresh, ClientID: "c", FamilyID: "f",
+	tk := &core.Token{Digest: core.Digest("kept"), Kind: core.TokenRefresh, ClientID: "c", FamilyID: "f",
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	for _, err := range []error{s.PutClient(ctx, &core.Client{ID: "c", UpdatedAt: now}), s.InsertTokens(ctx, tk),
 		s.PutUser(ctx, &core.User{ID: "u", Username: "ada"})} {
@@ -388,7 +388,7 @@ func TestMigrateFromV0(t *testing.T) {
 	if v, err := s.SchemaVersion(ctx); err != nil || v != schemaVersion {
 		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, schemaVersion)
 	}
-	if err := s.InsertTokens(ctx, &core.Token{Digest: "d", Kind: core.KindAccess, ClientID: "old"}); err != nil {
+	if err := s.InsertTokens(ctx, &core.Token{Digest: "d", Kind: core.TokenAccess, ClientID: "old"}); err != nil {
 		t.Errorf("InsertTokens after migrating from version 0: %v", err)
 	}
 }
@@ -491,7 +491,7 @@ func TestTerminatedBackends(t *testing.T) {
 					case 0:
 						_, err = s.GetClient(ctx, "c")
 					case 1:
-						err = s.InsertTokens(ctx, &core.Token{Digest: fmt.Sprint(round, "/", w, "/", i), Kind: core.KindRefresh,
+						err = s.InsertTokens(ctx, &core.Token{Digest: fmt.Sprint(round, "/", w, "/", i), Kind: core.TokenRefresh,
 							ClientID: "c", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
 					case 2:
 						err = s.Exchange(ctx, fmt.Sprint(round, "/", w, "/", i-1), now)

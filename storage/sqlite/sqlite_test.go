@@ -63,7 +63,7 @@ func TestReopenKeepsRows(t *testing.T) {
 	client := &core.Client{ID: "c", Grants: []core.GrantType{core.GrantClientCredentials}, AccessTTL: time.Minute, UpdatedAt: now}
 	user := &core.User{ID: "u", Username: "ada", Linked: map[core.Provider]core.LinkedAccount{core.ProviderGitHub: {ID: "1"}}}
 	auth := &core.Authorization{TokenDigest: core.Digest("auth"), UserID: "u", ClientID: "c", CreatedAt: now}
-	tok := &core.Token{Digest: core.Digest("tok"), Kind: core.KindRefresh, ClientID: "c", UserID: "u", FamilyID: "f",
+	tok := &core.Token{Digest: core.Digest("tok"), Kind: core.TokenRefresh, ClientID: "c", UserID: "u", FamilyID: "f",
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	key := &core.SigningKey{ID: "k", Dialect: "d", Algorithm: "RS256", PEM: []byte("pem"), CreatedAt: now}
 
@@ -252,7 +252,7 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 25 {
-				tk := &core.Token{Digest: core.Digest(fmt.Sprintf("%d/%d", w, i)), Kind: core.KindAccess, ClientID: "c",
+				tk := &core.Token{Digest: core.Digest(fmt.Sprintf("%d/%d", w, i)), Kind: core.TokenAccess, ClientID: "c",
 					FamilyID: fmt.Sprint(w), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 				if err := s.InsertTokens(ctx, tk); err != nil {
 					errs <- err
@@ -345,7 +345,7 @@ func BenchmarkInsertTokensParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
+			tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.TokenAccess, ClientID: "c", UserID: "u",
 				Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
 			if err := s.InsertTokens(ctx, tk); err != nil {
 				b.Error(err)

@@ -21,7 +21,7 @@ func tok(name string, kind core.TokenKind, clientID, userID, family string, issu
 func fullToken(name string) *core.Token {
 	return &core.Token{
 		Digest:              digest(name),
-		Kind:                core.KindCode,
+		Kind:                core.TokenCode,
 		ClientID:            "client-" + name,
 		UserID:              "user-" + name,
 		Dialect:             "dialect-" + name,
@@ -83,8 +83,8 @@ func with(tk *core.Token, f func(*core.Token)) *core.Token {
 
 func testTokenRoundTrip(t *testing.T, s core.Store) {
 	full := fullToken("full")
-	access := tok("access", core.KindAccess, "c1", "", "f1", 0)
-	refresh := tok("refresh", core.KindRefresh, "c1", "u1", "f1", time.Second)
+	access := tok("access", core.TokenAccess, "c1", "", "f1", 0)
+	refresh := tok("refresh", core.TokenRefresh, "c1", "u1", "f1", time.Second)
 	refresh.Dialect, refresh.Scopes = "beta", nil
 	insert(t, s, full, access, refresh)
 	wantToken(t, s, "GetToken of a token with every field set", full)
@@ -93,7 +93,7 @@ func testTokenRoundTrip(t *testing.T, s core.Store) {
 }
 
 func testTokenZeroTimes(t *testing.T, s core.Store) {
-	bare := &core.Token{Digest: digest("bare"), Kind: core.KindAccess, ClientID: "c", IssuedAt: at(0), ExpiresAt: at(time.Hour)}
+	bare := &core.Token{Digest: digest("bare"), Kind: core.TokenAccess, ClientID: "c", IssuedAt: at(0), ExpiresAt: at(time.Hour)}
 	insert(t, s, bare)
 	got := getToken(t, s, bare.Digest)
 	tokenDiff(bare, got).report(t, "GetToken of a bare token")
@@ -106,7 +106,7 @@ func testTokenZeroTimes(t *testing.T, s core.Store) {
 }
 
 func testTokenNotFound(t *testing.T, s core.Store) {
-	insert(t, s, tok("a", core.KindAccess, "c", "u", "f", 0))
+	insert(t, s, tok("a", core.TokenAccess, "c", "u", "f", 0))
 	_, err := s.GetToken(ctxFor(t), digest("b"))
 	wantNotFound(t, "GetToken of an unknown digest", err)
 	if err := s.InsertTokens(ctxFor(t)); err != nil {
@@ -115,11 +115,11 @@ func testTokenNotFound(t *testing.T, s core.Store) {
 }
 
 func testInsertTokensAtomic(t *testing.T, s core.Store) {
-	existing := tok("existing", core.KindAccess, "c1", "u1", "f1", 0)
+	existing := tok("existing", core.TokenAccess, "c1", "u1", "f1", 0)
 	insert(t, s, existing)
-	n1 := tok("new1", core.KindAccess, "c2", "u2", "f2", 0)
-	n2 := tok("new2", core.KindRefresh, "c2", "u2", "f2", 0)
-	clash := with(existing, func(t *core.Token) { t.ClientID, t.Kind = "c2", core.KindRefresh })
+	n1 := tok("new1", core.TokenAccess, "c2", "u2", "f2", 0)
+	n2 := tok("new2", core.TokenRefresh, "c2", "u2", "f2", 0)
+	clash := with(existing, func(t *core.Token) { t.ClientID, t.Kind = "c2", core.TokenRefresh })
 	err := s.InsertTokens(ctxFor(t), n1, clash, n2)
 	if !errors.Is(err, core.ErrConflict) {
 		t.Errorf("InsertTokens with a stored digest: %v, want core.ErrConflict", err)
@@ -135,8 +135,8 @@ func testInsertTokensAtomic(t *testing.T, s core.Store) {
 }
 
 func testInsertTokensDuplicateInBatch(t *testing.T, s core.Store) {
-	a := tok("a", core.KindAccess, "c", "u", "f", 0)
-	b := tok("b", core.KindRefresh, "c", "u", "f", 0)
+	a := tok("a", core.TokenAccess, "c", "u", "f", 0)
+	b := tok("b", core.TokenRefresh, "c", "u", "f", 0)
 	a2 := with(a, func(t *core.Token) { t.UserID = "other" })
 	err := s.InsertTokens(ctxFor(t), a, b, a2)
 	if !errors.Is(err, core.ErrConflict) {
@@ -162,15 +162,15 @@ func wantConsumed(t *testing.T, what string, err error) {
 }
 
 func testExchange(t *testing.T, s core.Store) {
-	parent := tok("r1", core.KindRefresh, "c", "u", "f", 0)
-	other := tok("r-other", core.KindRefresh, "c", "u", "g", 0)
+	parent := tok("r1", core.TokenRefresh, "c", "u", "f", 0)
+	other := tok("r-other", core.TokenRefresh, "c", "u", "g", 0)
 	code := fullToken("code")
 	code.ConsumedAt, code.RevokedAt = time.Time{}, time.Time{}
 	insert(t, s, parent, other, code)
 
 	now := at(30 * time.Minute)
-	a2 := tok("a2", core.KindAccess, "c", "u", "f", 30*time.Minute)
-	r2 := tok("r2", core.KindRefresh, "c", "u", "f", 30*time.Minute)
+	a2 := tok("a2", core.TokenAccess, "c", "u", "f", 30*time.Minute)
+	r2 := tok("r2", core.TokenRefresh, "c", "u", "f", 30*time.Minute)
 	exchange(t, s, parent, now, a2, r2)
 	wantToken(t, s, "the exchanged token", with(parent, func(t *core.Token) { t.ConsumedAt = now }))
 	wantToken(t, s, "successor access token", a2)
@@ -183,41 +183,41 @@ func testExchange(t *testing.T, s core.Store) {
 }
 
 func testExchangeTwice(t *testing.T, s core.Store) {
-	parent := tok("r1", core.KindRefresh, "c", "u", "f", 0)
+	parent := tok("r1", core.TokenRefresh, "c", "u", "f", 0)
 	insert(t, s, parent)
 	first := at(time.Minute)
-	a2 := tok("a2", core.KindAccess, "c", "u", "f", time.Minute)
+	a2 := tok("a2", core.TokenAccess, "c", "u", "f", time.Minute)
 	exchange(t, s, parent, first, a2)
 
-	a3 := tok("a3", core.KindAccess, "c", "u", "f", 2*time.Minute)
-	r3 := tok("r3", core.KindRefresh, "c", "u", "f", 2*time.Minute)
+	a3 := tok("a3", core.TokenAccess, "c", "u", "f", 2*time.Minute)
+	r3 := tok("r3", core.TokenRefresh, "c", "u", "f", 2*time.Minute)
 	wantConsumed(t, "second Exchange", s.Exchange(ctxFor(t), parent.Digest, at(2*time.Minute), a3, r3))
 	wantAbsent(t, s, "successors of a failed Exchange", a3, r3)
 	wantToken(t, s, "the token exchanged twice keeps its first ConsumedAt", with(parent, func(t *core.Token) { t.ConsumedAt = first }))
 	wantToken(t, s, "the first exchange's successor", a2)
 
 	// A token stored consumed cannot be exchanged either.
-	used := with(tok("used", core.KindCode, "c", "u", "g", 0), func(t *core.Token) { t.ConsumedAt = at(time.Second) })
+	used := with(tok("used", core.TokenCode, "c", "u", "g", 0), func(t *core.Token) { t.ConsumedAt = at(time.Second) })
 	insert(t, s, used)
-	a4 := tok("a4", core.KindAccess, "c", "u", "g", time.Minute)
+	a4 := tok("a4", core.TokenAccess, "c", "u", "g", time.Minute)
 	wantConsumed(t, "Exchange of a token stored consumed", s.Exchange(ctxFor(t), used.Digest, at(time.Minute), a4))
 	wantAbsent(t, s, "successor of a token stored consumed", a4)
 	wantToken(t, s, "a token stored consumed", used)
 }
 
 func testExchangeRevoked(t *testing.T, s core.Store) {
-	parent := tok("r1", core.KindRefresh, "c", "u", "f", 0)
+	parent := tok("r1", core.TokenRefresh, "c", "u", "f", 0)
 	insert(t, s, parent)
 	revokedAt := at(time.Minute)
 	if err := s.RevokeToken(ctxFor(t), parent.Digest, revokedAt); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
-	a2 := tok("a2", core.KindAccess, "c", "u", "f", 2*time.Minute)
+	a2 := tok("a2", core.TokenAccess, "c", "u", "f", 2*time.Minute)
 	wantConsumed(t, "Exchange of a revoked token", s.Exchange(ctxFor(t), parent.Digest, at(2*time.Minute), a2))
 	wantAbsent(t, s, "successor of a revoked token", a2)
 	wantToken(t, s, "a revoked token after Exchange", with(parent, func(t *core.Token) { t.RevokedAt = revokedAt }))
 
-	stored := with(tok("stored-revoked", core.KindRefresh, "c", "u", "g", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) })
+	stored := with(tok("stored-revoked", core.TokenRefresh, "c", "u", "g", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) })
 	insert(t, s, stored)
 	wantConsumed(t, "Exchange of a token stored revoked", s.Exchange(ctxFor(t), stored.Digest, at(time.Minute), a2))
 	wantAbsent(t, s, "successor of a token stored revoked", a2)
@@ -225,17 +225,17 @@ func testExchangeRevoked(t *testing.T, s core.Store) {
 }
 
 func testExchangeUnknown(t *testing.T, s core.Store) {
-	insert(t, s, tok("known", core.KindRefresh, "c", "u", "f", 0))
-	a2 := tok("a2", core.KindAccess, "c", "u", "f", time.Minute)
+	insert(t, s, tok("known", core.TokenRefresh, "c", "u", "f", 0))
+	a2 := tok("a2", core.TokenAccess, "c", "u", "f", time.Minute)
 	wantConsumed(t, "Exchange of an unknown digest", s.Exchange(ctxFor(t), digest("unknown"), at(time.Minute), a2))
 	wantAbsent(t, s, "successor of an unknown token", a2)
 }
 
 func testExchangeSuccessorConflict(t *testing.T, s core.Store) {
-	parent := tok("r1", core.KindRefresh, "c", "u", "f", 0)
-	existing := tok("existing", core.KindAccess, "c", "u", "g", 0)
+	parent := tok("r1", core.TokenRefresh, "c", "u", "f", 0)
+	existing := tok("existing", core.TokenAccess, "c", "u", "g", 0)
 	insert(t, s, parent, existing)
-	a2 := tok("a2", core.KindAccess, "c", "u", "f", time.Minute)
+	a2 := tok("a2", core.TokenAccess, "c", "u", "f", time.Minute)
 	clash := with(existing, func(t *core.Token) { t.FamilyID = "f" })
 	err := s.Exchange(ctxFor(t), parent.Digest, at(time.Minute), a2, clash)
 	if !errors.Is(err, core.ErrConflict) {
@@ -252,11 +252,11 @@ func testExchangeSuccessorConflict(t *testing.T, s core.Store) {
 
 func testExchangeConcurrent(t *testing.T, s core.Store) {
 	const n = 20
-	parent := tok("parent", core.KindRefresh, "c", "u", "f", 0)
+	parent := tok("parent", core.TokenRefresh, "c", "u", "f", 0)
 	insert(t, s, parent)
 	succ := make([]*core.Token, n)
 	for i := range succ {
-		succ[i] = tok(fmt.Sprintf("succ-%d", i), core.KindRefresh, "c", "u", "f", time.Minute)
+		succ[i] = tok(fmt.Sprintf("succ-%d", i), core.TokenRefresh, "c", "u", "f", time.Minute)
 	}
 	errs := make([]error, n)
 	start := make(chan struct{})
@@ -301,8 +301,8 @@ func testExchangeConcurrent(t *testing.T, s core.Store) {
 
 func testRevokeToken(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
-	a := tok("a", core.KindAccess, "c", "u", "f", 0)
-	b := tok("b", core.KindAccess, "c", "u", "f", 0)
+	a := tok("a", core.TokenAccess, "c", "u", "f", 0)
+	b := tok("b", core.TokenAccess, "c", "u", "f", 0)
 	insert(t, s, a, b)
 	t1 := at(time.Minute)
 	if err := s.RevokeToken(ctx, a.Digest, t1); err != nil {
@@ -320,7 +320,7 @@ func testRevokeToken(t *testing.T, s core.Store) {
 	}
 	wantToken(t, s, "a token revoked twice keeps its first RevokedAt", revoked)
 	wantNotFound(t, "RevokeToken of an unknown digest", s.RevokeToken(ctx, digest("unknown"), t1))
-	wantAbsent(t, s, "RevokeToken of an unknown digest", tok("unknown", core.KindAccess, "", "", "", 0))
+	wantAbsent(t, s, "RevokeToken of an unknown digest", tok("unknown", core.TokenAccess, "", "", "", 0))
 }
 
 // familyFixture stores, in family F: two live tokens, one revoked and one
@@ -331,11 +331,11 @@ type familyFixture struct {
 
 func newFamilyFixture(t *testing.T, s core.Store) familyFixture {
 	f := familyFixture{
-		live1:    tok("f-access", core.KindAccess, "c1", "u", "F", time.Minute),
-		live2:    tok("f-refresh", core.KindRefresh, "c1", "u", "F", time.Minute),
-		revoked:  with(tok("f-revoked", core.KindAccess, "c1", "u", "F", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) }),
-		consumed: with(tok("f-consumed", core.KindRefresh, "c1", "u", "F", 0), func(t *core.Token) { t.ConsumedAt = at(time.Minute) }),
-		other:    tok("g-access", core.KindAccess, "c1", "u", "G", time.Minute),
+		live1:    tok("f-access", core.TokenAccess, "c1", "u", "F", time.Minute),
+		live2:    tok("f-refresh", core.TokenRefresh, "c1", "u", "F", time.Minute),
+		revoked:  with(tok("f-revoked", core.TokenAccess, "c1", "u", "F", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) }),
+		consumed: with(tok("f-consumed", core.TokenRefresh, "c1", "u", "F", 0), func(t *core.Token) { t.ConsumedAt = at(time.Minute) }),
+		other:    tok("g-access", core.TokenAccess, "c1", "u", "G", time.Minute),
 	}
 	insert(t, s, f.live1, f.live2, f.revoked, f.consumed, f.other)
 	return f
@@ -369,8 +369,8 @@ func testRevokeFamily(t *testing.T, s core.Store) {
 func testRevokeClientTokens(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
 	f := newFamilyFixture(t, s) // all of client c1: 3 live, 1 revoked, 1 consumed
-	c2a := tok("c2-access", core.KindAccess, "c2", "u", "H", 0)
-	c2r := tok("c2-refresh", core.KindRefresh, "c2", "u", "H", 0)
+	c2a := tok("c2-access", core.TokenAccess, "c2", "u", "H", 0)
+	c2r := tok("c2-refresh", core.TokenRefresh, "c2", "u", "H", 0)
 	insert(t, s, c2a, c2r)
 	now := at(2 * time.Minute)
 	n, err := s.RevokeClientTokens(ctx, "c1", now)
@@ -403,12 +403,12 @@ func testListTokens(t *testing.T, s core.Store) {
 		return tk
 	}
 	ts := map[string]*core.Token{
-		"t1": mk("t1", "c1", "u1", "alpha", core.KindAccess, -1*time.Hour),
-		"t2": mk("t2", "c1", "u1", "alpha", core.KindRefresh, -2*time.Hour),
-		"t3": mk("t3", "c1", "u2", "beta", core.KindAccess, -3*time.Hour),
-		"t4": mk("t4", "c2", "u1", "beta", core.KindCode, -4*time.Hour),
-		"t5": mk("t5", "c2", "", "alpha", core.KindAccess, -5*time.Hour),
-		"t6": mk("t6", "c2", "u2", "alpha", core.KindRefresh, -6*time.Hour),
+		"t1": mk("t1", "c1", "u1", "alpha", core.TokenAccess, -1*time.Hour),
+		"t2": mk("t2", "c1", "u1", "alpha", core.TokenRefresh, -2*time.Hour),
+		"t3": mk("t3", "c1", "u2", "beta", core.TokenAccess, -3*time.Hour),
+		"t4": mk("t4", "c2", "u1", "beta", core.TokenCode, -4*time.Hour),
+		"t5": mk("t5", "c2", "", "alpha", core.TokenAccess, -5*time.Hour),
+		"t6": mk("t6", "c2", "u2", "alpha", core.TokenRefresh, -6*time.Hour),
 	}
 	ts["t4"].RevokedAt = at(0)
 	ts["t6"].ConsumedAt = at(0)
@@ -425,15 +425,15 @@ func testListTokens(t *testing.T, s core.Store) {
 		{core.TokenFilter{ClientID: "c2"}, []string{"t4", "t5", "t6"}},
 		{core.TokenFilter{UserID: "u1"}, []string{"t1", "t2", "t4"}},
 		{core.TokenFilter{Dialect: "beta"}, []string{"t3", "t4"}},
-		{core.TokenFilter{Kind: core.KindAccess}, []string{"t1", "t3", "t5"}},
-		{core.TokenFilter{Kind: core.KindCode}, []string{"t4"}},
-		{core.TokenFilter{ClientID: "c2", Kind: core.KindRefresh}, []string{"t6"}},
-		{core.TokenFilter{ClientID: "c1", UserID: "u2", Dialect: "beta", Kind: core.KindAccess}, []string{"t3"}},
-		{core.TokenFilter{ClientID: "c1", Dialect: "beta", Kind: core.KindRefresh}, nil},
+		{core.TokenFilter{Kind: core.TokenAccess}, []string{"t1", "t3", "t5"}},
+		{core.TokenFilter{Kind: core.TokenCode}, []string{"t4"}},
+		{core.TokenFilter{ClientID: "c2", Kind: core.TokenRefresh}, []string{"t6"}},
+		{core.TokenFilter{ClientID: "c1", UserID: "u2", Dialect: "beta", Kind: core.TokenAccess}, []string{"t3"}},
+		{core.TokenFilter{ClientID: "c1", Dialect: "beta", Kind: core.TokenRefresh}, nil},
 		{core.TokenFilter{ClientID: "nope"}, nil},
 		{core.TokenFilter{Limit: 2}, []string{"t1", "t2"}},
 		{core.TokenFilter{Limit: 1}, []string{"t1"}},
-		{core.TokenFilter{Kind: core.KindAccess, Limit: 2}, []string{"t1", "t3"}},
+		{core.TokenFilter{Kind: core.TokenAccess, Limit: 2}, []string{"t1", "t3"}},
 		{core.TokenFilter{Dialect: "alpha", Limit: 3}, []string{"t1", "t2", "t5"}},
 		{core.TokenFilter{Limit: 100}, []string{"t1", "t2", "t3", "t4", "t5", "t6"}},
 	} {
@@ -463,7 +463,7 @@ func testDeleteExpiredTokens(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
 	cutoff := at(0)
 	exp := func(name string, expires time.Time) *core.Token {
-		tk := tok(name, core.KindAccess, "c", "u", "f", -48*time.Hour)
+		tk := tok(name, core.TokenAccess, "c", "u", "f", -48*time.Hour)
 		tk.ExpiresAt = expires
 		return tk
 	}
@@ -500,7 +500,7 @@ func testDeleteAllTokens(t *testing.T, s core.Store) {
 	}
 	putClient(t, s, fullClient("c"))
 	putUser(t, s, fullUser("u", "ada"))
-	ts := []*core.Token{tok("a", core.KindAccess, "c", "u", "f", 0), tok("r", core.KindRefresh, "c", "u", "f", 0), fullToken("x")}
+	ts := []*core.Token{tok("a", core.TokenAccess, "c", "u", "f", 0), tok("r", core.TokenRefresh, "c", "u", "f", 0), fullToken("x")}
 	insert(t, s, ts...)
 	if err := s.DeleteAllTokens(ctx); err != nil {
 		t.Fatalf("DeleteAllTokens: %v", err)
@@ -571,7 +571,7 @@ func testClose(t *testing.T, s core.Store) {
 	if _, err := s.GetClient(ctx, "c"); !errors.Is(err, core.ErrUnavailable) {
 		t.Errorf("GetClient after Close: %v, want core.ErrUnavailable", err)
 	}
-	if err := s.InsertTokens(ctx, tok("a", core.KindAccess, "c", "u", "f", 0)); !errors.Is(err, core.ErrUnavailable) {
+	if err := s.InsertTokens(ctx, tok("a", core.TokenAccess, "c", "u", "f", 0)); !errors.Is(err, core.ErrUnavailable) {
 		t.Errorf("InsertTokens after Close: %v, want core.ErrUnavailable", err)
 	}
 	if err := s.Exchange(ctx, digest("a"), at(0)); !errors.Is(err, core.ErrUnavailable) {
@@ -590,7 +590,7 @@ func testDeleteExpiredInChunks(t *testing.T, s core.Store) {
 		if i%10 == 0 {
 			exp = at(time.Hour)
 		}
-		batch = append(batch, &core.Token{Digest: digest(fmt.Sprint("sweep-", i)), Kind: core.KindAccess, ClientID: "c",
+		batch = append(batch, &core.Token{Digest: digest(fmt.Sprint("sweep-", i)), Kind: core.TokenAccess, ClientID: "c",
 			FamilyID: "f", IssuedAt: at(-2 * time.Hour), ExpiresAt: exp})
 	}
 	if err := s.InsertTokens(ctx, batch...); err != nil {

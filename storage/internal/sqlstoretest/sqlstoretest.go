@@ -97,7 +97,7 @@ func CheckNoSecretsLogged(t *testing.T, open func(log *slog.Logger) core.Store, 
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := t.Context()
 	s := open(log)
-	tk := &core.Token{Digest: core.Digest("secret-token"), Kind: core.KindAccess, ClientID: "c",
+	tk := &core.Token{Digest: core.Digest("secret-token"), Kind: core.TokenAccess, ClientID: "c",
 		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	_ = s.InsertTokens(ctx, tk)
 	_ = s.InsertTokens(ctx, tk) // conflict
@@ -129,7 +129,7 @@ func BulkTokens(prefix string, n int) []*core.Token {
 	now := time.Now()
 	ts := make([]*core.Token, n)
 	for i := range ts {
-		ts[i] = &core.Token{Digest: core.Digest(fmt.Sprintf("%s-%d", prefix, i)), Kind: core.KindAccess, ClientID: "bulk",
+		ts[i] = &core.Token{Digest: core.Digest(fmt.Sprintf("%s-%d", prefix, i)), Kind: core.TokenAccess, ClientID: "bulk",
 			Scopes: []string{"read"}, FamilyID: fmt.Sprint(i), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if i%2 == 0 {
 			ts[i].RevokedAt = now
@@ -144,7 +144,7 @@ func BenchmarkInsertTokens(b *testing.B, s core.Store) {
 	now := time.Now()
 	i := 0
 	for b.Loop() {
-		tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.KindAccess, ClientID: "c", UserID: "u",
+		tk := &core.Token{Digest: core.Digest(fmt.Sprint("bench-", i)), Kind: core.TokenAccess, ClientID: "c", UserID: "u",
 			Dialect: "d", Scopes: []string{"read"}, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
 		if err := s.InsertTokens(ctx, tk); err != nil {
 			b.Fatal(err)
