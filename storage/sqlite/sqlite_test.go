@@ -177,13 +177,22 @@ func TestSchema(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "future.db")
 	s := openT(t, path, Options{})
-	if err := s.w.Create(&schemaVersionRow{Version: schemaVersion + 1}).Error; err != nil {
+	if err := s.w.Exec("INSERT INTO schema_version (version) VALUES (?)", schemaVersion+1).Error; err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	if s, err := Open(t.Context(), path, Options{}); err == nil {
-		_ = s.Close()
+	s2, err := Open(t.Context(), path, Options{})
+	if err == nil {
+		_ = s2.Close()
 		t.Fatal("Open of a database with a newer schema succeeded")
+	}
+	var ve *SchemaVersionError
+	if !errors.As(err, &ve) || ve.Database != schemaVersion+1 || ve.Binary != schemaVersion ||
+		!strings.Contains(err.Error(), "upgrade tokengate") {
+		t.Errorf("Open of a newer database: %v, want a *SchemaVersionError", err)
+	}
+	if errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("a newer schema is not an outage: %v", err)
 	}
 }
 
