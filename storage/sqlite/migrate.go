@@ -8,12 +8,13 @@ import (
 // storage/postgres uses too (storage/internal/migrate). The last step's
 // version is the version this build reads and writes.
 //
-// Step 1 is, column for column, the schema gorm's AutoMigrate made in the
-// releases before explicit migrations (storage/sqlite/testdata/release.db is
-// one), with IF NOT EXISTS throughout: it creates that schema in a new
-// database and adopts an AutoMigrate-made one. Those releases recorded
-// version 1 in schema_version already; a database of theirs without the row
-// is at version 0, and step 1 adopts it just the same.
+// Step 1 is, column for column, the schema gorm's automatic migration made
+// from the row types in the releases before explicit migrations
+// (testdata/release.db is one), with IF NOT EXISTS throughout: it creates
+// that schema in a new database and adopts such a release's database as it
+// is. Those releases recorded version 1 in schema_version already; one
+// without the row (or the table) is at version 0, and step 1 adopts it just
+// the same.
 //
 // Times are integer UTC unix nanoseconds (NULL for the zero time), booleans
 // numeric 0 or 1, durations integer nanoseconds, slices and maps JSON text.

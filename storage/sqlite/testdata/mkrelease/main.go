@@ -1,6 +1,6 @@
 // Command mkrelease writes release.db and release.json, the fixture of
 // TestUpgradeReleaseDatabase: a database as the release before explicit
-// SQLite migrations (commit f24f488, schema made by gorm's AutoMigrate)
+// SQLite migrations (commit f24f488, schema made by gorm's automatic migration)
 // left it, and every row that release read back from it.
 //
 // It only means something built against that release:
