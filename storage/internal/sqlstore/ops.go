@@ -7,8 +7,9 @@
 // Each backend keeps what differs: opening and configuring its database,
 // its schema (the SQL of its migration steps, which storage/internal/migrate
 // runs), the classification of driver errors (SQLite result codes,
-// PostgreSQL SQLSTATEs), and the operations whose SQL or strategy is its own (SQLite's group commit and prepared token read,
-// PostgreSQL's COPY and authorization ID sequence, and so on).
+// PostgreSQL SQLSTATEs), and the operations whose SQL or strategy is its
+// own (SQLite's group commit and prepared token read, PostgreSQL's COPY and
+// authorization ID sequence, and so on).
 package sqlstore
 
 import (
