@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,30 @@ func schemaOf(t *testing.T, s *Store) sqlstoretest.Schema {
 		t.Fatal(err)
 	}
 	return sqlstoretest.SQLiteSchema(t, db)
+}
+
+// Stores opening one new file at once (processes, say) migrate it once: the
+// first migration holds the write lock, the others then find nothing to do.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "race.db")
+	stores := make([]*Store, 4)
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), path, Options{}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open %d: %v", i, err)
+		}
+		t.Cleanup(func() { _ = stores[i].Close() })
+	}
+	var versions []int
+	if err := stores[0].r.Raw("SELECT version FROM schema_version ORDER BY version").Scan(&versions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != schemaVersion || versions[len(versions)-1] != schemaVersion {
+		t.Errorf("schema_version after %d concurrent Opens: %v, want 1..%d once each", len(stores), versions, schemaVersion)
+	}
 }
