@@ -331,9 +331,6 @@ func BenchmarkGetToken(b *testing.B) {
 	sqlstoretest.BenchmarkGetToken(b, openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{}))
 }
 
-// TestImports keeps the package persistence-only (see doc.go).
-func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }
-
 // BenchmarkInsertTokensParallel issues from 32 goroutines, as a loaded
 // gateway does; the group committer batches them into shared transactions.
 func BenchmarkInsertTokensParallel(b *testing.B) {

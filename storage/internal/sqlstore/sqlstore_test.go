@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"testing"
 	"time"
-
-	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 )
 
 func TestTimes(t *testing.T) {
@@ -27,6 +25,3 @@ func TestTimes(t *testing.T) {
 		t.Error("DecodeTime(nil) is not the zero time")
 	}
 }
-
-// TestImports keeps the package persistence-only, as the backends are.
-func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }
