@@ -19,7 +19,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	core.KDFCost = bcrypt.MinCost
+	core.SetKDFCost(bcrypt.MinCost) // the tests hash many fixture secrets
 	os.Exit(m.Run())
 }
 

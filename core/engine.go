@@ -43,6 +43,11 @@ type Options struct {
 	// CacheClock measures cache freshness (default: the wall clock, never
 	// the adjustable engine clock).
 	CacheClock Clock
+	// CheckSecret compares a presented secret with its stored hash (default
+	// CheckSecret: the KDF). The engine runs it at most once per client,
+	// secret and stored hash, shared by concurrent first checks; tests
+	// inject a counting one to see that.
+	CheckSecret func(hash, secret string) bool
 }
 
 // Engine runs the grants. It is safe for concurrent use.
@@ -70,7 +75,10 @@ func New(o Options) *Engine {
 	if o.ClientCacheTTL == 0 {
 		o.ClientCacheTTL = 500 * time.Millisecond
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
+	if o.CheckSecret == nil {
+		o.CheckSecret = CheckSecret
+	}
+	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
 		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
 	if o.Store != nil {
 		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)

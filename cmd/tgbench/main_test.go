@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
@@ -36,7 +38,7 @@ func TestMain(m *testing.M) {
 			os.Exit(testGateway(os.Args[2:]))
 		}
 	}
-	core.KDFCost = 4 // the scale test's preload seeds the demo secrets in this process
+	core.SetKDFCost(bcrypt.MinCost) // the scale test's preload seeds the demo secrets in this process
 	os.Exit(m.Run())
 }
 
@@ -52,7 +54,7 @@ func testGateway(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	core.KDFCost = 4 // bcrypt.MinCost: seeding hashes three secrets under -race
+	core.SetKDFCost(bcrypt.MinCost) // seeding hashes three secrets under -race
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

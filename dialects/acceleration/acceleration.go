@@ -124,10 +124,10 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	return nil
 }
 
-// tokenParams are the parameters of the token endpoint (seed: Data Model).
+// tokenParams are the parameters of the token endpoint (vendor document: Data Model).
 var tokenParams = []string{"grant_type", "user_id", "client_id", "client_secret"}
 
-// tokenResponse is the seed's Success Response, exactly these keys.
+// tokenResponse is the vendor's Success Response, exactly these keys.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -228,7 +228,7 @@ func (d *Dialect) token(c echo.Context) error {
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: "bearer", ExpiresIn: res.ExpiresIn})
 }
 
-// envelope is the vendor's response wrapper (seed: Fail Response).
+// envelope is the vendor's response wrapper (vendor document: Fail Response).
 type envelope struct {
 	Code         int     `json:"code"`
 	ErrorMessage *string `json:"errorMessage"`
@@ -362,7 +362,7 @@ type caseKey struct {
 }
 
 // caseTable refines kindTable for particular combinations. A missing client
-// credential is the seed's one documented error: "authentication failed".
+// credential is the vendor's one documented error: "authentication failed".
 var caseTable = map[caseKey]failure{
 	{core.KindInvalidRequest, core.ReasonMissing, "client_id"}:     {http.StatusBadRequest, authFailed, false},
 	{core.KindInvalidRequest, core.ReasonMissing, "client_secret"}: {http.StatusBadRequest, authFailed, false},

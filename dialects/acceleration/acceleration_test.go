@@ -29,9 +29,9 @@ import (
 	"github.com/tokengate/tokengate/dialects/control"
 )
 
-// TestSeedRequest sends the seed's API Request verbatim and checks the
+// TestVendorAPIRequest sends the vendor's API Request verbatim and checks the
 // Success Response's shape, then verifies the JWT independently.
-func TestSeedRequest(t *testing.T) {
+func TestVendorAPIRequest(t *testing.T) {
 	g := start(t, "")
 	r := call(t, g.URL, http.MethodPost, "/api/v1/auth/oauth2/token?grant_type=client_credentials&user_id=demo-user", "",
 		"Host", "api-dev.fintechautomation.com",
@@ -214,7 +214,7 @@ func TestTokenVariants(t *testing.T) {
 		})
 	}
 
-	// The seed's failure body, byte for byte (member order included).
+	// The vendor's failure body, byte for byte (member order included).
 	r := call(t, g.URL, http.MethodPost, tokenPath+"?grant_type=client_credentials&user_id=demo-user", "",
 		"Authorization", basic("demo-client", "wrong"))
 	if got := strings.TrimSpace(string(r.raw)); got != `{"code":400,"errorMessage":"authentication failed","error":null,"data":null}` {

@@ -19,7 +19,7 @@ func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{
 // Routes, exactly as the vendor documents them (with the trailing slash).
 const (
 	PathToken       = "/v1/token/"
-	PathRefresh     = "/v1/token/refresh/" // inferred: seed 000 names the endpoint only
+	PathRefresh     = "/v1/token/refresh/" // inferred: Accounda's token document names the endpoint only
 	PathValidate    = "/v1/user/validate/"
 	PathInformation = "/v1/user/information/"
 )

@@ -11,7 +11,7 @@ import (
 )
 
 // The messages of Accounda's {"error": "..."} bodies. The first eight are
-// verbatim from the seeds; the rest are ours (docs/dialects/accounda.md).
+// verbatim from Accounda's documents; the rest are ours (docs/dialects/accounda.md).
 const (
 	MsgMissingClientCredentials = "Missing client credentials"
 	MsgInvalidClientCredentials = "Invalid client credentials"

@@ -58,7 +58,7 @@ func FuzzAccounda(f *testing.F) {
 	}
 	fresh(f)
 
-	// The seed corpus (testdata/fuzz/FuzzAccounda) holds the seeds' sample
+	// The seed corpus (testdata/fuzz/FuzzAccounda) holds Accounda's sample
 	// requests, verbatim and with real values.
 	f.Fuzz(func(t *testing.T, route int, method, query, contentType, body, authorization, clientID, authToken string) {
 		if route < 0 {

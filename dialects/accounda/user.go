@@ -20,7 +20,7 @@ const (
 	headerAuthToken     = "Auth-Token"
 )
 
-// Linked-account flag values (seed 001: "1: optional; 8: required").
+// Linked-account flag values (Accounda's user API document: "1: optional; 8: required").
 const (
 	flagOptional = "1"
 	flagRequired = "8"
@@ -205,7 +205,7 @@ type dataResponse struct {
 	Data any `json:"data"`
 }
 
-// userPayload lists the fields in the order of the seed's sample.
+// userPayload lists the fields in the order of the vendor's sample.
 type userPayload struct {
 	Username  string          `json:"username"`
 	FirstName string          `json:"first_name"`

@@ -178,7 +178,7 @@ func checkToken(t *testing.T, r response, ttl float64) {
 	}
 }
 
-// TestTokenSpellings sends the seed's one documented request, with the
+// TestTokenSpellings sends the vendor's one documented request, with the
 // property names in both spellings the lost rendering allows.
 func TestTokenSpellings(t *testing.T) {
 	g := start(t, "")

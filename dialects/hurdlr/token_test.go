@@ -14,11 +14,11 @@ import (
 // seedCreatedAt is the created_at of the vendor's example response.
 var seedCreatedAt = time.Unix(1599065168, 0)
 
-// TestSeedRequests sends the vendor's curl for each grant, verbatim with its
+// TestVendorCurlRequests sends the vendor's curl for each grant, verbatim with its
 // values filled, and compares the exact response body. The clock is set to
-// the seed's created_at and frozen, so the body is fully determined by the
+// the vendor example's created_at and frozen, so the body is fully determined by the
 // two tokens.
-func TestSeedRequests(t *testing.T) {
+func TestVendorCurlRequests(t *testing.T) {
 	for _, opts := range []string{"{}", "{require_bearer: true}"} {
 		t.Run(opts, func(t *testing.T) {
 			g := start(t, opts)
@@ -284,7 +284,7 @@ func TestRequireBearer(t *testing.T) {
 		strict int // status with require_bearer: true
 		code   string
 	}{
-		{"seed placeholder", []string{"Bearer <token>"}, 200, ""},
+		{"vendor placeholder", []string{"Bearer <token>"}, 200, ""},
 		{"hurdlr-shaped token", []string{"Bearer " + strings.Repeat("0", 64) + "." + strings.Repeat("1", 32)}, 200, ""},
 		{"lower-case scheme", []string{"bearer anything"}, 200, ""},
 		{"no header", nil, 401, "invalid_token"},

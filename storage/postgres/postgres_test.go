@@ -822,6 +822,3 @@ func BenchmarkInsertTokensBulk(b *testing.B) {
 		i++
 	}
 }
-
-// TestImports keeps the package persistence-only (see doc.go).
-func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/storage/internal/sqlstore"
-	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 )
 
 func TestTimes(t *testing.T) {
@@ -28,6 +27,3 @@ func TestTimes(t *testing.T) {
 		t.Error("sqlstore.DecodeTime(nil) is not the zero time")
 	}
 }
-
-// TestImports keeps the package persistence-only, as the backends are.
-func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }
