@@ -21,6 +21,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 )
 
@@ -67,9 +68,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	switch {
 	case cfg != nil:
 	case strings.TrimSpace(o.YAML) != "":
-		cfg, err = config.Parse([]byte(o.YAML))
+		cfg, err = config.Parse([]byte(o.YAML), dialects.Catalog())
 	default:
-		cfg, err = config.Default()
+		cfg, err = config.Default(dialects.Catalog())
 	}
 	if err != nil {
 		t.Fatalf("tokengatetest: config: %v", err)
