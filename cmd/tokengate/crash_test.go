@@ -30,7 +30,7 @@ type crashRecorder struct {
 	mu       sync.Mutex
 	access   []ackedToken // access tokens of 200 responses, all iterations
 	chains   []*refreshChain
-	statuses map[int]int // non-200 statuses while the gateway was up (must stay empty)
+	statuses map[int]int  // non-200 statuses while the gateway was up (must stay empty)
 	sample   []ackedToken // a few access tokens, for the HTTP check after restart
 }
 

@@ -24,7 +24,7 @@ type stub struct {
 }
 
 func (s *stub) Configure(dialects.Instance) error { return nil }
-func (s *stub) Owns(path string) bool           { return dialects.HasPathPrefix(path, "/"+s.name) }
+func (s *stub) Owns(path string) bool             { return dialects.HasPathPrefix(path, "/"+s.name) }
 func (s *stub) Mount(r dialects.Router, _ dialects.Deps) error {
 	r.Add(http.MethodPost, s.path, func(c echo.Context) error {
 		if s.panics {
