@@ -30,14 +30,15 @@ func typesOf(cat Catalog) []string {
 func (c *Config) dialectProblems(cat Catalog) []string {
 	types := typesOf(cat)
 	var problems []string
-	known := true
+	known := *c // the instances of registered types, for cat to provision
+	known.Dialects = make(map[string]DialectConfig, len(c.Dialects))
 	for _, name := range sortedNames(c.Dialects) {
 		dc := c.Dialects[name]
 		typ := dc.InstanceType(name)
 		if slices.Contains(types, typ) {
+			known.Dialects[name] = dc
 			continue
 		}
-		known = false
 		path := "dialects[" + name + "]"
 		if dc.Type != "" {
 			path += ".type"
@@ -47,8 +48,8 @@ func (c *Config) dialectProblems(cat Catalog) []string {
 	for i := range c.Clients {
 		problems = append(problems, c.clientDialectProblems(fmt.Sprintf("clients[%d].", i), &c.Clients[i], types)...)
 	}
-	if cat != nil && known {
-		problems = append(problems, cat.CheckDialects(c)...)
+	if cat != nil {
+		problems = append(problems, cat.CheckDialects(&known)...)
 	}
 	return problems
 }

@@ -105,7 +105,7 @@ func mergeProblems(decoded []string, ve *ValidationError) []string {
 var (
 	typeErrLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
 	unmarshalRE   = regexp.MustCompile(`^cannot unmarshal !!(\w+)`)
-	notFoundRE    = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	notFoundRE    = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 )
 
 // typeErrorProblems turns yaml's "line N: ..." decoding errors of data
