@@ -26,7 +26,7 @@ type Options struct {
 	// provision the config's enabled instances here.
 	Instances []*dialects.Provisioned
 	// Middleware runs on every dialect route, after routing and tagging
-	// (the control plane adds fault injection and the journal's peek here).
+	// (the control plane adds fault injection here).
 	Middleware []echo.MiddlewareFunc
 	// Observe is told about every finished dialect request (the journal).
 	Observe func(c echo.Context, status int, latency time.Duration)
