@@ -47,7 +47,7 @@ func TestConcurrentFirstChecksShareTheKDF(t *testing.T) {
 		errs := make(chan error, n)
 		for range n {
 			go func() {
-				_, err := eng.AuthenticateClient(ctx, "test", "app", "s3cret")
+				_, err := eng.AuthenticateClient(ctx, &core.Profile{Dialect: "test", Type: "test"}, "app", "s3cret")
 				errs <- err
 			}()
 		}
@@ -63,13 +63,13 @@ func TestConcurrentFirstChecksShareTheKDF(t *testing.T) {
 		if concurrent != 1 {
 			t.Fatalf("%d concurrent first checks ran the KDF %d times, want once", n, concurrent)
 		}
-		if _, err := eng.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+		if _, err := eng.AuthenticateClient(ctx, &core.Profile{Dialect: "test", Type: "test"}, "app", "s3cret"); err != nil {
 			t.Fatal(err)
 		}
 		if got := runs.Load(); got != 1 {
 			t.Fatalf("a check after the shared run ran the KDF again (%d runs)", got)
 		}
-		if _, err := eng.AuthenticateClient(ctx, "test", "app", "nope"); core.KindOf(err) != core.KindInvalidClient {
+		if _, err := eng.AuthenticateClient(ctx, &core.Profile{Dialect: "test", Type: "test"}, "app", "nope"); core.KindOf(err) != core.KindInvalidClient {
 			t.Fatalf("wrong secret after the shared run: %v", err)
 		}
 		if got := runs.Load(); got != 2 {

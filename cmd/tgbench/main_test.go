@@ -20,6 +20,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // TestMain lets the test binary play both child processes of the harness,
@@ -49,7 +50,7 @@ func testGateway(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(*cfgPath, dialects.Catalog())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -195,14 +196,14 @@ func TestGatewayConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(b)
+	cfg, err := config.Parse(b, dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" {
 		t.Errorf("listen %q dsn %q log_level %q", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel)
 	}
-	def, _ := config.Default()
+	def, _ := config.Default(dialects.Catalog())
 	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {
 		t.Errorf("the default's clients or dialects were lost:\n%s", b)
 	}

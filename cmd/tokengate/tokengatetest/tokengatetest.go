@@ -28,6 +28,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 )
 
@@ -95,9 +96,9 @@ func New(o Options) (g *Gateway, err error) {
 	switch {
 	case cfg != nil:
 	case strings.TrimSpace(o.YAML) != "":
-		cfg, err = config.Parse([]byte(o.YAML))
+		cfg, err = config.Parse([]byte(o.YAML), dialects.Catalog())
 	default:
-		cfg, err = config.Default()
+		cfg, err = config.Default(dialects.Catalog())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
