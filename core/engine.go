@@ -83,9 +83,6 @@ func New(o Options) *Engine {
 	return e
 }
 
-// Store returns the engine's store, for the control plane.
-func (e *Engine) Store() Store { return e.store }
-
 // Clock returns the engine's clock.
 func (e *Engine) Clock() Clock { return e.clock }
 
@@ -112,9 +109,13 @@ type Profile struct {
 	// token (expired or not, within RefreshTTL of its issue) instead of a
 	// refresh token; Accounda's inferred refresh endpoint works this way.
 	RefreshWithAccessToken bool
-	AccessMinter           Minter // nil: opaque
-	RefreshMinter          Minter // nil: opaque
-	DefaultScopes          []string
+	// OneActiveAccessToken refuses a client_credentials grant (conflict,
+	// ReasonActiveToken) while the client holds an active access token of
+	// this dialect; the check and the issue are atomic across replicas.
+	OneActiveAccessToken bool
+	AccessMinter         Minter // nil: opaque
+	RefreshMinter        Minter // nil: opaque
+	DefaultScopes        []string
 }
 
 // TokenRequest is a token-endpoint request decoded from any dialect's wire.
@@ -260,7 +261,16 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, err
 	}
-	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+	if p.OneActiveAccessToken {
+		err = e.store.InsertTokensIfNoActive(ctx, client.ID, p.Dialect, now, tokens...)
+		if errors.Is(err, ErrActiveToken) {
+			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
+				Description: "the client already holds an active access token", Cause: err}
+		}
+	} else {
+		err = e.store.InsertTokens(ctx, tokens...)
+	}
+	if err != nil {
 		return nil, storeError(err)
 	}
 	return res, nil

@@ -1,9 +1,7 @@
 package acceleration
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -63,7 +61,7 @@ type Dialect struct {
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
-	keys    *keyring
+	keys    *core.KeyRing
 }
 
 func (d *Dialect) Name() string { return Name }
@@ -91,22 +89,11 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 		reload = DefaultReloadEvery
 	}
 	d.engine = deps.Engine
-	if d.opts.PrivateKeyFile != "" {
-		k, err := newStaticKeyring(d.engine, d.opts.PrivateKeyFile)
-		if err != nil {
-			return err
-		}
-		d.keys = k
-	} else {
-		d.keys = newStoreKeyring(d.engine, deps.Logger, reload)
-		// Read the stored keys now so a broken store or key fails the start;
-		// the first key is generated when first needed (see docs).
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := d.keys.reload(ctx, false); err != nil {
-			return fmt.Errorf("loading the signing keys: %w", err)
-		}
+	keys, err := d.newKeyRing(core.KeyRingOptions{Reload: reload, Logger: deps.Logger})
+	if err != nil {
+		return err
 	}
+	d.keys = keys
 	ttl := time.Duration(deps.Config.AccessTokenTTL)
 	if ttl <= 0 {
 		ttl = DefaultAccessTTL
@@ -296,24 +283,17 @@ func bearer(c echo.Context) (string, error) {
 }
 
 type jwkSet struct {
-	Keys []jwk `json:"keys"`
+	Keys []core.JWK `json:"keys"`
 }
 
 // jwks publishes the active key and every retired key whose tokens may
 // still be live, by the engine clock.
 func (d *Dialect) jwks(c echo.Context) error {
-	s, err := d.keys.signing(c.Request().Context())
+	keys, err := d.keys.JWKS(c.Request().Context())
 	if err != nil {
 		return core.AsError(err)
 	}
-	now := d.engine.Now()
-	set := jwkSet{Keys: make([]jwk, 0, len(s.keys))}
-	for _, k := range s.keys {
-		if k.publishedAt(now) {
-			set.Keys = append(set.Keys, k.jwk)
-		}
-	}
-	return c.JSON(http.StatusOK, set)
+	return c.JSON(http.StatusOK, jwkSet{Keys: keys})
 }
 
 // failure is one row of the error table: status and errorMessage.

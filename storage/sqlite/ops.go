@@ -53,6 +53,25 @@ func (s *Store) InsertTokens(ctx context.Context, tokens ...*core.Token) error {
 	return s.fail(op, s.committer.insert(ctx, rows))
 }
 
+// InsertTokensIfNoActive inserts tokens unless the client holds an active
+// access token of the dialect at now. The check and the insert run in one
+// transaction of the group committer's single writer (hotpath.go), which
+// orders every write: nothing can come between them.
+func (s *Store) InsertTokensIfNoActive(ctx context.Context, clientID, dialect string, now time.Time, tokens ...*core.Token) error {
+	const op = "insert tokens if no active"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if now.IsZero() {
+		return s.fail(op, sqlstore.ErrZeroTime)
+	}
+	rows, err := sqlstore.TokenRows[int64](tokens)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	return s.fail(op, s.committer.insertUnlessActive(ctx, activeGuard{clientID, dialect}, now.UnixNano(), rows))
+}
+
 // Exchange consumes a live token and inserts its successors in one
 // transaction through the group committer (hotpath.go): of concurrent
 // exchanges of one token exactly one succeeds; the others get

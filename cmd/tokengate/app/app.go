@@ -65,7 +65,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
 		SweepRetention: longestRefreshWindow(cfg)})
-	if err := cfg.Seed(ctx, store); err != nil {
+	seed, err := cfg.Seed()
+	if err == nil {
+		err = a.Engine.Seed(ctx, seed)
+	}
+	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
