@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
-	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
-	"github.com/tokengate/tokengate/dialects"
 )
 
 const keysUsage = "usage: tokengate keys rotate [--config FILE] [--db PATH] [--dialect NAME] [--lifetime DURATION]\n"
@@ -38,7 +36,7 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *lifetime <= 0 {
-		if *lifetime, err = longestTokenLife(cfg, *name); err != nil {
+		if *lifetime, err = app.LongestAccessTokenLife(cfg, *name); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -58,23 +56,4 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", kid, *lifetime)
 	return 0
-}
-
-// longestTokenLife is the longest access-token lifetime the dialect may
-// give: its configured one, any client's override, or the dialect's own
-// default.
-func longestTokenLife(cfg *config.Config, name string) (time.Duration, error) {
-	d, err := dialects.Lookup(name)
-	if err != nil {
-		return 0, err
-	}
-	life := core.DefaultAccessTTL
-	if dt, ok := d.(interface{ DefaultAccessTokenTTL() time.Duration }); ok {
-		life = dt.DefaultAccessTokenTTL()
-	}
-	life = max(life, time.Duration(cfg.Dialects[name].AccessTokenTTL))
-	for _, c := range cfg.Clients {
-		life = max(life, time.Duration(c.AccessTokenTTL))
-	}
-	return life, nil
 }

@@ -117,6 +117,26 @@ func longestRefreshWindow(cfg *config.Config) time.Duration {
 	return d
 }
 
+// LongestAccessTokenLife is the longest access-token lifetime the dialect
+// instance name may give: its configured one, any client's override, or
+// the dialect's own default (core.DefaultAccessTTL unless the dialect
+// declares another): how long a rotated-out signing key must stay published.
+func LongestAccessTokenLife(cfg *config.Config, name string) (time.Duration, error) {
+	d, err := dialects.Lookup(name)
+	if err != nil {
+		return 0, err
+	}
+	life := core.DefaultAccessTTL
+	if dt, ok := d.(interface{ DefaultAccessTokenTTL() time.Duration }); ok {
+		life = dt.DefaultAccessTokenTTL()
+	}
+	life = max(life, time.Duration(cfg.Dialects[name].AccessTokenTTL))
+	for _, c := range cfg.Clients {
+		life = max(life, time.Duration(c.AccessTokenTTL))
+	}
+	return life, nil
+}
+
 // replicaName tells journal entries of several replicas apart: host, pid
 // and a random suffix, since tests run several replicas in one process.
 func replicaName() string {
