@@ -29,8 +29,7 @@ type Options struct {
 	CredentialCacheSize int
 	// ClientCacheTTL is how long a client, user or authorization record read
 	// on the hot path is reused (default 500ms; negative disables). Changes
-	// through this engine's Invalidate* apply at once; other replicas'
-	// within the TTL.
+	// made through this engine apply at once; other replicas' within the TTL.
 	ClientCacheTTL time.Duration
 	// FailureLimiter, when set, rate-limits failed client authentications
 	// and logins per client id / username and per source address.
@@ -172,8 +171,9 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 	}
 }
 
-// InvalidateClient drops any cached copy of a client; the control plane
-// calls it after changing or deleting one.
+// InvalidateClient drops any cached copy of a client. The engine's own
+// operations (state.go) invalidate what they change; this is for a record
+// changed in the store directly (a test, a bulk tool).
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
 // InvalidateUser drops any cached copy of a user.
@@ -265,7 +265,7 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 		err = e.store.InsertTokensIfNoActive(ctx, client.ID, p.Dialect, now, tokens...)
 		if errors.Is(err, ErrActiveToken) {
 			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
-				Description: "the client already holds an active access token", Cause: err}
+				Description: "the client already holds an active access token"}
 		}
 	} else {
 		err = e.store.InsertTokens(ctx, tokens...)

@@ -42,6 +42,18 @@ func found[V any](v V, err error, what, param, id string) (V, error) {
 	return v, storeErrorOrNil(err)
 }
 
+// vacant fails with a conflict on param when lookup finds a record.
+func vacant[V any](param, description string, lookup func() (V, error)) error {
+	_, err := lookup()
+	if err == nil {
+		return conflict(param, description)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return storeError(err)
+}
+
 // exists reports whether a lookup found its record; other failures are errors.
 func exists[V any](_ V, err error) (bool, error) {
 	if errors.Is(err, ErrNotFound) {
@@ -72,12 +84,9 @@ func (e *Engine) CreateClient(ctx context.Context, c *Client) (*Client, error) {
 	if c.SecretHash == "" {
 		return nil, required("client_secret")
 	}
-	taken, err := exists(e.store.GetClient(ctx, c.ID))
-	if err != nil {
+	if err := vacant("client_id", "a client with this client_id exists",
+		func() (*Client, error) { return e.store.GetClient(ctx, c.ID) }); err != nil {
 		return nil, err
-	}
-	if taken {
-		return nil, conflict("client_id", "a client with this client_id exists")
 	}
 	return e.putClient(ctx, *c)
 }
@@ -151,12 +160,9 @@ func (e *Engine) CreateUser(ctx context.Context, u *User) (*User, error) {
 	if u.ID == "" {
 		return nil, required("user_id")
 	}
-	taken, err := exists(e.store.GetUser(ctx, u.ID))
-	if err != nil {
+	if err := vacant("user_id", "a user with this user_id exists",
+		func() (*User, error) { return e.store.GetUser(ctx, u.ID) }); err != nil {
 		return nil, err
-	}
-	if taken {
-		return nil, conflict("user_id", "a user with this user_id exists")
 	}
 	return e.putUser(ctx, *u)
 }
@@ -226,12 +232,9 @@ func (e *Engine) GetAuthorization(ctx context.Context, id int64) (*Authorization
 // store for a fresh one.
 func (e *Engine) CreateAuthorization(ctx context.Context, a *Authorization) (*Authorization, error) {
 	if a.ID != 0 {
-		taken, err := exists(e.store.GetAuthorization(ctx, a.ID))
-		if err != nil {
+		if err := vacant("auth_id", "an authorization with this auth_id exists",
+			func() (*Authorization, error) { return e.store.GetAuthorization(ctx, a.ID) }); err != nil {
 			return nil, err
-		}
-		if taken {
-			return nil, conflict("auth_id", "an authorization with this auth_id exists")
 		}
 	}
 	if a.TokenDigest == "" {
