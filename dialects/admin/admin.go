@@ -142,7 +142,7 @@ func notFound(c echo.Context, what, id string) error {
 // failed answers an engine error: KindNotFound as no such what (with id),
 // a conflict or an invalid request naming the field, anything else as
 // storeFailed does.
-func (a *API) failed(c echo.Context, err error, what, id string) error {
+func failed(c echo.Context, err error, what, id string) error {
 	var e *core.Error
 	if !errors.As(err, &e) {
 		return storeFailed(c, err)

@@ -17,7 +17,7 @@ import (
 func (a *API) listClients(c echo.Context) error {
 	list, err := a.engine.ListClients(c.Request().Context())
 	if err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	out := make([]config.Client, 0, len(list))
 	for _, cl := range list {
@@ -29,7 +29,7 @@ func (a *API) listClients(c echo.Context) error {
 func (a *API) getClient(c echo.Context) error {
 	cl, err := a.engine.GetClient(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return a.failed(c, err, "client", c.Param("id"))
+		return failed(c, err, "client", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.ClientFromCore(cl))
 }
@@ -74,14 +74,14 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 		cl, err = a.engine.ReplaceClient(ctx, cl)
 	}
 	if err != nil {
-		return a.failed(c, err, "client", in.ClientID)
+		return failed(c, err, "client", in.ClientID)
 	}
 	return c.JSON(status, config.ClientFromCore(cl))
 }
 
 func (a *API) deleteClient(c echo.Context) error {
 	if err := a.engine.DeleteClient(c.Request().Context(), c.Param("id")); err != nil {
-		return a.failed(c, err, "client", c.Param("id"))
+		return failed(c, err, "client", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -89,7 +89,7 @@ func (a *API) deleteClient(c echo.Context) error {
 func (a *API) revokeClientTokens(c echo.Context) error {
 	n, err := a.engine.RevokeClientTokens(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	return c.JSON(http.StatusOK, map[string]int{"revoked": n})
 }
@@ -99,7 +99,7 @@ func (a *API) revokeClientTokens(c echo.Context) error {
 func (a *API) listUsers(c echo.Context) error {
 	list, err := a.engine.ListUsers(c.Request().Context())
 	if err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	out := make([]config.User, 0, len(list))
 	for _, u := range list {
@@ -111,7 +111,7 @@ func (a *API) listUsers(c echo.Context) error {
 func (a *API) getUser(c echo.Context) error {
 	u, err := a.engine.GetUser(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return a.failed(c, err, "user", c.Param("id"))
+		return failed(c, err, "user", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.UserFromCore(u))
 }
@@ -149,14 +149,14 @@ func (a *API) saveUser(c echo.Context, id string, status int) error {
 		u, err = a.engine.ReplaceUser(ctx, u)
 	}
 	if err != nil {
-		return a.failed(c, err, "user", in.UserID)
+		return failed(c, err, "user", in.UserID)
 	}
 	return c.JSON(status, config.UserFromCore(u))
 }
 
 func (a *API) deleteUser(c echo.Context) error {
 	if err := a.engine.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
-		return a.failed(c, err, "user", c.Param("id"))
+		return failed(c, err, "user", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -166,7 +166,7 @@ func (a *API) deleteUser(c echo.Context) error {
 func (a *API) listAuthorizations(c echo.Context) error {
 	list, err := a.engine.ListAuthorizations(c.Request().Context())
 	if err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	out := make([]config.Authorization, 0, len(list))
 	for _, x := range list {
@@ -187,7 +187,7 @@ func (a *API) getAuthorization(c echo.Context) error {
 	}
 	x, err := a.engine.GetAuthorization(c.Request().Context(), id)
 	if err != nil {
-		return a.failed(c, err, "authorization", c.Param("id"))
+		return failed(c, err, "authorization", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.AuthorizationFromCore(x))
 }
@@ -243,7 +243,7 @@ func (a *API) saveAuthorization(c echo.Context, id int64, status int) error {
 		return a.validationFailed(c, &config.ValidationError{Problems: []string{e.Param + ": " + e.Description}})
 	}
 	if err != nil {
-		return a.failed(c, err, "authorization", strconv.FormatInt(in.AuthID, 10))
+		return failed(c, err, "authorization", strconv.FormatInt(in.AuthID, 10))
 	}
 	return c.JSON(status, config.AuthorizationFromCore(x))
 }
@@ -254,7 +254,7 @@ func (a *API) deleteAuthorization(c echo.Context) error {
 		return invalid(c, "auth_id", "must be a positive integer")
 	}
 	if err := a.engine.DeleteAuthorization(c.Request().Context(), id); err != nil {
-		return a.failed(c, err, "authorization", c.Param("id"))
+		return failed(c, err, "authorization", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -288,7 +288,7 @@ func (a *API) listTokens(c echo.Context) error {
 	}
 	list, err := a.engine.ListTokens(c.Request().Context(), f)
 	if err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	now := a.clock.Now()
 	out := make([]TokenInfo, 0, len(list))
@@ -322,7 +322,7 @@ func (a *API) revokeToken(c echo.Context) error {
 	case in.ClientID != "":
 		n, err := a.engine.RevokeClientTokens(ctx, in.ClientID)
 		if err != nil {
-			return a.failed(c, err, "", "")
+			return failed(c, err, "", "")
 		}
 		return c.JSON(http.StatusOK, map[string]int{"revoked": n})
 	case in.Token != "":
@@ -338,7 +338,7 @@ func (a *API) revokeTokenByID(c echo.Context) error {
 // revoked answers the revocation of one token.
 func (a *API) revoked(c echo.Context, err error) error {
 	if err != nil {
-		return a.failed(c, err, "token", "")
+		return failed(c, err, "token", "")
 	}
 	return c.JSON(http.StatusOK, map[string]int{"revoked": 1})
 }
@@ -367,7 +367,7 @@ func (a *API) reset(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if err := a.engine.Reset(ctx, seed); err != nil {
-		return a.failed(c, err, "", "")
+		return failed(c, err, "", "")
 	}
 	a.plane.Journal.Clear()
 	a.plane.Faults.Clear()
