@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -249,90 +248,36 @@ func TestAuthorizationRoundTrip(t *testing.T) {
 	}
 }
 
-// fakeStore keeps clients, users and authorizations; the rest of core.Store
-// is unused by Seed (calling it panics on the nil embedded interface).
-type fakeStore struct {
-	core.Store
-	clients map[string]*core.Client
-	users   map[string]*core.User
-	auths   map[int64]*core.Authorization
-	order   []string
-}
-
-func newFakeStore() *fakeStore {
-	return &fakeStore{clients: map[string]*core.Client{}, users: map[string]*core.User{}, auths: map[int64]*core.Authorization{}}
-}
-
-func (f *fakeStore) PutClient(_ context.Context, c *core.Client) error {
-	f.order = append(f.order, "client "+c.ID)
-	f.clients[c.ID] = c
-	return nil
-}
-
-func (f *fakeStore) PutUser(_ context.Context, u *core.User) error {
-	f.order = append(f.order, "user "+u.ID)
-	f.users[u.ID] = u
-	return nil
-}
-
-func (f *fakeStore) GetAuthorization(_ context.Context, id int64) (*core.Authorization, error) {
-	if a, ok := f.auths[id]; ok {
-		return a, nil
-	}
-	return nil, core.ErrNotFound
-}
-
-func (f *fakeStore) PutAuthorization(_ context.Context, a *core.Authorization) error {
-	if _, ok := f.users[a.UserID]; !ok {
-		return errors.New("foreign key: user")
-	}
-	if _, ok := f.clients[a.ClientID]; !ok {
-		return errors.New("foreign key: client")
-	}
-	f.order = append(f.order, "authorization "+a.UserID+"/"+a.ClientID)
-	f.auths[a.ID] = a
-	return nil
-}
-
+// Seed turns the configured records into core values, secrets hashed, in
+// the order of the file.
 func TestSeed(t *testing.T) {
 	c, err := Default(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newFakeStore()
-	created := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
-	s.clients["other"] = &core.Client{ID: "other"}
-	s.clients["demo-client"] = &core.Client{ID: "demo-client", SecretHash: "stale", Disabled: true}
-	s.users["demo-user"] = &core.User{ID: "demo-user", Username: "old"}
-	s.auths[1] = &core.Authorization{ID: 1, TokenDigest: "stale", UserID: "demo-user", ClientID: "other", CreatedAt: created}
-	s.auths[2] = &core.Authorization{ID: 2, UserID: "demo-user", ClientID: "other"}
-
-	if err := c.Seed(context.Background(), s); err != nil {
+	s, err := c.Seed()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"client demo-client", "user demo-user", "authorization demo-user/demo-client"}; !slices.Equal(s.order, want) {
-		t.Errorf("writes %v, want %v", s.order, want)
+	if len(s.Clients) != len(c.Clients) || len(s.Users) != len(c.Users) || len(s.Authorizations) != len(c.Authorizations) {
+		t.Fatalf("seed has %d clients, %d users, %d authorizations; the config %d, %d, %d", len(s.Clients), len(s.Users),
+			len(s.Authorizations), len(c.Clients), len(c.Users), len(c.Authorizations))
 	}
-	cl := s.clients["demo-client"]
-	if cl.Disabled || !core.CheckSecret(cl.SecretHash, "demo-secret") || cl.UpdatedAt.IsZero() {
-		t.Errorf("client not replaced by config: %+v", cl)
+	for i, cl := range s.Clients {
+		if cl.ID != c.Clients[i].ClientID || !core.CheckSecret(cl.SecretHash, c.Clients[i].ClientSecret) {
+			t.Errorf("client %d: %+v, want %q with its secret hashed", i, cl, c.Clients[i].ClientID)
+		}
 	}
-	if u := s.users["demo-user"]; u.Username != "johndoe" || !core.CheckSecret(u.PasswordHash, "demo-password") || len(u.Linked) != 4 {
-		t.Errorf("user not replaced by config: %+v", u)
+	demo := s.Users[slices.IndexFunc(s.Users, func(u *core.User) bool { return u.ID == "demo-user" })]
+	if demo.Username != "johndoe" || !core.CheckSecret(demo.PasswordHash, "demo-password") || len(demo.Linked) != 4 {
+		t.Errorf("demo user = %+v", demo)
 	}
-	a := s.auths[1]
-	if a.ClientID != "demo-client" || a.TokenDigest != core.Digest("demo-auth-token") || !a.CreatedAt.Equal(created) {
-		t.Errorf("authorization = %+v", a)
+	a := s.Authorizations[0]
+	if a.ID != c.Authorizations[0].AuthID || a.TokenDigest != core.Digest(c.Authorizations[0].AuthToken) ||
+		a.UserID != c.Authorizations[0].UserID || !a.CreatedAt.IsZero() {
+		t.Errorf("authorization = %+v (CreatedAt is the engine's to set)", a)
 	}
-	if s.clients["other"] == nil || s.auths[2] == nil {
-		t.Error("rows the config does not name were touched")
-	}
-
-	fresh := newFakeStore()
-	if err := c.Seed(context.Background(), fresh); err != nil {
-		t.Fatal(err)
-	}
-	if fresh.auths[1].CreatedAt.IsZero() {
-		t.Error("new authorization has no CreatedAt")
+	if empty, err := (&Config{}).Seed(); err != nil || empty.Clients != nil || empty.Users != nil || empty.Authorizations != nil {
+		t.Errorf("empty config: %+v, %v", empty, err)
 	}
 }

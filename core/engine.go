@@ -29,8 +29,7 @@ type Options struct {
 	CredentialCacheSize int
 	// ClientCacheTTL is how long a client, user or authorization record read
 	// on the hot path is reused (default 500ms; negative disables). Changes
-	// through this engine's Invalidate* apply at once; other replicas'
-	// within the TTL.
+	// made through this engine apply at once; other replicas' within the TTL.
 	ClientCacheTTL time.Duration
 	// FailureLimiter, when set, rate-limits failed client authentications
 	// and logins per client id / username and per source address.
@@ -91,9 +90,6 @@ func New(o Options) *Engine {
 	return e
 }
 
-// Store returns the engine's store, for the control plane.
-func (e *Engine) Store() Store { return e.store }
-
 // Clock returns the engine's clock.
 func (e *Engine) Clock() Clock { return e.clock }
 
@@ -123,9 +119,13 @@ type Profile struct {
 	// token (expired or not, within RefreshTTL of its issue) instead of a
 	// refresh token; Accounda's inferred refresh endpoint works this way.
 	RefreshWithAccessToken bool
-	AccessMinter           Minter // nil: opaque
-	RefreshMinter          Minter // nil: opaque
-	DefaultScopes          []string
+	// OneActiveAccessToken refuses a client_credentials grant (conflict,
+	// ReasonActiveToken) while the client holds an active access token of
+	// this dialect; the check and the issue are atomic across replicas.
+	OneActiveAccessToken bool
+	AccessMinter         Minter // nil: opaque
+	RefreshMinter        Minter // nil: opaque
+	DefaultScopes        []string
 }
 
 // TokenRequest is a token-endpoint request decoded from any dialect's wire.
@@ -182,8 +182,9 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 	}
 }
 
-// InvalidateClient drops any cached copy of a client; the control plane
-// calls it after changing or deleting one.
+// InvalidateClient drops any cached copy of a client. The engine's own
+// operations (state.go) invalidate what they change; this is for a record
+// changed in the store directly (a test, a bulk tool).
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
 // InvalidateUser drops any cached copy of a user.
@@ -272,7 +273,16 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, err
 	}
-	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+	if p.OneActiveAccessToken {
+		err = e.store.InsertTokensIfNoActive(ctx, client.ID, p.Dialect, now, tokens...)
+		if errors.Is(err, ErrActiveToken) {
+			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
+				Description: "the client already holds an active access token"}
+		}
+	} else {
+		err = e.store.InsertTokens(ctx, tokens...)
+	}
+	if err != nil {
 		return nil, storeError(err)
 	}
 	return res, nil

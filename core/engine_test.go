@@ -13,7 +13,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tokengate/tokengate/core"
-	"github.com/tokengate/tokengate/storage/sqlite"
 )
 
 func TestMain(m *testing.M) {
@@ -26,18 +25,14 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	eng   *core.Engine
 	clock *core.FakeClock
-	store core.Store
+	store *memStore
 	p     *core.Profile
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, ":memory:", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := newMemStore()
 	hash, _ := core.HashSecret("s3cret")
 	pw, _ := core.HashSecret("pw")
 	must(t, store.PutClient(ctx, &core.Client{ID: "app", SecretHash: hash, Grants: core.AllGrants,

@@ -47,6 +47,7 @@ const (
 	ReasonTooLarge       Reason = "too_large"       // request body over the limit
 	ReasonTimeout        Reason = "timeout"         // the request took too long to arrive
 	ReasonClosedHours    Reason = "outside_hours"   // a dialect's working hours are over
+	ReasonActiveToken    Reason = "active_token"    // the client already holds its one active access token
 	ReasonNotAllowed     Reason = "method_not_allowed"
 )
 
@@ -151,4 +152,6 @@ var (
 	ErrConflict    = errors.New("already exists")
 	ErrConsumed    = errors.New("already consumed or revoked")
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrActiveToken is InsertTokensIfNoActive's refusal; it is an ErrConflict.
+	ErrActiveToken = fmt.Errorf("the client holds an active access token: %w", ErrConflict)
 )

@@ -140,11 +140,11 @@ func (t *Token) Active(now time.Time) bool {
 	return t.RevokedAt.IsZero() && t.ConsumedAt.IsZero() && now.Before(t.ExpiresAt)
 }
 
-// SigningKey is a persisted private key a dialect signs tokens with.
+// SigningKey is a persisted private key a dialect instance signs tokens with.
 type SigningKey struct {
 	ID        string // the JWT kid
-	Dialect   string
-	Algorithm string
+	Dialect   string // the owner: the dialect instance's name
+	Algorithm string // JWS alg; empty is read as RS256
 	PEM       []byte // PKCS#8 private key
 	CreatedAt time.Time
 	// RetiredAt is set when a newer key took over signing; the key stays

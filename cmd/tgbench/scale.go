@@ -165,7 +165,11 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 	if err != nil {
 		return 0, err
 	}
-	if err := cfg.Seed(ctx, store); err != nil {
+	seed, err := cfg.Seed()
+	if err == nil {
+		err = core.New(core.Options{Store: store}).Seed(ctx, seed)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("seeding: %w", err)
 	}
 

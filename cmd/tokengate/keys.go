@@ -9,21 +9,23 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/core"
-	"github.com/tokengate/tokengate/dialects/acceleration"
 )
 
-// keysCmd runs `tokengate keys rotate`: a new signing key for the
-// Acceleration dialect's JWTs, the old one kept in the JWKS until the last
-// token it signed has expired. It works on the database directly, so a
-// running gateway picks the new key up at its next key reload.
+const keysUsage = "usage: tokengate keys rotate [--config FILE] [--db PATH] [--dialect NAME] [--lifetime DURATION]\n"
+
+// keysCmd runs `tokengate keys rotate`: a new signing key for a dialect's
+// JWTs, the old one kept in the JWKS until the last token it signed has
+// expired. It works on the database directly, so a running gateway picks
+// the new key up at its next key reload.
 func keysCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprint(stderr, "usage: tokengate keys rotate [--config FILE] [--db PATH] [--lifetime DURATION]\n")
+		fmt.Fprint(stderr, keysUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := addConfigFlags(fs)
+	name := fs.String("dialect", "acceleration", "the dialect instance whose keys to rotate")
 	lifetime := fs.Duration("lifetime", 0, "how long the old key stays published (default: the longest access-token lifetime in the config plus a minute)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -34,14 +36,9 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *lifetime <= 0 {
-		*lifetime = acceleration.DefaultAccessTTL
-		if ttl := time.Duration(cfg.Dialects[acceleration.Name].AccessTokenTTL); ttl > *lifetime {
-			*lifetime = ttl
-		}
-		for _, c := range cfg.Clients {
-			if ttl := time.Duration(c.AccessTokenTTL); ttl > *lifetime {
-				*lifetime = ttl
-			}
+		if *lifetime, err = app.LongestAccessTokenLife(cfg, *name); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
 		}
 		*lifetime += time.Minute // covers running gateways' key reload interval
 	}
@@ -52,7 +49,7 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	kid, err := acceleration.RotateKey(ctx, core.New(core.Options{Store: store}), *lifetime)
+	kid, err := core.New(core.Options{Store: store}).RotateSigningKey(ctx, *name, *lifetime)
 	if err != nil {
 		fmt.Fprintln(stderr, "rotating the signing key:", err)
 		return 1

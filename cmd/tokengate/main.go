@@ -19,7 +19,7 @@ usage:
   tokengate config check FILE
   tokengate admin [--url URL] [--token TOKEN] [--json] COMMAND ...   (tokengate admin -h)
   tokengate migrate [--config FILE] [--db PATH|URL]
-  tokengate keys rotate [--config FILE] [--db PATH] [--lifetime DURATION]
+  tokengate keys rotate [--config FILE] [--db PATH] [--dialect NAME] [--lifetime DURATION]
   tokengate version
 `
 

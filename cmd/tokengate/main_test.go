@@ -109,6 +109,27 @@ func TestKeysRotate(t *testing.T) {
 	}
 }
 
+// Without --lifetime the old key stays published for the dialect's longest
+// token lifetime plus a minute; --dialect names the instance.
+func TestKeysRotateDefaults(t *testing.T) {
+	db := t.TempDir() + "/keys.db"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 0, "stays published for 2h1m0s"},
+		{[]string{"--dialect", "acceleration"}, 0, "stays published for 2h1m0s"},
+		{[]string{"--dialect", "hurdlr"}, 0, "stays published for 1h1m0s"},
+		{[]string{"--dialect", "nope"}, 2, `unknown dialect "nope"`},
+	} {
+		code, out, errs := runCLI(append([]string{"keys", "rotate", "--db", db}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%v: %d %q %q, want %d and %q", tc.args, code, out, errs, tc.code, tc.want)
+		}
+	}
+}
+
 func TestMigrateCommand(t *testing.T) {
 	db := t.TempDir() + "/m.db"
 	if code, out, errs := runCLI("migrate", "--db", db); code != 0 || !strings.Contains(out, "current schema version") {

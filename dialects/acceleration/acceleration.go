@@ -65,8 +65,8 @@ type Dialect struct {
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
-	static  *rsa.PrivateKey // from private_key_file
-	keys    *keyring
+	static  *rsa.PrivateKey // from private_key_file, read at Configure
+	keys    *core.KeyRing
 }
 
 // Owns claims the vendor's auth prefix and the JWKS path.
@@ -104,15 +104,11 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 		reload = DefaultReloadEvery
 	}
 	d.engine = deps.Engine
-	if d.static != nil {
-		k, err := newStaticKeyring(d.engine, d.static)
-		if err != nil {
-			return err
-		}
-		d.keys = k
-	} else {
-		d.keys = newStoreKeyring(d.engine, deps.Logger, reload, d.inst.Name)
+	keys, err := d.newKeyRing(core.KeyRingOptions{Reload: reload, Logger: deps.Logger})
+	if err != nil {
+		return err
 	}
+	d.keys = keys
 	ttl := time.Duration(d.inst.Config.AccessTokenTTL)
 	if ttl <= 0 {
 		ttl = DefaultAccessTTL
@@ -134,12 +130,9 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 // Start reads the stored keys, so a broken store or key fails the start;
 // the first key is generated when first needed (see docs).
 func (d *Dialect) Start(ctx context.Context) error {
-	if d.keys.static {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := d.keys.reload(ctx, false); err != nil {
+	if err := d.keys.Load(ctx); err != nil {
 		return fmt.Errorf("loading the signing keys: %w", err)
 	}
 	return nil
@@ -315,24 +308,17 @@ func bearer(c echo.Context) (string, error) {
 }
 
 type jwkSet struct {
-	Keys []jwk `json:"keys"`
+	Keys []core.JWK `json:"keys"`
 }
 
 // jwks publishes the active key and every retired key whose tokens may
 // still be live, by the engine clock.
 func (d *Dialect) jwks(c echo.Context) error {
-	s, err := d.keys.signing(c.Request().Context())
+	keys, err := d.keys.JWKS(c.Request().Context())
 	if err != nil {
 		return core.AsError(err)
 	}
-	now := d.engine.Now()
-	set := jwkSet{Keys: make([]jwk, 0, len(s.keys))}
-	for _, k := range s.keys {
-		if k.publishedAt(now) {
-			set.Keys = append(set.Keys, k.jwk)
-		}
-	}
-	return c.JSON(http.StatusOK, set)
+	return c.JSON(http.StatusOK, jwkSet{Keys: keys})
 }
 
 // failure is one row of the error table: status and errorMessage.

@@ -1,12 +1,10 @@
 package errorid
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -39,7 +37,8 @@ type Options struct {
 	// TimeZone is the IANA zone WorkingHours is read in; empty: UTC.
 	TimeZone string `yaml:"time_zone"`
 	// OneActiveToken refuses (409) a token request while the client still
-	// holds an active access token issued by this dialect.
+	// holds an active access token issued by this dialect (an atomic store
+	// operation, so it holds across replicas).
 	OneActiveToken bool `yaml:"one_active_token"`
 }
 
@@ -50,8 +49,6 @@ type Dialect struct {
 	profile *core.Profile
 	opts    Options
 	hours   *Schedule // nil: always open
-	// issue serialises check-then-issue under one_active_token.
-	issue sync.Mutex
 }
 
 // Owns claims /v1/oauth and everything below it.
@@ -82,7 +79,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	if ttl <= 0 {
 		ttl = core.DefaultAccessTTL
 	}
-	d.profile = &core.Profile{Dialect: d.inst.Name, Type: d.inst.Type, AccessTTL: ttl}
+	d.profile = &core.Profile{Dialect: d.inst.Name, Type: d.inst.Type, AccessTTL: ttl, OneActiveAccessToken: d.opts.OneActiveToken}
 	r.Add(http.MethodPost, TokenPath, d.duringHours(d.token))
 	return nil
 }
@@ -130,14 +127,8 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	req := core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret}
-	var res *core.TokenResult
-	if d.opts.OneActiveToken {
-		res, err = d.issueOnlyOne(ctx, req)
-	} else {
-		res, err = d.engine.Token(ctx, d.profile, req)
-	}
+	res, err := d.engine.Token(c.Request().Context(), d.profile,
+		core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret})
 	if err != nil {
 		return err
 	}
@@ -171,34 +162,6 @@ func property(obj map[string]json.RawMessage, names [2]string) (string, error) {
 	}
 	return v, nil
 }
-
-// issueOnlyOne refuses a token while the client still holds an active access
-// token of this dialect. The check and the issue run under one mutex, so
-// they are atomic within this process (not across processes sharing a
-// database).
-func (d *Dialect) issueOnlyOne(ctx context.Context, req core.TokenRequest) (*core.TokenResult, error) {
-	d.issue.Lock()
-	defer d.issue.Unlock()
-	client, err := d.engine.AuthenticateClient(ctx, d.profile, req.ClientID, req.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := d.engine.Store().ListTokens(ctx, core.TokenFilter{ClientID: client.ID, Dialect: d.profile.Dialect, Kind: core.TokenAccess})
-	if err != nil {
-		return nil, core.AsError(err)
-	}
-	now := d.engine.Now()
-	for _, t := range tokens {
-		if t.Active(now) {
-			return nil, &core.Error{Kind: core.KindConflict, Reason: reasonActiveToken,
-				Description: "the client already holds an active access token"}
-		}
-	}
-	return d.engine.Token(ctx, d.profile, req)
-}
-
-// reasonActiveToken refines KindConflict for one_active_token (dialect-local).
-const reasonActiveToken core.Reason = "errorid_active_token"
 
 // ErrorBody is the vendor's error schema: all five keys are always present.
 type ErrorBody struct {
@@ -236,7 +199,7 @@ var (
 		core.ReasonClosedHours:    {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
 		core.ReasonClientDisabled: {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
 		core.ReasonClientExpired:  {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
-		reasonActiveToken:         {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
+		core.ReasonActiveToken:    {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
 	}
 	byKind = map[core.Kind]class{
 		core.KindInvalidClient:        {http.StatusUnauthorized, "INVALID_CLIENT", "Client authentication failed.", false, false},

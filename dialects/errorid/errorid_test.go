@@ -200,7 +200,7 @@ func TestTokenSpellings(t *testing.T) {
 				t.Errorf("access token issued twice")
 			}
 			seen[tok] = true
-			stored, err := g.App.Engine.Store().GetToken(context.Background(), core.Digest(tok))
+			stored, err := g.App.Store.GetToken(context.Background(), core.Digest(tok))
 			if err != nil {
 				t.Fatalf("issued token not stored: %v", err)
 			}
@@ -544,7 +544,7 @@ func TestOneActiveToken(t *testing.T) {
 	g.Clock().Advance(2 * time.Second)
 	checkToken(t, postJSON(t, g, req), 600)
 
-	if _, err := g.App.Engine.Store().RevokeClientTokens(ctx, "demo-client", g.App.Engine.Now()); err != nil {
+	if _, err := g.App.Store.RevokeClientTokens(ctx, "demo-client", g.App.Engine.Now()); err != nil {
 		t.Fatal(err)
 	}
 	checkToken(t, postJSON(t, g, req), 600)

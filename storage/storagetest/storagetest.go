@@ -36,6 +36,11 @@
 //   - InsertTokens of a digest that exists (in the store or twice in the
 //     batch) fails with core.ErrConflict and stores none of the batch; it
 //     never replaces a stored token.
+//   - InsertTokensIfNoActive refuses with core.ErrActiveToken (an
+//     core.ErrConflict), storing nothing, exactly while the client holds an
+//     access token of the dialect that is neither revoked nor consumed and
+//     expires after now; tokens of other clients, dialects or kinds do not
+//     count.
 //   - Exchange of an unknown digest fails with core.ErrConsumed (not
 //     ErrNotFound): to a caller holding a token value, a token that is gone
 //     cannot be exchanged for the same reason as one that was used. When a
@@ -85,6 +90,8 @@ var tests = []test{
 	{"TokenNotFound", testTokenNotFound},
 	{"InsertTokensAtomic", testInsertTokensAtomic},
 	{"InsertTokensDuplicateInBatch", testInsertTokensDuplicateInBatch},
+	{"InsertTokensIfNoActive", testInsertTokensIfNoActive},
+	{"InsertTokensIfNoActiveConcurrent", testInsertTokensIfNoActiveConcurrent},
 	{"Exchange", testExchange},
 	{"ExchangeTwice", testExchangeTwice},
 	{"ExchangeRevoked", testExchangeRevoked},

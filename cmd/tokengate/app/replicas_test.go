@@ -270,3 +270,46 @@ func TestDatabaseConnectionLossIs503ThenRecovers(t *testing.T) {
 	}
 	t.Logf("after pg_terminate_backend: %v", saw)
 }
+
+// errorid's one_active_token holds across replicas: of concurrent requests
+// spread over three gateways on one database exactly one gets a token.
+func TestReplicasOneActiveToken(t *testing.T) {
+	dsn := postgres.TestDSN(t)
+	var gs []*tokengatetest.Gateway
+	for range 3 {
+		gs = append(gs, tokengatetest.Start(t, tokengatetest.Options{DB: dsn, YAML: `
+dialects:
+  errorid: {one_active_token: true}
+clients:
+  - {client_id: demo-client, client_secret: demo-secret, grants: [client_credentials]}
+`}))
+	}
+	const n = 30
+	statuses := make([]int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", gs[i%len(gs)].URL+"/v1/oauth/token",
+				strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret"}`))
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[200] != 1 || count[409] != n-1 {
+		t.Fatalf("statuses %v, want one 200 and %d 409", count, n-1)
+	}
+}
