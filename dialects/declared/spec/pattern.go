@@ -238,4 +238,6 @@ type patternMinter struct {
 	rand io.Reader
 }
 
-func (m patternMinter) Mint(_ context.Context, _ core.Claims) (string, error) { return m.p.Mint(m.rand) }
+func (m patternMinter) Mint(_ context.Context, _ core.Claims) (string, error) {
+	return m.p.Mint(m.rand)
+}

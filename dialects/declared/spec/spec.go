@@ -304,7 +304,9 @@ func (s *Spec) Owns(path string) bool {
 }
 
 // NeedsSigningKey reports whether a token format is a JWT.
-func (s *Spec) NeedsSigningKey() bool { return s.Tokens.Access.JWT != nil || s.Tokens.Refresh.JWT != nil }
+func (s *Spec) NeedsSigningKey() bool {
+	return s.Tokens.Access.JWT != nil || s.Tokens.Refresh.JWT != nil
+}
 
 // Profile is how the engine issues this spec's tokens for instance (the
 // config name). r is the engine's Rand; key is needed when NeedsSigningKey.

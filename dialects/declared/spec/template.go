@@ -153,7 +153,6 @@ func (c *compiler) value(n *yaml.Node, path string) {
 	}
 }
 
-
 // placeholder returns the ref of a scalar that is exactly one placeholder.
 func (c *compiler) placeholder(n *yaml.Node, path string) *ref {
 	n = resolve(n)
