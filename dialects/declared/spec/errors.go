@@ -25,11 +25,11 @@ type Errors struct {
 }
 
 // Rule maps the errors it matches to an answer. Empty match fields match
-// anything; Param set to "" matches errors about no parameter.
+// anything; a Params entry "" matches errors about no parameter.
 type Rule struct {
 	Kinds   []core.Kind
 	Reasons []core.Reason
-	Param   *string
+	Params  []string // nil: any
 	Grants  []core.GrantType
 	Status  int
 	Code    string
@@ -233,11 +233,17 @@ func (r *reader) when(n *yaml.Node, path string, rule *Rule) {
 		rule.Reasons = listOf[core.Reason](r, v, p, reasonNames)
 	}
 	if v, p := f.take("param"); v != nil {
-		if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
-			s := v.Value
-			rule.Param = &s
-		} else {
-			r.errorf(v, p, `must be a parameter name, or "" for errors about no parameter`)
+		items := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			items = v.Content
+		}
+		rule.Params = []string{}
+		for _, c := range items {
+			if c = resolve(c); c.Kind == yaml.ScalarNode && c.Tag != "!!null" {
+				rule.Params = append(rule.Params, c.Value)
+			} else {
+				r.errorf(c, p, `must be a parameter name (or a list of them), or "" for errors about no parameter`)
+			}
 		}
 	}
 	if v, p := f.take("grant"); v != nil {
@@ -271,7 +277,7 @@ func listOf[T ~string](r *reader, n *yaml.Node, path string, allowed []string) [
 func (rule *Rule) matches(e *core.Error, grant core.GrantType) bool {
 	return (len(rule.Kinds) == 0 || contains(rule.Kinds, e.Kind)) &&
 		(len(rule.Reasons) == 0 || contains(rule.Reasons, e.Reason)) &&
-		(rule.Param == nil || *rule.Param == e.Param) &&
+		(rule.Params == nil || contains(rule.Params, e.Param)) &&
 		(len(rule.Grants) == 0 || contains(rule.Grants, grant))
 }
 

@@ -147,13 +147,17 @@ func (f *fields) take(key string) (*yaml.Node, string) {
 		return nil, ""
 	}
 	f.known = append(f.known, key)
-	p := joinKey(f.path, key)
-	for i := 0; i+1 < len(f.node.Content); i += 2 {
-		if f.node.Content[i].Value == key {
-			return resolve(f.node.Content[i+1]), p
+	return valueOf(f.node, key), joinKey(f.path, key)
+}
+
+// valueOf returns the value of key in mapping n, or nil.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; n != nil && i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolve(n.Content[i+1])
 		}
 	}
-	return nil, p
+	return nil
 }
 
 // done reports every key that was not taken.

@@ -79,7 +79,7 @@ func ParsePattern(s string) (*Pattern, error) {
 		}
 		if lit := rest[:open]; lit != "" {
 			if strings.ContainsRune(lit, '}') {
-				return nil, fmt.Errorf("token format %q: unexpected }", s)
+				return nil, fmt.Errorf("%q: unexpected } (a placeholder is {class:length})", s)
 			}
 			p.parts = append(p.parts, part{lit: lit})
 			p.size += len(lit)
@@ -90,7 +90,7 @@ func ParsePattern(s string) (*Pattern, error) {
 		}
 		end := strings.IndexByte(rest, '}')
 		if end < 0 {
-			return nil, fmt.Errorf("token format %q: unclosed {", s)
+			return nil, fmt.Errorf("%q: unclosed {", s)
 		}
 		inner := rest[1:end]
 		rest = rest[end+1:]
@@ -103,18 +103,18 @@ func ParsePattern(s string) (*Pattern, error) {
 		name, count, _ := strings.Cut(inner, ":")
 		chars, ok := classes[name]
 		if !ok {
-			return nil, fmt.Errorf("token format %q: unknown character class %q (use hex, HEX, digits, lower, upper, alpha, alnum, base62, base64url or uuid)", s, name)
+			return nil, fmt.Errorf("%q: unknown character class %q (use hex, HEX, digits, lower, upper, alpha, alnum, base62, base64url or uuid)", s, name)
 		}
 		n, err := strconv.Atoi(count)
 		if err != nil || n < 1 || n > 1024 {
-			return nil, fmt.Errorf("token format %q: {%s} needs a length from 1 to 1024, e.g. {%s:32}", s, inner, name)
+			return nil, fmt.Errorf("%q: {%s} needs a length from 1 to 1024, e.g. {%s:32}", s, inner, name)
 		}
 		p.parts = append(p.parts, part{chars: chars, n: n})
 		p.bits += float64(n) * math.Log2(float64(len(chars)))
 		p.size += n
 	}
 	if p.bits < MinEntropyBits {
-		return nil, fmt.Errorf("token format %q has %d bits of randomness; at least %d are needed (e.g. {hex:32} has 128)",
+		return nil, fmt.Errorf("%q has %d bits of randomness; at least %d are needed (e.g. {hex:32} has 128)",
 			s, int(p.bits), MinEntropyBits)
 	}
 	return p, nil

@@ -104,6 +104,7 @@ type Input struct {
 	Sources     []Source
 	Required    bool
 	RequiredFor []core.GrantType // required only for these grants
+	node        *yaml.Node
 }
 
 // SourceKind is where a value is read.
@@ -161,6 +162,14 @@ func (r *reader) route(n *yaml.Node, path string, s *Spec) *Route {
 		if op, ok := r.oneOf(v, p, operations...); ok {
 			rt.Operation = Operation(op)
 		}
+	}
+	if rt.Operation == "" {
+		// Everything else depends on the operation: report only unknown keys.
+		for _, k := range []string{"method", "path", "inputs", "request", "grant", "response", "inactive", "page"} {
+			f.take(k)
+		}
+		f.done()
+		return nil
 	}
 	if v, p := f.take("method"); v != nil {
 		if m, ok := r.oneOf(v, p, methods...); ok {
@@ -258,16 +267,16 @@ func defaultJWKSResponse(r *reader) *Response {
 }
 
 func (r *reader) request(n *yaml.Node, path string, rt *Route) {
-	// The body kind follows from the sources unless declared.
+	// The body kind follows from the first body source unless declared;
+	// checkRoute reports sources of the other kind.
 	for _, in := range rt.Inputs {
 		for _, s := range in.Sources {
 			switch {
-			case s.Kind == SourceForm && rt.Body != BodyJSON:
+			case rt.Body != BodyNone:
+			case s.Kind == SourceForm:
 				rt.Body = BodyForm
-			case s.Kind == SourceJSON && rt.Body != BodyForm:
+			case s.Kind == SourceJSON:
 				rt.Body = BodyJSON
-			case s.Kind == SourceForm || s.Kind == SourceJSON:
-				r.errorf(n, joinKey(path, "body"), "a route reads either form or JSON inputs, not both")
 			}
 		}
 	}
@@ -277,9 +286,6 @@ func (r *reader) request(n *yaml.Node, path string, rt *Route) {
 	f := r.mapping(n, path)
 	if v, vp := f.take("body"); v != nil {
 		if b, ok := r.oneOf(v, vp, string(BodyForm), string(BodyJSON), string(BodyNone)); ok {
-			if rt.Body != BodyNone && Body(b) != rt.Body {
-				r.errorf(v, vp, "the inputs read a %s body", rt.Body)
-			}
 			rt.Body = Body(b)
 		}
 	}
@@ -387,7 +393,7 @@ func (r *reader) inputs(n *yaml.Node, path string, allowed []string) []*Input {
 
 // input reads "form.x", a list of sources, or {from, required}.
 func (r *reader) input(n *yaml.Node, path, name string) *Input {
-	in := &Input{Name: name}
+	in := &Input{Name: name, node: n}
 	from, fromPath := n, path
 	if n != nil && n.Kind == yaml.MappingNode {
 		f := r.mapping(n, path)
@@ -465,11 +471,14 @@ func parseSource(s, input string) (Source, string) {
 
 // checkRoute checks what a route needs as a whole.
 func (r *reader) checkRoute(n *yaml.Node, path string, rt *Route, s *Spec) {
-	has := func(name string) bool { return rt.input(name) != nil }
+	at := n
+	if v := valueOf(n, "inputs"); v != nil {
+		at = v
+	}
 	need := func(names ...string) {
 		for _, name := range names {
-			if !has(name) {
-				r.errorf(n, joinKey(path, "inputs"), "a %s route needs the %s input", rt.Operation, name)
+			if rt.input(name) == nil {
+				r.errorf(at, joinKey(path, "inputs"), "a %s route needs the %s input", rt.Operation, name)
 			}
 		}
 	}
@@ -502,12 +511,16 @@ func (r *reader) checkRoute(n *yaml.Node, path string, rt *Route, s *Spec) {
 	for _, in := range rt.Inputs {
 		for _, g := range in.RequiredFor {
 			if !contains(rt.Grant.grants(), g) {
-				r.errorf(n, joinKey(joinKey(path, "inputs"), in.Name), "required for %s, which this route does not run", g)
+				r.errorf(in.node, joinKey(joinKey(path, "inputs"), in.Name), "required for %s, which this route does not run", g)
 			}
 		}
 		for _, src := range in.Sources {
 			if (src.Kind == SourceForm && rt.Body != BodyForm) || (src.Kind == SourceJSON && rt.Body != BodyJSON) {
-				r.errorf(n, joinKey(joinKey(path, "inputs"), in.Name), "reads %s, but the route's body is %s", src.Name, rt.Body)
+				kind := "form"
+				if src.Kind == SourceJSON {
+					kind = "json"
+				}
+				r.errorf(in.node, joinKey(joinKey(path, "inputs"), in.Name), "reads %s.%s, but the route's body is %s", kind, src.Name, rt.Body)
 			}
 		}
 	}

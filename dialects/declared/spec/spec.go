@@ -3,7 +3,6 @@ package spec
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -231,7 +230,7 @@ func (r *reader) tokenFormat(n *yaml.Node, path string, tf *TokenFormat) {
 			default:
 				pat, err := ParsePattern(s)
 				if err != nil {
-					r.errorf(v, p, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("token format %q: ", s)))
+					r.errorf(v, p, "%s", err)
 				}
 				tf.Pattern = pat
 			}
