@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 // minimal is the smallest valid spec; the broken specs below each change it.
