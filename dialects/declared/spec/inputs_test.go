@@ -20,6 +20,17 @@ func route(t testing.TB, s *Spec, op Operation) *Route {
 	return nil
 }
 
+// parseWithErrors parses a spec named demo from body plus a minimal
+// errors section.
+func parseWithErrors(t *testing.T, body string) *Spec {
+	t.Helper()
+	s, err := Parse([]byte("name: demo\n" + body + "errors:\n  body: {error: \"{code}\"}\n  default: {status: 500, code: server_error}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func jsonBody(t *testing.T, s string) map[string]json.RawMessage {
 	t.Helper()
 	var m map[string]json.RawMessage
@@ -166,8 +177,7 @@ func TestGitHubQueryAndBody(t *testing.T) {
 // TestOtherSources: headers, bearer tokens, nested JSON and scopes, on
 // routes declared inline.
 func TestOtherSources(t *testing.T) {
-	s, err := Parse([]byte(`name: demo
-tokens:
+	s := parseWithErrors(t, `tokens:
   access: {format: jwt, jwt: {claims: {jti: "{jti}"}}}
 routes:
   - method: POST
@@ -185,13 +195,7 @@ routes:
     response: {body: {id: "{user.id}"}}
   - path: /keys
     operation: jwks
-errors:
-  body: {error: "{code}"}
-  default: {status: 500, code: server_error}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	tok := s.Routes[0]
 	var in Inputs
 	req := &Request{Header: http.Header{"X-Client-Id": {"app"}}, JSON: jsonBody(t, `{"auth":{"secret":"s"},"scope":"a b"}`)}
@@ -222,21 +226,14 @@ errors:
 }
 
 func TestRequiredBearer(t *testing.T) {
-	s, err := Parse([]byte(`name: demo
-routes:
+	s := parseWithErrors(t, `routes:
   - path: /me
     operation: userinfo
     inputs: {token: {from: bearer, required: true}}
     response: {body: {id: "{user.id}"}}
-errors:
-  body: {error: "{code}"}
-  default: {status: 500, code: server_error}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	var in Inputs
-	err = s.Routes[0].Extract(&Request{Header: http.Header{"Authorization": {"Basic eA=="}}}, &in)
+	err := s.Routes[0].Extract(&Request{Header: http.Header{"Authorization": {"Basic eA=="}}}, &in)
 	wantError(t, err, core.KindInvalidToken, core.ReasonMissing, "Authorization", "missing bearer token")
 }
 

@@ -205,3 +205,19 @@ func sameLines(t *testing.T, got, want []string) {
 		t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// TestDocsFirstSpec keeps the docs' first example a valid spec.
+func TestDocsFirstSpec(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/declared-dialects.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(doc), "## A first spec\n\n```yaml\n")
+	src, _, ok := strings.Cut(after, "```")
+	if !ok {
+		t.Fatal("no example under \"A first spec\"")
+	}
+	if _, err := Parse([]byte(src)); err != nil {
+		t.Fatalf("the docs' first spec:\n%v", err)
+	}
+}
