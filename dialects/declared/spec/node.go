@@ -56,6 +56,7 @@ func (e *ValidationError) Lines() []string {
 // first one, so a spec's mistakes are all reported at once.
 type reader struct {
 	problems []Problem
+	values   int // compiled so far, bounded by maxValues
 }
 
 func (r *reader) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -70,6 +71,15 @@ func (r *reader) err() error {
 	if len(r.problems) == 0 {
 		return nil
 	}
+	seen := map[Problem]bool{}
+	uniq := r.problems[:0]
+	for _, p := range r.problems {
+		if !seen[p] {
+			seen[p] = true
+			uniq = append(uniq, p)
+		}
+	}
+	r.problems = uniq
 	sort.SliceStable(r.problems, func(i, j int) bool {
 		a, b := r.problems[i], r.problems[j]
 		if a.Line != b.Line {

@@ -2,11 +2,13 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // minimal is the smallest valid spec; the broken specs below each change it.
@@ -219,5 +221,42 @@ func TestDocsFirstSpec(t *testing.T) {
 	}
 	if _, err := Parse([]byte(src)); err != nil {
 		t.Fatalf("the docs' first spec:\n%v", err)
+	}
+}
+
+// TestAliasBombs: aliases that refer to themselves or multiply are refused,
+// not followed forever.
+func TestAliasBombs(t *testing.T) {
+	const errs = "errors: {body: {e: 1}, default: {status: 500, code: x}}\n"
+	cases := map[string]string{
+		"self in a list": "name: x\nroutes: [{operation: static, path: /a, response: {body: &x {a: [*x]}}}]\n" + errs,
+		"self merge":     "name: x\nroutes: [{operation: static, path: /a, response: {body: &x {<<: *x}}}]\n" + errs,
+		"laughs":         "name: x\na: &a [1,1,1,1,1,1,1,1,1,1]\n",
+		"merge fan-out":  "name: x\n",
+	}
+	var b strings.Builder
+	b.WriteString("name: x\nroutes: [{operation: static, path: /a, response: {body: &l0 {k: 1}}}]\nerrors:\n  body: {e: 1}\n  default: {status: 500, code: x}\n  vars:\n")
+	for i := 1; i < 12; i++ {
+		fmt.Fprintf(&b, "    l%d: &l%d {<<: [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]}\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	cases["merge fan-out"] = b.String()
+	lol := "name: x\nroutes: [{operation: static, path: /a, response: {body: &d0 [1,1,1,1,1,1,1,1,1,1]}}]\nerrors:\n  body: {e: 1}\n  default: {status: 500, code: x}\n  vars:\n"
+	for i := 1; i < 9; i++ {
+		lol += fmt.Sprintf("    d%d: &d%d [*d%d,*d%d,*d%d,*d%d,*d%d,*d%d,*d%d,*d%d,*d%d,*d%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	cases["laughs"] = lol
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := Parse([]byte(src)); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "alias") {
+					t.Fatalf("got %v, want the alias refused", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Parse did not return")
+			}
+		})
 	}
 }

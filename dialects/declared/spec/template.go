@@ -67,7 +67,14 @@ type compiler struct {
 	scope scope
 	where string // "a token response", for messages
 	t     *Template
+	depth int
 }
+
+// Limits against aliases that refer to themselves or multiply.
+const (
+	maxDepth  = 64
+	maxValues = 100000 // values compiled in one spec
+)
 
 func (r *reader) compile(n *yaml.Node, path string, s scope, where string) *Template {
 	c := &compiler{r: r, scope: s, where: where, t: &Template{}}
@@ -130,6 +137,18 @@ func (c *compiler) value(n *yaml.Node, path string) {
 		c.lit("null")
 		return
 	}
+	if c.r.values++; c.r.values > maxValues {
+		if c.r.values == maxValues+1 {
+			c.r.errorf(n, path, "the spec expands to more than %d values (through aliases?)", maxValues)
+		}
+		return
+	}
+	if c.depth >= maxDepth {
+		c.r.errorf(n, path, "nested more than %d levels deep (does an alias refer to itself?)", maxDepth)
+		return
+	}
+	c.depth++
+	defer func() { c.depth-- }()
 	switch n.Kind {
 	case yaml.MappingNode:
 		if hint := unquotedPlaceholder(n); hint != "" {
@@ -170,6 +189,10 @@ func (c *compiler) placeholder(n *yaml.Node, path string) *ref {
 // the merged keys take the place of "<<", in their order, and a key the
 // mapping also sets keeps that place with the mapping's value.
 func (c *compiler) expandMerge(n *yaml.Node, path string) *yaml.Node {
+	return c.merge(n, path, 0)
+}
+
+func (c *compiler) merge(n *yaml.Node, path string, depth int) *yaml.Node {
 	has := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		has = has || n.Content[i].Value == "<<"
@@ -211,7 +234,12 @@ func (c *compiler) expandMerge(n *yaml.Node, path string) *yaml.Node {
 				c.r.errorf(k, joinKey(path, "<<"), "a merge key takes a mapping (an alias such as *envelope)")
 				continue
 			}
-			src = c.expandMerge(src, path)
+			if depth >= maxDepth || c.r.values >= maxValues {
+				c.r.errorf(k, joinKey(path, "<<"), "merges nest too deep or expand too far (does an alias refer to itself?)")
+				return out
+			}
+			c.r.values += len(src.Content) / 2
+			src = c.merge(src, path, depth+1)
 			for j := 0; j+1 < len(src.Content); j += 2 {
 				add(src.Content[j], src.Content[j+1])
 			}

@@ -23,7 +23,7 @@ type Values struct {
 	UserID       string     // used for {user.id} when User is nil
 	User         *core.User // nil: the user's fields render null
 	Active       bool       // introspection
-	Now          time.Time  // {now}, {timestamp}
+	Now          time.Time  // {now}, {timestamp}: the engine's clock, set by the caller
 	BaseURL      string     // scheme://host plus the instance prefix, for documents
 	Keys         []byte     // JWKS: the JSON array of public keys
 	// JWT minting.
