@@ -268,7 +268,7 @@ func (r *reader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 	return d, true
 }
 
-// strings reads a scalar or a sequence of scalars.
+// strList reads a scalar or a sequence of scalars.
 func (r *reader) strList(n *yaml.Node, path string) ([]string, []*yaml.Node) {
 	n = resolve(n)
 	if n == nil {

@@ -107,6 +107,8 @@ func TestBrokenSpecs(t *testing.T) {
 			[]string{`routes[0].inputs.client_secret: reads form.client_secret, but the route's body is json (line 9)`}},
 		{"duplicate route", "errors:\n", "  - method: POST\n    path: /token\n    operation: static\n    response: {body: {a: 1}}\nerrors:\n",
 			[]string{`routes[1]: POST /token is already declared by routes[0] (line 14)`}},
+		{"the login form's POST is taken", "errors:\n", "  - path: /token\n    operation: authorize\nerrors:\n",
+			[]string{`routes[1]: POST /token is already declared by routes[0] (line 14)`}},
 		{"refresh rotation off", "name: demo\n", "name: demo\ntokens:\n  rotate_refresh: false\n",
 			[]string{`tokens.rotate_refresh: false is not supported: the engine always rotates refresh tokens (reuse revokes the family) (line 3)`}},
 		{"code lifetime over ten minutes", "name: demo\n", "name: demo\ntokens:\n  code: {lifetime: 1h}\n",

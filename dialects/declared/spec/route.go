@@ -142,11 +142,16 @@ func (r *reader) routes(n *yaml.Node, path string, s *Spec) []*Route {
 		if rt == nil {
 			continue
 		}
-		key := rt.Method + " " + rt.Path
-		if first, dup := seen[key]; dup {
-			r.errorf(c, p, "%s is already declared by %s", key, first)
+		keys := []string{rt.Method + " " + rt.Path}
+		if rt.Operation == OpAuthorize { // the login form posts back to its page
+			keys = append(keys, http.MethodPost+" "+rt.Path)
 		}
-		seen[key] = p
+		for _, key := range keys {
+			if first, dup := seen[key]; dup {
+				r.errorf(c, p, "%s is already declared by %s", key, first)
+			}
+			seen[key] = p
+		}
 		out = append(out, rt)
 	}
 	return out

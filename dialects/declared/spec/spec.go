@@ -267,7 +267,7 @@ func (r *reader) jwt(n *yaml.Node, path string) *JWTFormat {
 		j.Claims = r.compile(v, p, inClaims, "JWT claims")
 		if resolve(v).Kind != yaml.MappingNode {
 			r.errorf(v, p, "must be a mapping of claims")
-		} else if !j.Claims.uses1(phJTI) {
+		} else if !j.Claims.usesPlaceholder(phJTI) {
 			r.errorf(v, p, `must contain "{jti}" so that every token is unique (128 random bits)`)
 		}
 	}

@@ -49,7 +49,7 @@ type formField struct {
 	null bool // constant null: never written
 }
 
-// Uses reports whether the template renders any user field, so the caller
+// UsesUser reports whether the template renders a user field, so the caller
 // loads the user only when needed.
 func (t *Template) UsesUser() bool {
 	if t == nil {
@@ -59,7 +59,7 @@ func (t *Template) UsesUser() bool {
 	return t.uses&userBits != 0
 }
 
-func (t *Template) uses1(id phID) bool { return t != nil && t.uses&(1<<id) != 0 }
+func (t *Template) usesPlaceholder(id phID) bool { return t != nil && t.uses&(1<<id) != 0 }
 
 // compiler turns a body node into a Template, reporting problems at their paths.
 type compiler struct {

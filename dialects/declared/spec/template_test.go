@@ -259,3 +259,18 @@ body: {access_token: "{access_token}", token_type: bearer}
 		t.Fatalf("json: %+v %s", out, out.Body)
 	}
 }
+
+// TestUsesUser: only bodies showing user fields beyond the id need the
+// user record loaded.
+func TestUsesUser(t *testing.T) {
+	if compileBody(t, `{id: "{user.id}", t: "{access_token}"}`, inToken).UsesUser() {
+		t.Error("the user id is in the grant's result; no user record needed")
+	}
+	if !compileBody(t, `{u: {email: "{user.email}"}}`, inToken).UsesUser() {
+		t.Error("user.email needs the user record")
+	}
+	var none *Template
+	if none.UsesUser() {
+		t.Error("no body, no user")
+	}
+}
