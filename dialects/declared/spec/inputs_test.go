@@ -223,6 +223,9 @@ routes:
 	if got := s.ClientIDParams(); len(got) != 0 {
 		t.Errorf("client id params %v (a header is not a parameter)", got)
 	}
+	if got := s.ClientIDHeaders(); len(got) != 1 || got[0] != "X-Client-Id" || s.ClientIDBasic() {
+		t.Errorf("client id headers %v, basic %v", got, s.ClientIDBasic())
+	}
 }
 
 func TestRequiredBearer(t *testing.T) {
@@ -245,6 +248,9 @@ func TestWireFacts(t *testing.T) {
 	}
 	if got := s.SecretParams(); len(got) != 2 || got[0] != "client_secret" || got[1] != "clientSecret" {
 		t.Errorf("secret params %v", got)
+	}
+	if !loadSpec(t, "../../../docs/examples/slack.yaml").ClientIDBasic() || s.ClientIDBasic() {
+		t.Error("Slack reads Basic, errorId does not")
 	}
 	h := loadSpec(t, "../testdata/hurdlr.yaml")
 	if got := h.GrantParams(); len(got) != 1 || got[0] != "grant_type" {

@@ -374,6 +374,16 @@ func (s *Spec) ClientIDParams() []string {
 	return s.inputWireNames(SourceForm|SourceQuery|SourceJSON, map[string]bool{InputClientID: true})
 }
 
+// ClientIDHeaders lists headers that carry the client id.
+func (s *Spec) ClientIDHeaders() []string {
+	return s.inputWireNames(SourceHeader, map[string]bool{InputClientID: true})
+}
+
+// ClientIDBasic reports whether a route reads the client id from HTTP Basic.
+func (s *Spec) ClientIDBasic() bool {
+	return len(s.inputWireNames(SourceBasicID, map[string]bool{InputClientID: true})) > 0
+}
+
 // GrantParams lists where the grant type is sent.
 func (s *Spec) GrantParams() []string {
 	return s.inputWireNames(SourceForm|SourceQuery|SourceJSON, map[string]bool{InputGrantType: true})
