@@ -1,4 +1,5 @@
-# tokengate — the two commands that matter: `make run` and `make test`.
+# tokengate — the commands that matter: `make run`, `make quick` (the
+# development loop) and `make test` (the full run).
 # Only Go (with gcc for cgo/SQLite) is needed; everything else is fetched by
 # the go command.
 
@@ -8,7 +9,7 @@ BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
 
-.PHONY: run build test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
+.PHONY: run build quick test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
 
 ## run: start the gateway on the embedded default config (all dialects, demo credentials)
 run:
@@ -19,6 +20,11 @@ build:
 	$(GO) build -o $(BIN) ./cmd/tokengate
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## quick: the development loop: every test without -race, slow ones skipped
+## (-short); under a minute with a warm build cache
+quick:
+	$(GO) test -short $(PKGS)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
 test: vet fmt-check lint unit

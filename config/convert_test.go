@@ -32,9 +32,11 @@ func TestDecodeOptions(t *testing.T) {
 		{"shared keys are not options", "{enabled: true, prefix: /e, access_token_ttl: 1h}", errorIDOptions{}, ""},
 		{"all", `{working_hours: "Mon-Fri 08:00-18:00", time_zone: Europe/Berlin, grace: 90s, prefix: /e}`,
 			errorIDOptions{"Mon-Fri 08:00-18:00", "Europe/Berlin", Duration(90 * time.Second)}, ""},
-		{"typo", "{working_hour: x}", errorIDOptions{}, `dialect options: unknown key "working_hour"`},
-		{"wrong type", "{time_zone: [a]}", errorIDOptions{}, "dialect options: cannot unmarshal !!seq into string"},
-		{"bad duration", "{grace: soon}", errorIDOptions{}, `dialect options: invalid duration "soon"`},
+		{"typo", "{working_hour: x}", errorIDOptions{}, "working_hour: unknown key"},
+		{"wrong type", "{time_zone: [a]}", errorIDOptions{}, "time_zone: cannot unmarshal !!seq into string"},
+		{"bad duration", "{grace: soon}", errorIDOptions{}, `grace: invalid duration "soon"`},
+		{"every problem", "{grace: soon, working_hour: x, type: oauth2}", errorIDOptions{},
+			"grace: invalid duration \"soon\": use Go syntax such as 90s, 15m or 2h\nworking_hour: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +47,8 @@ func TestDecodeOptions(t *testing.T) {
 			var got errorIDOptions
 			err := d.DecodeOptions(&got)
 			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				var ve *ValidationError
+				if !errors.As(err, &ve) || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want prefix %q", err, tt.wantErr)
 				}
 				return
@@ -61,7 +64,7 @@ func TestDecodeOptions(t *testing.T) {
 }
 
 func TestDialectOptionsFromFile(t *testing.T) {
-	c, err := Parse([]byte("dialects:\n  errorid: {working_hours: \"Mon-Fri 08:00-18:00\", time_zone: Europe/Berlin, enabled: false}\n"))
+	c, err := Parse([]byte("dialects:\n  errorid: {working_hours: \"Mon-Fri 08:00-18:00\", time_zone: Europe/Berlin, enabled: false}\n"), cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +110,19 @@ func TestValidateSingleRecords(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"client ok", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"client_credentials"}}), ""},
-		{"client relative redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"https://ok.example/cb", "cb"}}), "redirect_uris[1]: must be an absolute URL"},
-		{"client native app redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"com.example.app:/oauth2redirect", "http://127.0.0.1:5000/cb"}}), ""},
-		{"client http without host", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"http:/cb"}}), "redirect_uris[0]: must be an absolute URL"},
-		{"client nothing", ValidateClient(&Client{}), "client_id: is required\nclient_secret: is required\ngrants: is required"},
-		{"client nil", ValidateClient(nil), "is missing"},
+		{"client ok", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"client_credentials"}}, cat), ""},
+		{"client relative redirect", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"https://ok.example/cb", "cb"}}, cat), "redirect_uris[1]: must be an absolute URL"},
+		{"client native app redirect", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"com.example.app:/oauth2redirect", "http://127.0.0.1:5000/cb"}}, cat), ""},
+		{"client http without host", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"http:/cb"}}, cat), "redirect_uris[0]: must be an absolute URL"},
+		{"client dialects", (&Config{Dialects: map[string]DialectConfig{"std-a": {Type: "oauth2"}}}).ValidateClient(&Client{ClientID: "c",
+			ClientSecret: "s", Grants: []string{"client_credentials"}, Dialects: []string{"std-a", "hurdlr", "std-b", "bad name"}}, cat),
+			"dialects[2]: unknown dialect \"std-b\" (known: acceleration, accounda, errorid, hurdlr, oauth2, std-a)\n" +
+				"dialects[3]: \"bad name\" is not a dialect name (letters, digits, '.', '_' and '-')"},
+		{"client nothing", (&Config{}).ValidateClient(&Client{}, cat), "client_id: is required\nclient_secret: is required\ngrants: is required"},
+		{"client nil", (&Config{}).ValidateClient(nil, cat), "is missing"},
 		{"user ok", ValidateUser(&User{UserID: "u", Username: "n", LinkedAccounts: map[string]LinkedAccount{"discord": {ID: "1"}}}), ""},
 		{"user bad", ValidateUser(&User{UserID: "u", LinkedAccounts: map[string]LinkedAccount{"discord": {Email: "x"}}}),
 			"linked_accounts[discord].email: \"x\" is not an email address\nlinked_accounts[discord].id: is required\nusername: is required"},
@@ -288,7 +295,7 @@ func (f *fakeStore) PutAuthorization(_ context.Context, a *core.Authorization) e
 }
 
 func TestSeed(t *testing.T) {
-	c, err := Default()
+	c, err := Default(cat)
 	if err != nil {
 		t.Fatal(err)
 	}

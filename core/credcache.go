@@ -16,7 +16,8 @@ import (
 // changed secret (new hash) or a different presented secret misses, so no
 // explicit invalidation is needed and a dump of the cache reveals no secret.
 type credentialCache struct {
-	macs    sync.Pool // of hash.Hash: HMAC-SHA256 under the per-process key
+	check   func(hash, secret string) bool // the KDF comparison
+	macs    sync.Pool                      // of hash.Hash: HMAC-SHA256 under the per-process key
 	max     int
 	mu      sync.RWMutex
 	entries map[string]credEntry
@@ -43,7 +44,7 @@ type credEntry struct {
 	hash string
 }
 
-func newCredentialCache(max int) *credentialCache {
+func newCredentialCache(max int, check func(hash, secret string) bool) *credentialCache {
 	if max <= 0 {
 		max = 10000
 	}
@@ -51,7 +52,7 @@ func newCredentialCache(max int) *credentialCache {
 	if _, err := rand.Read(key); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	c := &credentialCache{max: max, entries: make(map[string]credEntry), inflight: make(map[flightKey]*flight)}
+	c := &credentialCache{check: check, max: max, entries: make(map[string]credEntry), inflight: make(map[flightKey]*flight)}
 	c.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return c
 }
@@ -93,7 +94,7 @@ func (c *credentialCache) verify(known bool, id, hash, secret string) bool {
 		c.flightMu.Unlock()
 		close(f.done)
 	}()
-	if f.ok = CheckSecret(hash, secret) && known; !f.ok {
+	if f.ok = c.check(hash, secret) && known; !f.ok {
 		return false
 	}
 	c.mu.Lock()

@@ -59,11 +59,8 @@ type Error struct {
 	Value       string // the value sent, where it is not a secret
 	Description string
 	Cause       error
-	// Status and Code, when set, override the dialect's own mapping of the
-	// kind; injected faults use them to answer exactly what a test asked for.
-	Status int
-	Code   string
-	// RetryAfter, when set, is sent as the Retry-After header.
+	// RetryAfter, when set, tells the client when to try again (the
+	// failure limiter's 429s); dialects send it as Retry-After.
 	RetryAfter time.Duration
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
 
@@ -160,7 +161,7 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 		return 0, err
 	}
 	defer store.Close()
-	cfg, err := config.Default()
+	cfg, err := config.Default(dialects.Catalog())
 	if err != nil {
 		return 0, err
 	}

@@ -26,8 +26,8 @@ const adminUsage = `usage: tokengate admin [--url URL] [--token TOKEN] [--json] 
   clock freeze | unfreeze | reset
   faults                             list fault rules with hit counts
   faults add [--dialect D] [--route R] [--client-id C] [--grant-type G]
-             [--status N] [--code C] [--text T] [--latency D] [--drop]
-             [--count N] [--probability P]
+             [--status N] [--code C] [--text T] [--retry-after D]
+             [--latency D] [--drop] [--count N] [--probability P]
   faults rm ID | faults clear
   requests [--dialect D] [--client-id C] [--status N] [--since T|DURATION] [--limit N]
   requests clear
@@ -170,6 +170,11 @@ func (a *adminCLI) faults(args []string) error {
 			fs.IntVar(&r.Status, "status", 0, "")
 			fs.StringVar(&r.Code, "code", "", "")
 			fs.StringVar(&r.Text, "text", "", "")
+			fs.Func("retry-after", "", func(v string) error {
+				d, err := time.ParseDuration(v)
+				r.RetryAfter = control.Seconds(d)
+				return err
+			})
 			fs.StringVar(&r.Latency, "latency", "", "")
 			fs.BoolVar(&r.Drop, "drop", false, "")
 			fs.IntVar(&r.Count, "count", 0, "")
@@ -202,6 +207,12 @@ func faultRow(r control.Rule) []string {
 	action := []string{}
 	if r.Status != 0 {
 		action = append(action, "status "+strconv.Itoa(r.Status))
+	}
+	if r.Code != "" {
+		action = append(action, "code "+r.Code)
+	}
+	if r.RetryAfter != 0 {
+		action = append(action, "retry-after "+time.Duration(r.RetryAfter).String())
 	}
 	if r.Latency != "" {
 		action = append(action, "latency "+r.Latency)

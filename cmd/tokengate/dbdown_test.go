@@ -23,6 +23,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -224,7 +225,7 @@ var _ core.Store = (*flakyStore)(nil)
 func flakyGateway(t *testing.T) (*flakyStore, *httptest.Server, *tokengatetest.LogBuffer) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Default()
+	cfg, err := config.Default(dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,13 @@ func TestAdminCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 1 || rules[0]["count"] != float64(2) {
 		t.Fatalf("faults list: %d %q", code, out)
 	}
+	if code, out, errs := cli("faults", "add", "--dialect", "oauth2", "--status", "429", "--code", "slow_down", "--retry-after", "3s", "--count", "1"); code != 0 ||
+		!strings.Contains(out, "status 429, code slow_down, retry-after 3s") {
+		t.Fatalf("faults add --retry-after: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cli("faults", "add", "--status", "503", "--retry-after", "-1s"); code == 0 || !strings.Contains(errs, "retry_after") {
+		t.Fatalf("negative --retry-after: %d %q", code, errs)
+	}
 	if code, _, errs := cli("clients", "add", "--id", "ci", "--secret", "s", "--grants", "client_credentials"); code != 0 {
 		t.Fatalf("clients add: %d %q", code, errs)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 func serve(args []string, stderr io.Writer) int {
@@ -29,7 +30,7 @@ func serve(args []string, stderr io.Writer) int {
 	cfg, err := cf.load()
 	if err == nil && *listen != "" {
 		cfg.Listen = *listen
-		err = config.Validate(cfg)
+		err = config.Validate(cfg, dialects.Catalog())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -65,9 +66,9 @@ func serve(args []string, stderr io.Writer) int {
 
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return config.Default()
+		return config.Default(dialects.Catalog())
 	}
-	return config.Load(path)
+	return config.Load(path, dialects.Catalog())
 }
 
 // configFlags are the --config and --db flags every command that opens the
@@ -92,7 +93,7 @@ func (f configFlags) load() (*config.Config, error) {
 	if *f.db != "" {
 		cfg.SetDatabase(*f.db) // a postgres:// or postgresql:// URL selects the postgres driver
 	}
-	return cfg, config.Validate(cfg)
+	return cfg, config.Validate(cfg, dialects.Catalog())
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -104,7 +105,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 func configCheck(path string, stdout, stderr io.Writer) int {
-	if _, err := config.Load(path); err != nil {
+	if _, err := config.Load(path, dialects.Catalog()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

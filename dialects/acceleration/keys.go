@@ -82,29 +82,34 @@ type keyring struct {
 	lastMiss atomic.Int64
 }
 
-// newStaticKeyring serves one key read from a PEM file.
-func newStaticKeyring(eng *core.Engine, path string) (*keyring, error) {
+// readPrivateKeyFile reads and parses the PEM key of private_key_file.
+func readPrivateKeyFile(path string) (*rsa.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("private_key_file: %w", err)
+		return nil, err
 	}
 	priv, err := ParsePrivateKeyPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("private_key_file %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return priv, nil
+}
+
+// newStaticKeyring serves one key (read from private_key_file).
+func newStaticKeyring(eng *core.Engine, priv *rsa.PrivateKey) (*keyring, error) {
 	k, err := newKey(priv, time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	r := &keyring{eng: eng, log: slog.New(slog.DiscardHandler), dialect: Name, static: true}
+	r := &keyring{eng: eng, log: slog.New(slog.DiscardHandler), static: true}
 	r.set.Store(&keySet{active: k, keys: []*key{k}})
 	return r, nil
 }
 
-// newStoreKeyring serves the keys persisted for the dialect, generating the
-// first one when it is first needed.
-func newStoreKeyring(eng *core.Engine, log *slog.Logger, interval time.Duration) *keyring {
-	return &keyring{eng: eng, log: log, dialect: Name, interval: interval}
+// newStoreKeyring serves the keys persisted for the dialect instance,
+// generating the first one when it is first needed.
+func newStoreKeyring(eng *core.Engine, log *slog.Logger, interval time.Duration, instance string) *keyring {
+	return &keyring{eng: eng, log: log, dialect: instance, interval: interval}
 }
 
 // signing returns the current snapshot with an active key, loading or

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // ---- clients ----
@@ -69,7 +70,7 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 		}
 		keep, in.ClientSecret = old, "unchanged"
 	}
-	if err := config.ValidateClient(&in); err != nil {
+	if err := a.cfg.ValidateClient(&in, dialects.Catalog()); err != nil {
 		return a.validationFailed(c, err)
 	}
 	if id == "" {

@@ -49,10 +49,16 @@ type App struct {
 	listeners map[string]net.Listener
 }
 
-// New assembles an App from cfg: storage opened and migrated, config seeded.
+// New assembles an App from cfg: dialect instances configured (before
+// anything touches the database, so a config problem leaves no trace),
+// storage opened and migrated, config seeded, instances mounted.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	instances, err := dialects.Provision(cfg)
+	if err != nil {
+		return nil, err
 	}
 	store, err := OpenStore(ctx, cfg, logger)
 	if err != nil {
@@ -86,7 +92,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		secrets = dialects.SecretsFromKey(key)
 	}
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -5,10 +5,11 @@
 // core.Store operations whose SQL is the same in both dialects.
 //
 // Each backend keeps what differs: opening and configuring its database,
-// its schema and migrations, the classification of driver errors (SQLite
-// result codes, PostgreSQL SQLSTATEs), and the operations whose SQL or
-// strategy is its own (SQLite's group commit and prepared token read,
-// PostgreSQL's COPY and authorization ID sequence, and so on).
+// its schema (the SQL of its migration steps, which storage/internal/migrate
+// runs), the classification of driver errors (SQLite result codes,
+// PostgreSQL SQLSTATEs), and the operations whose SQL or strategy is its
+// own (SQLite's group commit and prepared token read, PostgreSQL's COPY and
+// authorization ID sequence, and so on).
 package sqlstore
 
 import (
