@@ -418,7 +418,8 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("journal")
-	b.submit(`#journal-rows tr.status-err a`)
+	detail := b.eval(`Array.from(document.querySelectorAll("#journal-rows tr")).find(r => r.textContent.includes("fault")).querySelector("a").getAttribute("href")`)
+	b.open(strings.TrimPrefix(fmt.Sprint(detail), "/_admin/ui"))
 	shoot("request")
 	b.open("/families?client=demo-client")
 	shoot("families")

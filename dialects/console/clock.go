@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,9 +33,9 @@ func moveFromForm(form url.Values) (ClockMove, string) {
 	var m ClockMove
 	switch form.Get("move") {
 	case "advance":
-		d, err := time.ParseDuration(strings.TrimSpace(form.Get("advance")))
+		d, err := parseDuration(form.Get("advance"))
 		if err != nil {
-			return m, "Advance by a duration such as 2h, 90m or -30m."
+			return m, "Advance by a duration such as 2h, 90m, -30m or 30d."
 		}
 		m.Advance = d
 	case "set":
@@ -52,6 +53,17 @@ func moveFromForm(form url.Values) (ClockMove, string) {
 		return m, "Choose a move."
 	}
 	return m, ""
+}
+
+// parseDuration reads a Go duration, or whole days such as 30d.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
 }
 
 // target is where move m would take a clock in state s.

@@ -44,7 +44,7 @@ type pictureBanner struct {
 }
 
 const (
-	boxW, boxH = 170, 58
+	boxW, boxH = 214, 58
 	gapX       = 20
 	rowH       = 118
 	marginX    = 14
@@ -78,9 +78,9 @@ func drawFamily(f *familyView) familyPicture {
 		p.Width = max(p.Width, 2*marginX+len(s.tokens)*boxW+(len(s.tokens)-1)*gapX)
 		label := "issued"
 		if from := consumedBy[s.at.UnixMicro()]; len(from) > 0 && i > 0 {
-			label = "after " + where[from[0]].Kind + " " + exchangeLabel(where[from[0]].Kind)
+			label = where[from[0]].Kind + " " + exchangeLabel(where[from[0]].Kind)
 		}
-		p.Rows = append(p.Rows, pictureRow{Y: y + 14, Label: fmt.Sprintf("%d · %s %s", i+1, label, s.at.UTC().Format("15:04:05.000"))})
+		p.Rows = append(p.Rows, pictureRow{Y: y + 14, Label: fmt.Sprintf("%d · %s · %s", i+1, label, s.at.UTC().Format("15:04:05.000"))})
 		for j, t := range s.tokens {
 			b := pictureBox{X: marginX + j*(boxW+gapX), Y: y + labelH, W: boxW, H: boxH, Class: "tok state-" + t.State,
 				Kind: t.Kind, ID: short(t.ID), State: t.State, When: tokenWhen(&t), Replayed: t.ID == f.Replayed}
@@ -97,7 +97,14 @@ func drawFamily(f *familyView) familyPicture {
 			if s.at.UnixMicro() != t.Consumed.UnixMicro() {
 				continue
 			}
+			// Point at the successor of the same kind (the refresh token
+			// that replaced a refresh token), else the step's first token.
 			to := where[s.tokens[0].ID]
+			for _, n := range s.tokens {
+				if n.Kind == t.Kind {
+					to = where[n.ID]
+				}
+			}
 			x1, y1 := from.X+from.W/2, from.Y+from.H
 			x2, y2 := to.X+to.W/2, to.Y-labelH-2
 			p.Edges = append(p.Edges, pictureEdge{X1: x1, Y1: y1, X2: x2, Y2: y2, LX: (x1+x2)/2 + 6, LY: (y1+y2)/2 + 4,

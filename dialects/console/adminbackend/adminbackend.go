@@ -244,10 +244,12 @@ func (b *Backend) Request(ctx context.Context, id string) (console.Request, erro
 	return console.Request{}, console.ErrNotFound
 }
 
-// slack widens the window in which a request's token changes are looked for.
-const slack = 2 * time.Millisecond
+// slack covers the journal's latency being rounded down to microseconds
+// and the store's times to microseconds (PostgreSQL).
+const slack = 10 * time.Microsecond
 
-// window is when a journaled request ran by the gateway clock.
+// window is when a journaled request ran by the gateway clock: its entry
+// is timed after the answer, its latency measured around the handler.
 func window(e *control.Entry) (time.Time, time.Time) {
 	lat := time.Duration(e.LatencyMS * float64(time.Millisecond))
 	return e.Time.Add(-lat - slack), e.Time.Add(slack)
@@ -269,7 +271,7 @@ func (b *Backend) familyOf(ctx context.Context, e *control.Entry) (console.Famil
 	bestGap := time.Duration(-1)
 	for _, t := range tokens {
 		for _, at := range []time.Time{t.IssuedAt, t.ConsumedAt, t.RevokedAt} {
-			if at.IsZero() || at.Before(from) || at.After(to) || t.FamilyID == "" {
+			if at.IsZero() || at.Before(from) || at.After(to) || t.FamilyID == "" || t.Dialect != e.Dialect {
 				continue
 			}
 			if gap := e.Time.Sub(at).Abs(); bestGap < 0 || gap < bestGap {
