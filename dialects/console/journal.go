@@ -117,6 +117,15 @@ func (c *Console) journalEntry(ec echo.Context) error {
 	return c.render(ec, http.StatusOK, "request", view{Title: r.Method + " " + r.Route, Nav: "journal", Data: r})
 }
 
+// A live view takes at most liveRows requests per liveWindow off its watch:
+// more than a person can read, and a bound on what watching costs the
+// gateway under load. The rest is dropped by the watch (never by the
+// request path waiting) and reported.
+const (
+	liveWindow = 100 * time.Millisecond
+	liveRows   = 25
+)
+
 // journalEvents streams new rows matching the page's filter as
 // server-rendered table rows.
 func (c *Console) journalEvents(ec echo.Context) error {
@@ -129,13 +138,20 @@ func (c *Console) journalEvents(ec echo.Context) error {
 		return err
 	}
 	defer w.Close()
-	var dropped int64
-	return c.stream(ec, func(ctx context.Context, s *sse, tick <-chan time.Time) error {
+	return c.stream(ec, func(ctx context.Context, s *sse, heartbeat <-chan time.Time) error {
+		window := time.NewTicker(liveWindow)
+		defer window.Stop()
+		budget, dropped := liveRows, int64(0)
 		for {
+			var in <-chan Request
+			if budget > 0 {
+				in = w.Requests()
+			}
 			select {
 			case <-ctx.Done():
 				return nil
-			case r := <-w.Requests():
+			case r := <-in:
+				budget--
 				if !f.match(&r) {
 					continue
 				}
@@ -146,13 +162,16 @@ func (c *Console) journalEvents(ec echo.Context) error {
 				if err := s.send("entry", buf.String()); err != nil {
 					return err
 				}
-			case <-tick:
+			case <-window.C:
+				budget = liveRows
 				if d := w.Dropped(); d != dropped {
 					dropped = d
 					if err := s.send("dropped", strconv.FormatInt(d, 10)); err != nil {
 						return err
 					}
-				} else if err := s.comment(); err != nil {
+				}
+			case <-heartbeat:
+				if err := s.comment(); err != nil {
 					return err
 				}
 			}

@@ -44,6 +44,8 @@ type App struct {
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
 	Console *console.Console
+	// ConsoleBackend is what the console reads and changes the gateway through.
+	ConsoleBackend *adminbackend.Backend
 	// TLS, when set, makes every listener serve HTTPS.
 	TLS *tls.Config
 
@@ -90,17 +92,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	// The console's backend journals requests in place of the plane, so its
 	// live view sees each one; with no one watching that costs nothing more.
-	cb := adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
+	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: cb.Observe})
+		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	adminEcho := a.Gateway.Listener(a.adminAddr())
 	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
-	a.Console = console.New(console.Options{Backend: cb, AdminToken: cfg.AdminToken, Logger: logger})
+	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
 	return a, nil
 }
