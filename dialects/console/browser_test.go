@@ -33,6 +33,7 @@ var (
 // findChromium looks for the browser: TOKENGATE_CHROMIUM, then the usual names.
 func findChromium() string {
 	if p := os.Getenv("TOKENGATE_CHROMIUM"); p != "" {
+		p, _ = exec.LookPath(p)
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell"} {

@@ -410,7 +410,9 @@ func (b *Backend) SaveUser(ctx context.Context, u config.User, create bool) erro
 	return b.save(ctx, "/users", u.UserID, u, create)
 }
 
-func (b *Backend) DeleteUser(_ context.Context, id string) error { return apiError(b.api.DeleteUser(id)) }
+func (b *Backend) DeleteUser(_ context.Context, id string) error {
+	return apiError(b.api.DeleteUser(id))
+}
 
 func (b *Backend) Authorizations(context.Context) ([]config.Authorization, error) {
 	out, err := b.api.Authorizations()
@@ -458,7 +460,9 @@ func (b *Backend) AddFault(_ context.Context, f console.Fault) (console.Fault, e
 	return toFault(out), nil
 }
 
-func (b *Backend) DeleteFault(_ context.Context, id string) error { return apiError(b.api.DeleteFault(id)) }
+func (b *Backend) DeleteFault(_ context.Context, id string) error {
+	return apiError(b.api.DeleteFault(id))
+}
 
 // ---- clock ----
 
