@@ -130,12 +130,9 @@ type familiesPage struct {
 func (c *Console) families(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	p := familiesPage{Client: ec.QueryParam("client")}
-	clients, err := c.b.Clients(ctx)
-	if err != nil {
+	var err error
+	if p.Clients, err = c.clientIDs(ctx); err != nil {
 		return err
-	}
-	for _, cl := range clients {
-		p.Clients = append(p.Clients, cl.ClientID)
 	}
 	clock, err := c.b.Clock(ctx)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,13 +31,9 @@ func (c *Console) faultsPage(ec echo.Context, status int, form url.Values, err e
 	if ferr != nil {
 		return ferr
 	}
-	clients, ferr := c.b.Clients(ctx)
-	if ferr != nil {
-		return ferr
-	}
 	p := faultsPage{Rules: rules, Dialects: c.b.Dialects(), Grants: core.AllGrants, Form: form}
-	for _, cl := range clients {
-		p.Clients = append(p.Clients, cl.ClientID)
+	if p.Clients, ferr = c.clientIDs(ctx); ferr != nil {
+		return ferr
 	}
 	p.Problems, p.Field = problemsOf(err)
 	return c.render(ec, status, "faults", view{Title: "Faults", Nav: "faults", Data: p})
@@ -82,53 +77,27 @@ func faultFromForm(form url.Values) (Fault, error) {
 		}
 		f.Dialect, f.Route = d, route
 	}
-	var problems []string
-	field := ""
-	num := func(name string, parse func(string) error) {
-		if s := strings.TrimSpace(form.Get(name)); s != "" {
-			if err := parse(s); err != nil {
-				problems = append(problems, name+": "+err.Error())
-				if field == "" {
-					field = name
-				}
-			}
-		}
-	}
-	num("status", func(s string) (err error) {
+	var p formProblems
+	p.parse(form, "status", "must be an HTTP status from 400 to 599", func(s string) (err error) {
 		f.Status, err = strconv.Atoi(s)
-		if err != nil {
-			return fmt.Errorf("must be an HTTP status from 400 to 599")
-		}
-		return nil
+		return err
 	})
-	num("latency", func(s string) (err error) {
+	p.parse(form, "latency", "must be a duration such as 250ms", func(s string) (err error) {
 		f.Latency, err = time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("must be a duration such as 250ms")
-		}
-		return nil
+		return err
 	})
-	num("count", func(s string) (err error) {
+	p.parse(form, "count", "must be a whole number", func(s string) (err error) {
 		f.Count, err = strconv.Atoi(s)
-		if err != nil {
-			return fmt.Errorf("must be a whole number")
-		}
-		return nil
+		return err
 	})
-	num("probability", func(s string) (err error) {
+	p.parse(form, "probability", "must be a number from 0 to 1", func(s string) (err error) {
 		f.Probability, err = strconv.ParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("must be a number from 0 to 1")
-		}
-		return nil
+		return err
 	})
 	if f.Drop {
 		f.Status = 0 // the form's default status does not apply to a dropped connection
 	}
-	if problems != nil {
-		return f, &InputError{Field: field, Problems: problems}
-	}
-	return f, nil
+	return f, p.err()
 }
 
 // faultEvents streams the rules' hit counts (as JSON, id to hits) every

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"net/http"
@@ -108,6 +109,45 @@ func (c *Console) clients(ec echo.Context) error {
 	return c.render(ec, http.StatusOK, "clients", view{Title: "Clients", Nav: "clients", Data: list})
 }
 
+// clientIDs lists the clients' ids, for selects.
+func (c *Console) clientIDs(ctx context.Context) ([]string, error) {
+	clients, err := c.b.Clients(ctx)
+	var ids []string
+	for _, cl := range clients {
+		ids = append(ids, cl.ClientID)
+	}
+	return ids, err
+}
+
+// formProblems collects what a form's text cannot be read as; the first
+// field at fault gets the focus.
+type formProblems struct {
+	list  []string
+	field string
+}
+
+func (p *formProblems) add(field, msg string) {
+	p.list = append(p.list, field+": "+msg)
+	if p.field == "" {
+		p.field = field
+	}
+}
+
+// parse runs read on the form value of field unless it is empty; a failure
+// is a problem described by msg.
+func (p *formProblems) parse(form url.Values, field, msg string, read func(string) error) {
+	if s := strings.TrimSpace(form.Get(field)); s != "" && read(s) != nil {
+		p.add(field, msg)
+	}
+}
+
+func (p *formProblems) err() error {
+	if p.list == nil {
+		return nil
+	}
+	return &InputError{Field: p.field, Problems: p.list}
+}
+
 func (c *Console) dialectNames() []string {
 	var out []string
 	for _, d := range c.b.Dialects() {
@@ -174,36 +214,19 @@ func clientFromForm(form url.Values) (config.Client, map[string]string, error) {
 		Scopes: fields(form.Get("scopes")), AllowPlainPKCE: form.Get("allow_plain_pkce") != "", Disabled: form.Get("disabled") != ""}
 	raw := map[string]string{"access_token_ttl": form.Get("access_token_ttl"), "refresh_token_ttl": form.Get("refresh_token_ttl"),
 		"expires_at": form.Get("expires_at")}
-	var problems []string
-	field := ""
-	bad := func(f, msg string) {
-		problems = append(problems, f+": "+msg)
-		if field == "" {
-			field = f
-		}
-	}
+	var p formProblems
 	for _, ttl := range []struct {
 		name string
 		to   *config.Duration
 	}{{"access_token_ttl", &cl.AccessTokenTTL}, {"refresh_token_ttl", &cl.RefreshTokenTTL}} {
-		if s := strings.TrimSpace(raw[ttl.name]); s != "" {
-			if err := ttl.to.UnmarshalText([]byte(s)); err != nil {
-				bad(ttl.name, "must be a duration such as 15m or 2h")
-			}
-		}
+		p.parse(form, ttl.name, "must be a duration such as 15m or 2h", func(s string) error { return ttl.to.UnmarshalText([]byte(s)) })
 	}
-	if s := strings.TrimSpace(raw["expires_at"]); s != "" {
+	p.parse(form, "expires_at", "must be an RFC 3339 time such as 2030-01-01T00:00:00Z", func(s string) error {
 		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			bad("expires_at", "must be an RFC 3339 time such as 2030-01-01T00:00:00Z")
-		} else {
-			cl.ExpiresAt = &t
-		}
-	}
-	if problems != nil {
-		return cl, raw, &InputError{Field: field, Problems: problems}
-	}
-	return cl, raw, nil
+		cl.ExpiresAt = &t
+		return err
+	})
+	return cl, raw, p.err()
 }
 
 // fields splits text on white space (one redirect URI or scope per word).
@@ -304,16 +327,13 @@ func authTitle(edit bool, id int64) string {
 // authChoices fills the client and user selects.
 func (c *Console) authChoices(ec echo.Context, f *entityForm[config.Authorization]) error {
 	ctx := ec.Request().Context()
-	clients, err := c.b.Clients(ctx)
-	if err != nil {
+	var err error
+	if f.Clients, err = c.clientIDs(ctx); err != nil {
 		return err
 	}
 	users, err := c.b.Users(ctx)
 	if err != nil {
 		return err
-	}
-	for _, cl := range clients {
-		f.Clients = append(f.Clients, cl.ClientID)
 	}
 	for _, u := range users {
 		f.Users = append(f.Users, u.UserID)
