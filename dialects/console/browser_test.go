@@ -7,7 +7,6 @@ package console_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/console/internal/clienttest"
 	"github.com/tokengate/tokengate/dialects/control"
 )
 
@@ -167,35 +167,6 @@ func (b *tab) signIn() {
 	}
 }
 
-// post sends a client request to the gateway and decodes the JSON answer.
-func post(t *testing.T, u string, form url.Values) (int, map[string]any) {
-	t.Helper()
-	resp, err := http.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return resp.StatusCode, body
-}
-
-func hurdlrToken(t *testing.T, g *tokengatetest.Gateway, form url.Values) (int, map[string]any) {
-	t.Helper()
-	form.Set("client_id", "demo-client")
-	form.Set("client_secret", "demo-secret")
-	return post(t, g.URL+"/rest/v5/accountant/token", form)
-}
-
-func issue(t *testing.T, g *tokengatetest.Gateway) map[string]any {
-	t.Helper()
-	st, body := hurdlrToken(t, g, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}})
-	if st != http.StatusOK {
-		t.Fatalf("issue: %d %v", st, body)
-	}
-	return body
-}
-
 func TestBrowserSignInAndRefusals(t *testing.T) {
 	b := newTab(t)
 	// A wrong admin token is refused.
@@ -253,7 +224,7 @@ func TestBrowserLiveJournal(t *testing.T) {
 	}
 	b.eval(`window.notReloaded = true`)
 	start := time.Now()
-	issue(t, b.g)
+	clienttest.Issue(t, b.g.URL)
 	if err := b.waitFor(`document.querySelector("#journal-rows tr.new") !== null`, time.Second); err != nil {
 		t.Fatalf("the request did not appear within one second: %v", err)
 	}
@@ -295,11 +266,11 @@ func TestBrowserFaultFromForm(t *testing.T) {
 	if err := b.waitFor(`document.body.dataset.live === "open"`, 5*time.Second); err != nil {
 		t.Fatalf("the hit counts did not go live: %v", err)
 	}
-	st, body := hurdlrToken(t, b.g, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}})
+	st, body := clienttest.Token(t, b.g.URL, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}})
 	if st != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(body), "maintenance window") {
 		t.Fatalf("the next request after the fault: %d %v", st, body)
 	}
-	if st, _ := hurdlrToken(t, b.g, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}}); st != http.StatusOK {
+	if st, _ := clienttest.Token(t, b.g.URL, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}}); st != http.StatusOK {
 		t.Fatalf("a count-1 fault fired twice: %d", st)
 	}
 	if err := b.waitFor(`document.querySelector("td[data-hits]").textContent === "1"`, 3*time.Second); err != nil {
@@ -313,7 +284,7 @@ func TestBrowserFaultFromForm(t *testing.T) {
 
 func TestBrowserClockExpiresToken(t *testing.T) {
 	b := newTab(t)
-	tok := issue(t, b.g)
+	tok := clienttest.Issue(t, b.g.URL)
 	access := core.Digest(tok["access_token"].(string))
 	b.signIn()
 	b.open("/clock")
@@ -342,12 +313,12 @@ func TestBrowserClockExpiresToken(t *testing.T) {
 
 func TestBrowserRefreshReuseDrawn(t *testing.T) {
 	b := newTab(t)
-	rt := issue(t, b.g)["refresh_token"].(string)
+	rt := clienttest.Issue(t, b.g.URL)["refresh_token"].(string)
 	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
-	if st, body := hurdlrToken(t, b.g, refresh); st != http.StatusOK {
+	if st, body := clienttest.Token(t, b.g.URL, refresh); st != http.StatusOK {
 		t.Fatalf("first refresh: %d %v", st, body)
 	}
-	if st, body := hurdlrToken(t, b.g, refresh); st != http.StatusBadRequest {
+	if st, body := clienttest.Token(t, b.g.URL, refresh); st != http.StatusBadRequest {
 		t.Fatalf("reused refresh token: %d %v", st, body)
 	}
 	b.signIn()
@@ -375,20 +346,20 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Skip("set TOKENGATE_SCREENSHOTS=1 to write docs/console/*.png")
 	}
 	b := newTab(t)
-	rt := issue(t, b.g)["refresh_token"].(string)
+	rt := clienttest.Issue(t, b.g.URL)["refresh_token"].(string)
 	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
-	hurdlrToken(t, b.g, refresh)
-	hurdlrToken(t, b.g, refresh)
-	post(t, b.g.URL+"/v1/token/", url.Values{"client_id": {"demo-client"}, "client_secret": {"demo-secret"}})
-	post(t, b.g.URL+"/v1/oauth/token", url.Values{"client_id": {"demo-client"}, "client_secret": {"wrong"}})
+	clienttest.Token(t, b.g.URL, refresh)
+	clienttest.Token(t, b.g.URL, refresh)
+	clienttest.Post(t, b.g.URL+"/v1/token/", url.Values{"client_id": {"demo-client"}, "client_secret": {"demo-secret"}})
+	clienttest.Post(t, b.g.URL+"/v1/oauth/token", url.Values{"client_id": {"demo-client"}, "client_secret": {"wrong"}})
 	if _, err := b.g.Admin.AdvanceClock(90 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	issue(t, b.g)
+	clienttest.Issue(t, b.g.URL)
 	if _, err := b.g.Admin.AddFault(control.Rule{Dialect: "oauth2", Route: "/oauth2/token", Status: 429, Count: 3}); err != nil {
 		t.Fatal(err)
 	}
-	post(t, b.g.URL+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-client"}, "client_secret": {"demo-secret"}})
+	clienttest.Post(t, b.g.URL+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-client"}, "client_secret": {"demo-secret"}})
 	dir := filepath.Join("..", "..", "docs", "console")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -414,7 +385,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	if err := b.waitFor(`document.body.dataset.live === "open"`, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	issue(t, b.g)
+	clienttest.Issue(t, b.g.URL)
 	if err := b.waitFor(`document.querySelector("#journal-rows tr.new") !== null`, time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package adminbackend_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,45 +12,23 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/dialects/console"
+	"github.com/tokengate/tokengate/dialects/console/internal/clienttest"
 )
 
 var ctx = context.Background()
-
-func token(t *testing.T, g *tokengatetest.Gateway, form url.Values) (int, map[string]any) {
-	t.Helper()
-	form.Set("client_id", "demo-client")
-	form.Set("client_secret", "demo-secret")
-	resp, err := http.PostForm(g.URL+"/rest/v5/accountant/token", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return resp.StatusCode, body
-}
-
-func issue(t *testing.T, g *tokengatetest.Gateway) map[string]any {
-	t.Helper()
-	st, body := token(t, g, url.Values{"grant_type": {"client_credentials"}, "userId": {"demo-user"}})
-	if st != http.StatusOK {
-		t.Fatalf("issue: %d %v", st, body)
-	}
-	return body
-}
 
 // A watched request reaches the watcher and the journal as one entry with
 // one id; an unwatched one only the journal.
 func TestWatchSeesWhatTheJournalKeeps(t *testing.T) {
 	g := tokengatetest.Start(t, tokengatetest.Options{})
 	b := g.App.ConsoleBackend
-	issue(t, g)
+	clienttest.Issue(t, g.URL)
 	w, err := b.Watch()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	issue(t, g)
+	clienttest.Issue(t, g.URL)
 	var live console.Request
 	select {
 	case live = <-w.Requests():
@@ -113,13 +90,13 @@ func TestWatchersAreCapped(t *testing.T) {
 func TestReuseIsMarkedAndRevocationIsNot(t *testing.T) {
 	g := tokengatetest.Start(t, tokengatetest.Options{})
 	b := g.App.ConsoleBackend
-	rt := issue(t, g)["refresh_token"].(string)
+	rt := clienttest.Issue(t, g.URL)["refresh_token"].(string)
 	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
-	token(t, g, refresh)
-	if st, _ := token(t, g, refresh); st != http.StatusBadRequest {
+	clienttest.Token(t, g.URL, refresh)
+	if st, _ := clienttest.Token(t, g.URL, refresh); st != http.StatusBadRequest {
 		t.Fatalf("reuse answered %d", st)
 	}
-	revoked := issue(t, g)["refresh_token"].(string)
+	revoked := clienttest.Issue(t, g.URL)["refresh_token"].(string)
 	req, _ := http.NewRequest(http.MethodPost, g.URL+"/oauth2/revoke", strings.NewReader(url.Values{"token": {revoked}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("demo-client", "demo-secret")
@@ -183,7 +160,7 @@ func TestStateChangesGoThroughTheAdminAPI(t *testing.T) {
 	if err != nil || f.ID == "" || f.Latency != 5*time.Millisecond {
 		t.Fatalf("fault %+v %v", f, err)
 	}
-	if st, _ := token(t, g, url.Values{"grant_type": {"client_credentials"}}); st != http.StatusServiceUnavailable {
+	if st, _ := clienttest.Token(t, g.URL, url.Values{"grant_type": {"client_credentials"}}); st != http.StatusServiceUnavailable {
 		t.Fatalf("the fault did not fire: %d", st)
 	}
 	o, err := b.Overview(ctx)
