@@ -190,6 +190,9 @@ func (c *Console) renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (c *Console) static(ec echo.Context) error {
+	if strings.HasSuffix(ec.Request().URL.Path, "/") {
+		return echo.ErrNotFound // no directory listings
+	}
 	sub, _ := fs.Sub(staticFS, "static")
 	ec.Response().Header().Set("Cache-Control", "no-cache")
 	http.StripPrefix(Prefix+"/static/", http.FileServer(http.FS(sub))).ServeHTTP(ec.Response(), ec.Request())

@@ -3,6 +3,7 @@ package console
 import (
 	"bufio"
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/config"
 )
 
 const testToken = "s3cret-admin-token"
@@ -113,6 +116,9 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("%s: headers %v", path, h)
 		}
+	}
+	if resp, _ := s.get(Prefix + "/static/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the static folder is listed: %d", resp.StatusCode)
 	}
 	resp, _ := s.get(Prefix + "/static/console.css")
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
@@ -580,5 +586,30 @@ func TestEveryPageRenders(t *testing.T) {
 		if resp, _ := s.get(Prefix + p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
+	}
+}
+
+// Ids with slashes, spaces and percent signs survive the round trip
+// through links and path parameters.
+func TestOddIDsInPaths(t *testing.T) {
+	s := newServer(t)
+	s.signIn()
+	for _, id := range []string{"a/b c", "100%", "x%41"} {
+		s.b.clients = append(s.b.clients, config.Client{ClientID: id, Grants: []string{"client_credentials"}})
+		_, list := s.get(Prefix + "/clients")
+		link := regexp.MustCompile(`href="(/_admin/ui/clients/[^"]+)">` + regexp.QuoteMeta(html.EscapeString(id)) + `<`).FindStringSubmatch(list)
+		if link == nil {
+			t.Fatalf("no link to %q", id)
+		}
+		resp, page := s.get(html.UnescapeString(link[1]))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `value="`+html.EscapeString(id)+`" required readonly`) {
+			t.Fatalf("%q: %d", id, resp.StatusCode)
+		}
+		if resp, _ := s.post(html.UnescapeString(link[1])+"/delete", url.Values{"csrf": {s.csrf(Prefix + "/clients")}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("delete %q: %d", id, resp.StatusCode)
+		}
+	}
+	if len(s.b.clients) != 1 {
+		t.Fatalf("clients left: %+v", s.b.clients)
 	}
 }

@@ -160,7 +160,7 @@ func (c *Console) family(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := c.b.Tokens(ctx, TokenQuery{ClientID: ec.Param("client"), FamilyID: ec.Param("family")})
+	tokens, err := c.b.Tokens(ctx, TokenQuery{ClientID: param(ec, "client"), FamilyID: param(ec, "family")})
 	if err != nil {
 		return err
 	}

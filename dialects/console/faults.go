@@ -60,10 +60,10 @@ func (c *Console) addFault(ec echo.Context) error {
 }
 
 func (c *Console) deleteFault(ec echo.Context) error {
-	if err := c.b.DeleteFault(ec.Request().Context(), ec.Param("id")); err != nil {
+	if err := c.b.DeleteFault(ec.Request().Context(), param(ec, "id")); err != nil {
 		return err
 	}
-	return c.redirect(ec, u("/faults"), "Fault rule "+ec.Param("id")+" removed.")
+	return c.redirect(ec, u("/faults"), "Fault rule "+param(ec, "id")+" removed.")
 }
 
 // faultFromForm reads the fault form; the route select carries

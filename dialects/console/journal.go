@@ -110,7 +110,7 @@ func (c *Console) journal(ec echo.Context) error {
 }
 
 func (c *Console) journalEntry(ec echo.Context) error {
-	r, err := c.b.Request(ec.Request().Context(), ec.Param("id"))
+	r, err := c.b.Request(ec.Request().Context(), param(ec, "id"))
 	if err != nil {
 		return err
 	}

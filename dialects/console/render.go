@@ -130,6 +130,20 @@ func short(s string) string {
 	return s
 }
 
+// param is a path parameter unescaped: echo routes on the raw path when
+// the request's path has escapes the default encoding would not make (an
+// id with a slash), and then hands the parameter over still escaped.
+func param(ec echo.Context, name string) string {
+	v := ec.Param(name)
+	if ec.Request().URL.RawPath == "" {
+		return v
+	}
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
 // parsePages parses the layout and partials once, then each page on top
 // of its own copy.
 func parsePages() map[string]pageTemplate {

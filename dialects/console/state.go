@@ -158,7 +158,7 @@ func (c *Console) dialectNames() []string {
 
 func (c *Console) clientForm(ec echo.Context) error {
 	f := entityForm[config.Client]{Dialects: c.dialectNames(), Grants: core.AllGrants, Raw: map[string]string{}}
-	if id := ec.Param("id"); id != "" {
+	if id := param(ec, "id"); id != "" {
 		list, err := c.b.Clients(ec.Request().Context())
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func clientTitle(edit bool, id string) string {
 }
 
 func (c *Console) saveClient(ec echo.Context) error {
-	id := ec.Param("id")
+	id := param(ec, "id")
 	form, _ := ec.FormParams()
 	cl, raw, err := clientFromForm(form)
 	if id != "" {
@@ -203,7 +203,7 @@ func (c *Console) saveClient(ec echo.Context) error {
 }
 
 func (c *Console) deleteClient(ec echo.Context) error {
-	return c.deleted(ec, c.b.DeleteClient(ec.Request().Context(), ec.Param("id")), "/clients", "Client "+ec.Param("id"))
+	return c.deleted(ec, c.b.DeleteClient(ec.Request().Context(), param(ec, "id")), "/clients", "Client "+param(ec, "id"))
 }
 
 // clientFromForm reads the client form. Text that cannot be parsed is an
@@ -269,7 +269,7 @@ func userTitle(edit bool, id string) string {
 
 func (c *Console) userForm(ec echo.Context) error {
 	f := entityForm[config.User]{}
-	if id := ec.Param("id"); id != "" {
+	if id := param(ec, "id"); id != "" {
 		u, err := c.findUser(ec, id)
 		if err != nil {
 			return err
@@ -280,7 +280,7 @@ func (c *Console) userForm(ec echo.Context) error {
 }
 
 func (c *Console) saveUser(ec echo.Context) error {
-	id := ec.Param("id")
+	id := param(ec, "id")
 	var u config.User
 	if id != "" {
 		// The form does not edit linked accounts; a replace keeps them.
@@ -304,7 +304,7 @@ func (c *Console) saveUser(ec echo.Context) error {
 }
 
 func (c *Console) deleteUser(ec echo.Context) error {
-	return c.deleted(ec, c.b.DeleteUser(ec.Request().Context(), ec.Param("id")), "/users", "User "+ec.Param("id"))
+	return c.deleted(ec, c.b.DeleteUser(ec.Request().Context(), param(ec, "id")), "/users", "User "+param(ec, "id"))
 }
 
 // ---- authorizations ----
@@ -343,7 +343,7 @@ func (c *Console) authChoices(ec echo.Context, f *entityForm[config.Authorizatio
 
 func (c *Console) authorizationForm(ec echo.Context) error {
 	f := entityForm[config.Authorization]{}
-	if id := ec.Param("id"); id != "" {
+	if id := param(ec, "id"); id != "" {
 		list, err := c.b.Authorizations(ec.Request().Context())
 		if err != nil {
 			return err
@@ -362,7 +362,7 @@ func (c *Console) authorizationForm(ec echo.Context) error {
 
 func (c *Console) saveAuthorization(ec echo.Context) error {
 	form, _ := ec.FormParams()
-	idText := ec.Param("id")
+	idText := param(ec, "id")
 	if idText == "" {
 		idText = strings.TrimSpace(form.Get("auth_id"))
 	}
@@ -372,7 +372,7 @@ func (c *Console) saveAuthorization(ec echo.Context) error {
 	if err != nil || a.AuthID <= 0 {
 		err = &InputError{Field: "auth_id", Problems: []string{"auth_id: must be a positive integer"}}
 	}
-	create := ec.Param("id") == ""
+	create := param(ec, "id") == ""
 	var gen *created
 	if err == nil && create && a.AuthToken == "" {
 		a.AuthToken = generatedSecret()
@@ -391,9 +391,9 @@ func (c *Console) saveAuthorization(ec echo.Context) error {
 }
 
 func (c *Console) deleteAuthorization(ec echo.Context) error {
-	id, err := strconv.ParseInt(ec.Param("id"), 10, 64)
+	id, err := strconv.ParseInt(param(ec, "id"), 10, 64)
 	if err != nil {
 		return ErrNotFound
 	}
-	return c.deleted(ec, c.b.DeleteAuthorization(ec.Request().Context(), id), "/authorizations", "Authorization "+ec.Param("id"))
+	return c.deleted(ec, c.b.DeleteAuthorization(ec.Request().Context(), id), "/authorizations", "Authorization "+param(ec, "id"))
 }
