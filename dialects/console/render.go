@@ -60,6 +60,7 @@ var funcs = template.FuncMap{
 	"lines":    func(s []string) string { return strings.Join(s, "\n") },
 	"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
 	"short":    short,
+	"family":   familyName,
 	"deref":    func(t *time.Time) time.Time { return *t },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"statusClass": func(status int) string {
@@ -121,6 +122,15 @@ func fmtOffset(d time.Duration) string {
 		return d.String() + " ahead of real time"
 	}
 	return (-d).String() + " behind real time"
+}
+
+// familyName is the part of a family id that tells families apart: ids
+// start with their creation time, so their heads look alike.
+func familyName(id string) string {
+	if len(id) > 10 {
+		return "…" + id[len(id)-8:]
+	}
+	return id
 }
 
 func short(s string) string {
