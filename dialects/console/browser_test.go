@@ -408,6 +408,6 @@ func TestBrowserScreenshots(t *testing.T) {
 	shoot("authorizations")
 	b.open("/faults")
 	shoot("faults")
-	b.open("/clock?move=advance&advance=30d")
+	b.open("/clock?move=advance&advance=100d")
 	shoot("clock")
 }
