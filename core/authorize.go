@@ -17,6 +17,12 @@ type AuthorizeRequest struct {
 	Scopes              []string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// OpenID Connect (oidc.go): the nonce to echo in the id_token, the
+	// claims the claims parameter asks for, and when the user authenticated
+	// (a login session's time; zero: now).
+	Nonce    string
+	Claims   ClaimsRequest
+	AuthTime time.Time
 }
 
 // CheckAuthorizeClient validates the parts of an authorization request that
@@ -84,7 +90,7 @@ func (e *Engine) CheckAuthorizeParams(client *Client, req AuthorizeRequest) erro
 			}
 		}
 	}
-	return nil
+	return checkOIDCAuthorize(client, req)
 }
 
 // Login checks a username and password. Unknown users cost the same KDF work
@@ -135,9 +141,14 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 		scopes = p.DefaultScopes
 	}
 	now := e.clock.Now()
+	authTime := now
+	if !req.AuthTime.IsZero() {
+		authTime = req.AuthTime
+	}
 	t := &Token{Digest: Digest(code), Kind: TokenCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
-		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: now,
-		RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method}
+		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: authTime,
+		RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method,
+		Details: TokenDetails{Nonce: req.Nonce, IDTokenClaims: req.Claims.IDToken, UserInfoClaims: req.Claims.UserInfo}}
 	if err := e.store.InsertTokens(ctx, t); err != nil {
 		return "", storeError(err)
 	}
@@ -200,7 +211,7 @@ func (e *Engine) Validate(ctx context.Context, p *Profile, accessToken string) (
 // Unknown tokens give (nil, false, nil).
 func (e *Engine) Introspect(ctx context.Context, p *Profile, token string) (*Token, bool, error) {
 	t, err := e.store.GetToken(ctx, Digest(token))
-	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind == TokenCode || !p.issued(t))) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (!t.Kind.bearer() || !p.issued(t))) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -221,7 +232,7 @@ func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token s
 	if err != nil {
 		return storeError(err)
 	}
-	if t.ClientID != client.ID || t.Kind == TokenCode || !p.issued(t) {
+	if t.ClientID != client.ID || !t.Kind.bearer() || !p.issued(t) {
 		return nil
 	}
 	now := e.clock.Now()

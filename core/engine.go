@@ -47,6 +47,9 @@ type Options struct {
 	// secret and stored hash, shared by concurrent first checks; tests
 	// inject a counting one to see that.
 	CheckSecret func(hash, secret string) bool
+	// JWKSFetcher fetches the JWK Sets clients publish at a jwks_uri; nil:
+	// such clients cannot authenticate.
+	JWKSFetcher JWKSFetcher
 }
 
 // Engine runs the grants. It is safe for concurrent use.
@@ -61,6 +64,7 @@ type Engine struct {
 	limiter *FailureLimiter
 	// retention is how long expired tokens are kept before sweeping.
 	retention time.Duration
+	jwks      JWKSFetcher
 }
 
 // New builds an Engine.
@@ -78,7 +82,7 @@ func New(o Options) *Engine {
 		o.CheckSecret = CheckSecret
 	}
 	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
-		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
+		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), jwks: o.JWKSFetcher}
 	if o.Store != nil {
 		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
 		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
@@ -126,6 +130,19 @@ type Profile struct {
 	AccessMinter         Minter // nil: opaque
 	RefreshMinter        Minter // nil: opaque
 	DefaultScopes        []string
+	// ExtraGrants are the grants beyond the core three (client_credentials,
+	// authorization_code, refresh_token) the instance offers: password,
+	// device code, token exchange, JWT bearer. Any other is
+	// unsupported_grant_type.
+	ExtraGrants []GrantType
+	// Keys, one ring per signing algorithm, make the instance an OpenID
+	// Connect issuer: id_tokens for the openid scope and JWT access tokens
+	// (RFC 9068) for clients that choose them. Nil: neither.
+	Keys map[string]*KeyRing
+	// DeviceCodeTTL and DeviceInterval shape device authorizations
+	// (defaults DefaultDeviceCodeTTL, DefaultDeviceInterval).
+	DeviceCodeTTL  time.Duration
+	DeviceInterval time.Duration
 }
 
 // TokenRequest is a token-endpoint request decoded from any dialect's wire.
@@ -139,6 +156,28 @@ type TokenRequest struct {
 	CodeVerifier string
 	RefreshToken string
 	Scopes       []string // requested; nil: the profile's default
+
+	// ClientAuthMethod is how ClientSecret came (client_secret_basic or
+	// client_secret_post); ClientAssertionType and ClientAssertion are a
+	// JWT client authentication (RFC 7523 §2.2) instead of a secret.
+	ClientAuthMethod    string
+	ClientAssertionType string
+	ClientAssertion     string
+	// Issuer is the instance's issuer identifier (the iss of what it
+	// signs) and TokenEndpoint its token endpoint's URL: the audiences a
+	// client or grant assertion may name.
+	Issuer        string
+	TokenEndpoint string
+	// The extension grants' parameters (grants.go).
+	Username, Password string   // password
+	DeviceCode         string   // device code (RFC 8628 §3.4)
+	Assertion          string   // JWT bearer (RFC 7523 §2.1)
+	SubjectToken       string   // token exchange (RFC 8693 §2.1)...
+	SubjectTokenType   string   //
+	ActorToken         string   //
+	ActorTokenType     string   //
+	RequestedTokenType string   //
+	Audience, Resource []string // ...
 }
 
 // TokenResult is what a successful grant issued.
@@ -152,6 +191,11 @@ type TokenResult struct {
 	Scopes       []string
 	ClientID     string
 	UserID       string
+	// IDToken is the OpenID Connect id_token, for a user's grant with the
+	// openid scope on an issuer instance.
+	IDToken string
+	// IssuedTokenType is a token exchange's issued_token_type.
+	IssuedTokenType string
 }
 
 // Token runs one grant.
@@ -161,10 +205,12 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 	case "":
 		return nil, MissingParam("grant_type")
 	default:
-		return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
-			Description: "unsupported grant_type"}
+		if !contains(p.ExtraGrants, req.GrantType) {
+			return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
+				Description: "unsupported grant_type"}
+		}
 	}
-	client, err := e.AuthenticateClient(ctx, p, req.ClientID, req.ClientSecret)
+	client, err := e.AuthenticateClientAuth(ctx, p, req.clientAuth())
 	if err != nil {
 		return nil, err
 	}
@@ -177,9 +223,10 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 		return e.clientCredentials(ctx, p, client, req)
 	case GrantAuthorizationCode:
 		return e.authorizationCode(ctx, p, client, req)
-	default:
+	case GrantRefreshToken:
 		return e.refresh(ctx, p, client, req)
 	}
+	return e.extensionGrant(ctx, p, client, req)
 }
 
 // InvalidateClient drops any cached copy of a client. The engine's own
@@ -268,7 +315,7 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, Internal(err)
 	}
-	g := grant{client: client, userID: req.UserID, scopes: scopes, family: family, authTime: now}
+	g := grant{client: client, userID: req.UserID, scopes: scopes, family: family, authTime: now, issuer: req.Issuer}
 	res, tokens, err := e.mint(ctx, p, GrantClientCredentials, g, now)
 	if err != nil {
 		return nil, err
@@ -313,7 +360,9 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 	if err := checkPKCE(code, req.CodeVerifier); err != nil {
 		return nil, err
 	}
-	g := grant{client: client, userID: code.UserID, scopes: code.Scopes, family: code.FamilyID, authTime: code.AuthTime}
+	g := grant{client: client, userID: code.UserID, scopes: code.Scopes, family: code.FamilyID, authTime: code.AuthTime,
+		issuer: req.Issuer, nonce: code.Details.Nonce, details: code.Details}
+	g.details.Nonce = ""
 	res, tokens, err := e.mint(ctx, p, GrantAuthorizationCode, g, now)
 	if err != nil {
 		return nil, err
@@ -363,7 +412,11 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 		}
 		scopes = req.Scopes
 	}
-	g := grant{client: client, userID: old.UserID, scopes: scopes, family: old.FamilyID, authTime: old.AuthTime}
+	// A refreshed id_token keeps the original authentication's auth_time
+	// and carries no nonce (OpenID Connect Core §12.2).
+	g := grant{client: client, userID: old.UserID, scopes: scopes, family: old.FamilyID, authTime: old.AuthTime,
+		issuer: req.Issuer, details: old.Details}
+	g.details.Format = ""
 	res, tokens, err := e.mint(ctx, p, GrantRefreshToken, g, now)
 	if err != nil {
 		return nil, err
@@ -405,6 +458,15 @@ type grant struct {
 	scopes   []string
 	family   string
 	authTime time.Time
+	// issuer is the instance's issuer identifier, for what it signs.
+	issuer string
+	// nonce goes into the id_token (authorization code only).
+	nonce string
+	// details are recorded on the access and refresh tokens.
+	details TokenDetails
+	// jwt asks for a JWT access token whatever the client's setting
+	// (token exchange's requested_token_type).
+	jwt bool
 }
 
 // mint creates the tokens one grant issues, ready to store.
@@ -418,11 +480,14 @@ func (e *Engine) mint(ctx context.Context, p *Profile, gt GrantType, g grant, no
 	}
 	res := &TokenResult{TokenType: "Bearer", ExpiresIn: int64(accessTTL / time.Second), IssuedAt: now,
 		ExpiresAt: now.Add(accessTTL), Scopes: g.scopes, ClientID: g.client.ID, UserID: g.userID}
-	access, err := e.mintOne(ctx, p.AccessMinter, TokenAccess, p, g, now, res.ExpiresAt)
+	access, err := e.mintOne(ctx, p.accessMinter(g), TokenAccess, p, g, now, res.ExpiresAt)
 	if err != nil {
 		return nil, nil, err
 	}
 	res.AccessToken = access.value
+	if res.IDToken, err = e.idToken(ctx, p, g, access.value, now, accessTTL); err != nil {
+		return nil, nil, err
+	}
 	tokens := []*Token{access.record}
 	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken {
 		refresh, err := e.mintOne(ctx, p.RefreshMinter, TokenRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
@@ -449,12 +514,18 @@ func (e *Engine) mintOne(ctx context.Context, m Minter, kind TokenKind, p *Profi
 		return minted{}, Internal(err)
 	}
 	v, err := m.Mint(ctx, Claims{ID: jti, Kind: kind, ClientID: g.client.ID, UserID: g.userID, Scopes: g.scopes,
-		IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime})
+		IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime, Issuer: g.issuer, Audience: g.details.Audience,
+		Subject: g.details.Subject, Actor: g.details.Actor})
 	if err != nil {
 		return minted{}, Internal(err)
 	}
+	details := g.details
+	if _, ok := m.(jwtAccessMinter); ok {
+		details.Format = FormatJWT
+	}
 	return minted{value: v, record: &Token{Digest: Digest(v), Kind: kind, ClientID: g.client.ID, UserID: g.userID,
-		Dialect: p.Dialect, Scopes: g.scopes, FamilyID: g.family, IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime}}, nil
+		Dialect: p.Dialect, Scopes: g.scopes, FamilyID: g.family, IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime,
+		Details: details}}, nil
 }
 
 // issued reports whether t was issued through p's dialect instance; a nil

@@ -49,6 +49,15 @@ const (
 	ReasonClosedHours    Reason = "outside_hours"   // a dialect's working hours are over
 	ReasonActiveToken    Reason = "active_token"    // the client already holds its one active access token
 	ReasonNotAllowed     Reason = "method_not_allowed"
+	// OpenID Connect and the extension grants (RFC 6750, 8628, 8693).
+	ReasonInsufficientScope Reason = "insufficient_scope"    // the token lacks the scope the resource needs
+	ReasonPending           Reason = "authorization_pending" // the user has not answered the device authorization yet
+	ReasonSlowDown          Reason = "slow_down"             // a device code was polled faster than its interval
+	ReasonExpired           Reason = "expired"               // a device code (or assertion) has expired
+	ReasonDenied            Reason = "denied"                // the user denied the device authorization
+	ReasonLoginRequired     Reason = "login_required"        // prompt=none without a usable login session
+	ReasonInvalidTarget     Reason = "invalid_target"        // a token exchange's resource is unusable
+	ReasonReplay            Reason = "replay"                // an assertion's jti was used before
 )
 
 // Error is the engine's one error type. Description is safe to show to a

@@ -2,6 +2,8 @@ package core
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -17,9 +19,18 @@ import (
 
 // The JOSE side of KeyRing: what differs between signing algorithms.
 
-// Signing algorithms (JWS "alg") a KeyRing can hold. Adding one (ES256 for
-// OpenID Connect) means a case in each function of this file.
-const AlgRS256 = "RS256"
+// Signing algorithms (JWS "alg") a KeyRing can hold. Adding one means a
+// case in each function of this file.
+const (
+	AlgRS256 = "RS256"
+	AlgES256 = "ES256" // ECDSA P-256 with SHA-256 (OpenID Connect's per-client choice)
+)
+
+// SigningAlgorithms are the algorithms a KeyRing can hold, RS256 first.
+var SigningAlgorithms = []string{AlgRS256, AlgES256}
+
+// es256Size is the length of one coordinate, and of r and s, on P-256.
+const es256Size = 32
 
 // RSAKeyBits is the size of generated RSA keys, and the least accepted.
 const RSAKeyBits = 2048
@@ -31,8 +42,11 @@ type JWK struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
 	Use string `json:"use"`
-	N   string `json:"n,omitempty"` // RSA
-	E   string `json:"e,omitempty"` // RSA
+	N   string `json:"n,omitempty"`   // RSA
+	E   string `json:"e,omitempty"`   // RSA
+	Crv string `json:"crv,omitempty"` // EC
+	X   string `json:"x,omitempty"`   // EC
+	Y   string `json:"y,omitempty"`   // EC
 }
 
 // signerAlgorithm is the algorithm signer's key is for, or why it is unusable.
@@ -43,6 +57,11 @@ func signerAlgorithm(signer crypto.Signer) (string, error) {
 			return "", fmt.Errorf("RSA key of %d bits: at least %d are required", k.N.BitLen(), RSAKeyBits)
 		}
 		return AlgRS256, nil
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return "", fmt.Errorf("an EC key on %s: ES256 needs P-256", k.Curve.Params().Name)
+		}
+		return AlgES256, nil
 	}
 	return "", fmt.Errorf("a %T cannot sign tokens", signer)
 }
@@ -51,27 +70,51 @@ func generateSigner(alg string) (crypto.Signer, error) {
 	switch alg {
 	case AlgRS256:
 		return rsa.GenerateKey(rand.Reader, RSAKeyBits)
+	case AlgES256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	return nil, fmt.Errorf("signing algorithm %q is not supported", alg)
 }
 
 func signatureSize(signer crypto.Signer) int {
-	if k, ok := signer.(*rsa.PrivateKey); ok {
+	switch k := signer.(type) {
+	case *rsa.PrivateKey:
 		return k.Size()
+	case *ecdsa.PrivateKey:
+		return 2 * es256Size
 	}
 	return 0
 }
 
 func sign(signer crypto.Signer, digest []byte) ([]byte, error) {
-	if k, ok := signer.(*rsa.PrivateKey); ok {
+	switch k := signer.(type) {
+	case *rsa.PrivateKey:
 		return rsa.SignPKCS1v15(nil, k, crypto.SHA256, digest)
+	case *ecdsa.PrivateKey:
+		// JWS wants r and s as fixed-size big-endian integers (RFC 7518
+		// §3.4), not ASN.1.
+		r, s, err := ecdsa.Sign(rand.Reader, k, digest)
+		if err != nil {
+			return nil, err
+		}
+		sig := make([]byte, 2*es256Size)
+		r.FillBytes(sig[:es256Size])
+		s.FillBytes(sig[es256Size:])
+		return sig, nil
 	}
 	return nil, fmt.Errorf("a %T cannot sign tokens", signer)
 }
 
 func verifySignature(pub crypto.PublicKey, digest, sig []byte) bool {
-	if k, ok := pub.(*rsa.PublicKey); ok {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
 		return rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig) == nil
+	case *ecdsa.PublicKey:
+		if len(sig) != 2*es256Size {
+			return false
+		}
+		r, s := new(big.Int).SetBytes(sig[:es256Size]), new(big.Int).SetBytes(sig[es256Size:])
+		return ecdsa.Verify(k, digest, r, s)
 	}
 	return false
 }
@@ -86,10 +129,19 @@ func encodeJOSEHeader(kid, alg string) string {
 }
 
 func publicJWK(kid, alg string, pub crypto.PublicKey) (JWK, error) {
-	if k, ok := pub.(*rsa.PublicKey); ok {
+	enc := base64.RawURLEncoding
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
 		return JWK{Kty: "RSA", Alg: alg, Kid: kid, Use: "sig",
-			N: base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
-			E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())}, nil
+			N: enc.EncodeToString(k.N.Bytes()),
+			E: enc.EncodeToString(big.NewInt(int64(k.E)).Bytes())}, nil
+	case *ecdsa.PublicKey:
+		b, err := k.Bytes() // 0x04, x, y
+		if k.Curve != elliptic.P256() || err != nil || len(b) != 1+2*es256Size {
+			break
+		}
+		return JWK{Kty: "EC", Alg: alg, Kid: kid, Use: "sig", Crv: "P-256",
+			X: enc.EncodeToString(b[1 : 1+es256Size]), Y: enc.EncodeToString(b[1+es256Size:])}, nil
 	}
 	return JWK{}, fmt.Errorf("no JWK for a %T", pub)
 }
@@ -102,6 +154,12 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 	case *rsa.PublicKey:
 		j, _ := publicJWK("", "", k)
 		members = `{"e":"` + j.E + `","kty":"RSA","n":"` + j.N + `"}`
+	case *ecdsa.PublicKey:
+		j, err := publicJWK("", "", k)
+		if err != nil {
+			return "", err
+		}
+		members = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
 	default:
 		return "", fmt.Errorf("no thumbprint for a %T", pub)
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -129,7 +130,7 @@ func NewKeyRing(keys KeyStore, clock Clock, o KeyRingOptions) (*KeyRing, error) 
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	if o.Algorithm != AlgRS256 {
+	if !slices.Contains(SigningAlgorithms, o.Algorithm) {
 		return nil, fmt.Errorf("signing algorithm %q is not supported", o.Algorithm)
 	}
 	r := &KeyRing{keys: keys, clock: clock, wall: SystemClock{}, log: o.Logger, owner: o.Owner, alg: o.Algorithm,
@@ -167,12 +168,17 @@ func (r *KeyRing) Sign(ctx context.Context, payload []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k := s.active
+	return signCompact(s.active, s.active.header, payload)
+}
+
+// signCompact signs payload with k under header (base64url, with its
+// trailing dot).
+func signCompact(k *ringKey, header string, payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
 	sigLen := enc.EncodedLen(signatureSize(k.signer))
 	var b strings.Builder
-	b.Grow(len(k.header) + enc.EncodedLen(len(payload)) + 1 + sigLen)
-	b.WriteString(k.header)
+	b.Grow(len(header) + enc.EncodedLen(len(payload)) + 1 + sigLen)
+	b.WriteString(header)
 	buf := make([]byte, enc.EncodedLen(len(payload)))
 	enc.Encode(buf, payload)
 	b.Write(buf)
@@ -423,41 +429,65 @@ func newRingKey(signer crypto.Signer, alg string) (*ringKey, error) {
 // stays published, so its tokens verify, until now + lifetime, which should
 // be the longest access-token lifetime in use plus the owner's reload
 // interval (running gateways may sign with the old key until they reload).
-// Times are the engine clock's. It returns the new key's kid.
+// Times are the engine clock's. It returns the new key's kid; an owner
+// signing with several algorithms gets a new key for each (see
+// RotateSigningKeys) and the first kid is returned.
 func (e *Engine) RotateSigningKey(ctx context.Context, owner string, lifetime time.Duration) (string, error) {
+	kids, err := e.RotateSigningKeys(ctx, owner, lifetime)
+	if len(kids) == 0 {
+		return "", err
+	}
+	return kids[0], err
+}
+
+// RotateSigningKeys is RotateSigningKey for an owner whose rings sign with
+// several algorithms (an OpenID Connect issuer has an RS256 and an ES256
+// ring): one new key per algorithm in use, in SigningAlgorithms order,
+// then every older key retired. It returns the new kids.
+func (e *Engine) RotateSigningKeys(ctx context.Context, owner string, lifetime time.Duration) ([]string, error) {
 	if owner == "" {
-		return "", required("owner")
+		return nil, required("owner")
 	}
 	if lifetime <= 0 {
-		return "", InvalidParam("lifetime", lifetime.String(), "must be positive")
+		return nil, InvalidParam("lifetime", lifetime.String(), "must be positive")
 	}
 	old, err := e.store.ListSigningKeys(ctx, owner)
 	if err != nil {
-		return "", storeError(err)
+		return nil, storeError(err)
 	}
-	alg := AlgRS256
-	for _, k := range old { // oldest first: the newest unretired key decides
-		if k.RetiredAt.IsZero() {
-			alg = keyAlgorithm(k)
+	var algs []string
+	for _, alg := range SigningAlgorithms {
+		for _, k := range old {
+			if k.RetiredAt.IsZero() && keyAlgorithm(k) == alg {
+				algs = append(algs, alg)
+				break
+			}
 		}
 	}
-	now := e.clock.Now()
-	sk, err := newSigningKey(owner, alg, now)
-	if err != nil {
-		return "", Internal(err)
+	if len(algs) == 0 {
+		algs = []string{AlgRS256}
 	}
-	// Store the new key first so there is never a moment without an active one.
-	if err := e.store.PutSigningKey(ctx, sk); err != nil {
-		return "", storeError(err)
+	now := e.clock.Now()
+	var kids []string
+	// Store the new keys first so there is never a moment without an active one.
+	for _, alg := range algs {
+		sk, err := newSigningKey(owner, alg, now)
+		if err != nil {
+			return kids, Internal(err)
+		}
+		if err := e.store.PutSigningKey(ctx, sk); err != nil {
+			return kids, storeError(err)
+		}
+		kids = append(kids, sk.ID)
 	}
 	for _, k := range old {
-		if !k.RetiredAt.IsZero() || k.ID == sk.ID {
+		if !k.RetiredAt.IsZero() || slices.Contains(kids, k.ID) {
 			continue
 		}
 		k.RetiredAt, k.VerifyUntil = now, now.Add(lifetime)
 		if err := e.store.PutSigningKey(ctx, k); err != nil {
-			return sk.ID, storeError(err)
+			return kids, storeError(err)
 		}
 	}
-	return sk.ID, nil
+	return kids, nil
 }

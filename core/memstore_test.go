@@ -237,6 +237,28 @@ func (m *memStore) Exchange(_ context.Context, digest string, now time.Time, suc
 	return nil
 }
 
+func (m *memStore) UpdateToken(_ context.Context, digest string, change func(*core.Token) error) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	t, ok := m.tokens[digest]
+	if !ok {
+		return core.ErrNotFound
+	}
+	if !t.ConsumedAt.IsZero() || !t.RevokedAt.IsZero() {
+		return core.ErrConsumed
+	}
+	c := t
+	if err := change(&c); err != nil {
+		return err
+	}
+	t.UserID, t.AuthTime, t.Details = c.UserID, c.AuthTime, c.Details
+	m.tokens[digest] = t
+	m.wrote("update token")
+	return nil
+}
+
 func (m *memStore) RevokeToken(_ context.Context, digest string, now time.Time) error {
 	if err := m.lock(); err != nil {
 		return err

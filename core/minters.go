@@ -19,6 +19,14 @@ type Claims struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	AuthTime  time.Time
+	// Issuer is the issuing instance's issuer identifier; Audience the
+	// audiences a token exchange asked for; Subject the subject when it is
+	// neither the user nor the client (a token exchanged for a client's
+	// token); Actor a token exchange's actor (RFC 8693 §4.1).
+	Issuer   string
+	Audience []string
+	Subject  string
+	Actor    string
 }
 
 // Minter turns claims into a token string. Opaque minters ignore the claims;

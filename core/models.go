@@ -12,10 +12,17 @@ const (
 	GrantClientCredentials GrantType = "client_credentials"
 	GrantRefreshToken      GrantType = "refresh_token"
 	GrantAuthorizationCode GrantType = "authorization_code"
+	// The grants beyond RFC 6749's core three (grants.go); a dialect
+	// offers them through Profile.ExtraGrants.
+	GrantPassword      GrantType = "password"
+	GrantDeviceCode    GrantType = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange GrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
+	GrantJWTBearer     GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // AllGrants lists every grant the engine implements, in a stable order.
-var AllGrants = []GrantType{GrantClientCredentials, GrantRefreshToken, GrantAuthorizationCode}
+var AllGrants = []GrantType{GrantClientCredentials, GrantRefreshToken, GrantAuthorizationCode,
+	GrantPassword, GrantDeviceCode, GrantTokenExchange, GrantJWTBearer}
 
 // Client is a registered OAuth2 client. SecretHash is a KDF hash (see
 // HashSecret); the plain secret is never stored.
@@ -34,6 +41,9 @@ type Client struct {
 	Disabled       bool
 	ExpiresAt      time.Time // zero: never expires
 	UpdatedAt      time.Time
+	// Settings are the OpenID Connect and extension-grant settings
+	// (clientsettings.go), stored as one JSON document.
+	Settings ClientSettings
 }
 
 // AllowsGrant reports whether the client may use grant g.
@@ -111,6 +121,11 @@ const (
 	TokenAccess  TokenKind = "access"
 	TokenRefresh TokenKind = "refresh"
 	TokenCode    TokenKind = "code"
+	// Rows that are not bearer tokens (grants.go): a device authorization's
+	// device code and user code, and a used client or grant assertion's jti.
+	TokenDeviceCode TokenKind = "device_code"
+	TokenUserCode   TokenKind = "user_code"
+	TokenAssertion  TokenKind = "assertion_jti"
 )
 
 // Token is the stored record of an access token, refresh token or
@@ -133,6 +148,9 @@ type Token struct {
 	RedirectURI         string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// Details holds what only some tokens carry (nonce, audience, device
+	// state...), stored as one JSON document.
+	Details TokenDetails
 }
 
 // Active reports whether the token can be used at now.

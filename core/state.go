@@ -81,7 +81,7 @@ func (e *Engine) CreateClient(ctx context.Context, c *Client) (*Client, error) {
 	if c.ID == "" {
 		return nil, required("client_id")
 	}
-	if c.SecretHash == "" {
+	if c.SecretHash == "" && c.HasSecret() {
 		return nil, required("client_secret")
 	}
 	if err := vacant("client_id", "a client with this client_id exists",
@@ -93,13 +93,15 @@ func (e *Engine) CreateClient(ctx context.Context, c *Client) (*Client, error) {
 
 // ReplaceClient stores c in place of the client with its id, creating it if
 // there is none. An empty SecretHash keeps the stored secret; a new client
-// needs one.
+// needs one unless it authenticates without (public, private_key_jwt).
 func (e *Engine) ReplaceClient(ctx context.Context, c *Client) (*Client, error) {
 	if c.ID == "" {
 		return nil, required("client_id")
 	}
 	cl := *c
-	if cl.SecretHash == "" {
+	if cl.SecretHash == "" && !cl.HasSecret() {
+		cl.Settings.SecretJWTKey = ""
+	} else if cl.SecretHash == "" {
 		old, err := e.store.GetClient(ctx, cl.ID)
 		if errors.Is(err, ErrNotFound) {
 			return nil, required("client_secret")
@@ -108,6 +110,9 @@ func (e *Engine) ReplaceClient(ctx context.Context, c *Client) (*Client, error) 
 			return nil, storeError(err)
 		}
 		cl.SecretHash = old.SecretHash
+		if cl.Settings.TokenEndpointAuthMethod == AuthMethodSecretJWT {
+			cl.Settings.SecretJWTKey = old.Settings.SecretJWTKey
+		}
 	}
 	return e.putClient(ctx, cl)
 }

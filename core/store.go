@@ -43,6 +43,14 @@ type Store interface {
 	// the token was already consumed or revoked, so of any number of
 	// concurrent exchanges of one token exactly one succeeds.
 	Exchange(ctx context.Context, digest string, now time.Time, successors ...*Token) error
+	// UpdateToken reads the live token with digest, passes it to change
+	// and writes back the UserID, AuthTime and Details change leaves, in
+	// one transaction: concurrent updates of one token run one after the
+	// other, each seeing the previous one's writes (a device code's state).
+	// An unknown digest fails with ErrNotFound, a consumed or revoked token
+	// with ErrConsumed; an error from change is returned as it is, and
+	// nothing is written.
+	UpdateToken(ctx context.Context, digest string, change func(*Token) error) error
 	RevokeToken(ctx context.Context, digest string, now time.Time) error
 	// RevokeFamily revokes every live token of a family and reports how many.
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error)

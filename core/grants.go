@@ -1,0 +1,138 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+)
+
+// The grants beyond RFC 6749's core three, each offered by an instance
+// through Profile.ExtraGrants and allowed per client: the resource owner
+// password grant (RFC 6749 §4.3), the device authorization grant (RFC 8628,
+// device.go), token exchange (RFC 8693, exchange.go) and the JWT bearer
+// grant (RFC 7523 §2.1).
+
+func (e *Engine) extensionGrant(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	switch req.GrantType {
+	case GrantPassword:
+		return e.passwordGrant(ctx, p, client, req)
+	case GrantDeviceCode:
+		return e.deviceGrant(ctx, p, client, req)
+	case GrantTokenExchange:
+		return e.tokenExchange(ctx, p, client, req)
+	case GrantJWTBearer:
+		return e.jwtBearerGrant(ctx, p, client, req)
+	}
+	return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
+		Description: "unsupported grant_type"}
+}
+
+// issueNew mints and stores the tokens of a grant that starts a new family.
+func (e *Engine) issueNew(ctx context.Context, p *Profile, gt GrantType, g grant) (*TokenResult, error) {
+	now := e.clock.Now()
+	family, err := familyID(e.rand, now)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	g.family = family
+	if g.authTime.IsZero() {
+		g.authTime = now
+	}
+	res, tokens, err := e.mint(ctx, p, gt, g, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+		return nil, storeError(err)
+	}
+	return res, nil
+}
+
+// passwordGrant is the resource owner password grant (RFC 6749 §4.3): a
+// wrong username or password is invalid_grant (§5.2).
+func (e *Engine) passwordGrant(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	switch {
+	case req.Username == "":
+		return nil, MissingParam("username")
+	case req.Password == "":
+		return nil, MissingParam("password")
+	}
+	user, err := e.Login(ctx, req.Username, req.Password)
+	if KindOf(err) == KindAccessDenied {
+		return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonBadCredentials, Description: "wrong username or password"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := grantedScopes(p, client, req.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	return e.issueNew(ctx, p, GrantPassword, grant{client: client, userID: user.ID, scopes: scopes, issuer: req.Issuer})
+}
+
+// jwtBearerGrant exchanges an assertion for tokens (RFC 7523 §2.1, §3): a
+// key configured for the client signed it, its iss is the client (or one of
+// its assertion_issuers), its sub a user (id or username), its aud this
+// server, and its jti is used once.
+func (e *Engine) jwtBearerGrant(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
+	if req.Assertion == "" {
+		return nil, MissingParam("assertion")
+	}
+	invalid := func(d string) *Error { return &Error{Kind: KindInvalidGrant, Description: d} }
+	jws, err := parseJWS(req.Assertion)
+	if err != nil {
+		return nil, invalid("the assertion is not a usable JWT: " + err.Error())
+	}
+	var c assertionClaims
+	if err := json.Unmarshal(jws.payload, &c); err != nil {
+		return nil, invalid("the assertion's claims do not parse")
+	}
+	if c.Iss != client.ID && !slices.Contains(client.Settings.AssertionIssuers, c.Iss) {
+		return nil, invalid("the assertion's iss is neither the client nor one of its assertion issuers")
+	}
+	ok, err := e.verifyClientJWS(ctx, client, jws)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, invalid("the assertion's signature does not verify with the client's keys")
+	}
+	if c.Sub == "" {
+		return nil, invalid("the assertion has no sub")
+	}
+	user, err := e.userByIDOrName(ctx, c.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.useAssertion(ctx, p, KindInvalidGrant, client.ID, "grant", &c, audiences(req.Issuer, req.TokenEndpoint)); err != nil {
+		return nil, err
+	}
+	scopes, err := grantedScopes(p, client, req.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	return e.issueNew(ctx, p, GrantJWTBearer, grant{client: client, userID: user.ID, scopes: scopes, issuer: req.Issuer})
+}
+
+// userByIDOrName finds the user an assertion's sub names: a user id, else
+// a username. Nobody is invalid_grant/unknown_user.
+func (e *Engine) userByIDOrName(ctx context.Context, sub string) (*User, error) {
+	u, err := e.users.get(ctx, sub)
+	if errors.Is(err, ErrNotFound) {
+		u, err = e.store.GetUserByUsername(ctx, sub)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonUnknownUser, Description: "the assertion's sub names no user"}
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return u, nil
+}
+
+// expiresWithin is how long until t's expiry at now, in whole seconds,
+// never negative.
+func expiresWithin(exp, now time.Time) int64 { return max(int64(exp.Sub(now)/time.Second), 0) }
