@@ -100,7 +100,9 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 		return nil, &Error{Kind: KindInvalidRequest, Reason: ReasonDuplicate,
 			Description: "use one client authentication method, not several"}
 	}
-	bad := func(d string) *Error { return &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: d} }
+	bad := func(d string) *Error {
+		return &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: d}
+	}
 	jws, err := parseJWS(a.Assertion)
 	if err != nil {
 		return nil, bad("the client assertion is not a usable JWT: " + err.Error())

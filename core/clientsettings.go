@@ -79,7 +79,9 @@ func (c *Client) usesJWTAuth() bool {
 
 // trusts reports whether the client accepts tokens of dialect instance
 // issuer for token exchange.
-func (c *Client) trusts(issuer string) bool { return slices.Contains(c.Settings.TrustedIssuers, issuer) }
+func (c *Client) trusts(issuer string) bool {
+	return slices.Contains(c.Settings.TrustedIssuers, issuer)
+}
 
 // Device-authorization decisions (TokenDetails.Decision).
 const (
