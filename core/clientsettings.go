@@ -122,3 +122,11 @@ type TokenDetails struct {
 	// DevicePending, DeviceApproved or DeviceDenied.
 	Decision string `json:"decision,omitempty"`
 }
+
+// IsZero reports whether d holds nothing (most tokens): stores write it as
+// an empty document without encoding it.
+func (d *TokenDetails) IsZero() bool {
+	return d.Nonce == "" && len(d.IDTokenClaims) == 0 && len(d.UserInfoClaims) == 0 && len(d.Audience) == 0 &&
+		len(d.Resource) == 0 && d.Subject == "" && d.Actor == "" && d.Format == "" && d.DeviceCode == "" &&
+		d.Interval == 0 && d.LastPoll.IsZero() && d.Decision == ""
+}

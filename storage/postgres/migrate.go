@@ -95,6 +95,10 @@ var migrations = []migrate.Step{
 			n   bigint NOT NULL
 		)`,
 	}},
+	{Version: 3, Name: "client settings and token details", Stmts: []string{
+		`ALTER TABLE clients ADD COLUMN IF NOT EXISTS settings text NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE tokens ADD COLUMN IF NOT EXISTS details text NOT NULL DEFAULT '{}'`,
+	}},
 }
 
 // schemaVersion is the schema version this build reads and writes.

@@ -148,13 +148,13 @@ func (s *Store) InsertTokensBulk(ctx context.Context, tokens []*core.Token) erro
 // tokenColumns lists the tokens columns in the order of tokenValues.
 var tokenColumns = []string{"digest", "kind", "client_id", "user_id", "dialect", "scopes", "family_id",
 	"issued_at", "expires_at", "auth_time", "consumed_at", "revoked_at",
-	"redirect_uri", "code_challenge", "code_challenge_method"}
+	"redirect_uri", "code_challenge", "code_challenge_method", "details"}
 
 // tokenValues returns a row's columns in tokenColumns order, for COPY.
 func tokenValues(r *sqlstore.Token[time.Time]) []any {
 	return []any{r.Digest, r.Kind, r.ClientID, r.UserID, r.Dialect, r.Scopes, r.FamilyID,
 		timeValue(r.Issued), timeValue(r.Expires), timeValue(r.AuthTime), timeValue(r.Consumed), timeValue(r.Revoked),
-		r.RedirectURI, r.CodeChallenge, r.CodeChallengeMethod}
+		r.RedirectURI, r.CodeChallenge, r.CodeChallengeMethod, r.Details}
 }
 
 // timeValue is a nullable time as a COPY value: nil is NULL.

@@ -28,11 +28,11 @@ import (
 // fails because the database is unavailable, the whole batch fails at once.
 
 const insertTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, dialect, scopes, family_id,
- issued_at, expires_at, auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+ issued_at, expires_at, auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method, details)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const selectTokenSQL = `SELECT kind, client_id, user_id, dialect, scopes, family_id, issued_at, expires_at,
- auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method FROM tokens WHERE digest = ?`
+ auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method, details FROM tokens WHERE digest = ?`
 
 // maxGroup bounds how many callers one transaction serves.
 const maxGroup = 256
@@ -251,7 +251,7 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 			t := &r.rows[j]
 			if _, err := ins.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
 				t.Issued, t.Expires, t.AuthTime, t.Consumed, t.Revoked, t.RedirectURI, t.CodeChallenge,
-				t.CodeChallengeMethod); err != nil {
+				t.CodeChallengeMethod, t.Details); err != nil {
 				return nil, err
 			}
 		}
@@ -287,7 +287,7 @@ func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, e
 	r.Digest = digest
 	err := s.selectToken.QueryRowContext(ctx, digest).Scan(&r.Kind, &r.ClientID, &r.UserID, &r.Dialect, &r.Scopes,
 		&r.FamilyID, &r.Issued, &r.Expires, &r.AuthTime, &r.Consumed, &r.Revoked, &r.RedirectURI, &r.CodeChallenge,
-		&r.CodeChallengeMethod)
+		&r.CodeChallengeMethod, &r.Details)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, core.ErrNotFound
 	}

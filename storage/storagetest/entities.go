@@ -24,6 +24,18 @@ func fullClient(id string) *core.Client {
 		Disabled:       true,
 		ExpiresAt:      at(365 * 24 * time.Hour),
 		UpdatedAt:      at(-time.Hour),
+		Settings: core.ClientSettings{
+			TokenEndpointAuthMethod:  core.AuthMethodSecretJWT,
+			JWKS:                     `{"keys":[{"kty":"EC","crv":"P-256","x":"ünï","y":"\u0000"}]}`,
+			JWKSURI:                  "https://app.example/jwks.json?v=2",
+			SecretJWTKey:             "shared-" + id,
+			IDTokenSignedResponseAlg: core.AlgES256,
+			RequireNonce:             true,
+			AccessTokenFormat:        core.FormatJWT,
+			IDTokenUserClaims:        true,
+			TrustedIssuers:           []string{"tenant-b", "tenant-a"},
+			AssertionIssuers:         []string{"https://idp.example"},
+		},
 	}
 }
 

@@ -46,6 +46,8 @@
 //     cannot be exchanged for the same reason as one that was used. When a
 //     successor's digest exists, Exchange fails with core.ErrConflict and the
 //     token stays unconsumed.
+//   - UpdateToken writes back only UserID, AuthTime and Details; a refusal
+//     of its change function comes back as it is (not wrapped).
 //   - RevokeFamily and RevokeClientTokens revoke and count the live tokens,
 //     those neither consumed nor revoked; consumed tokens keep a zero
 //     RevokedAt so a replay of them is still recognised as reuse. Whether an
@@ -98,6 +100,9 @@ var tests = []test{
 	{"ExchangeUnknown", testExchangeUnknown},
 	{"ExchangeSuccessorConflict", testExchangeSuccessorConflict},
 	{"ExchangeConcurrent", testExchangeConcurrent},
+	{"UpdateToken", testUpdateToken},
+	{"UpdateTokenNotLive", testUpdateTokenNotLive},
+	{"UpdateTokenConcurrent", testUpdateTokenConcurrent},
 	{"RevokeToken", testRevokeToken},
 	{"RevokeFamily", testRevokeFamily},
 	{"RevokeClientTokens", testRevokeClientTokens},

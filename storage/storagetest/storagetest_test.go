@@ -3,6 +3,7 @@ package storagetest
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 // The round-trip checks put a full* fixture and compare what comes back with
@@ -29,6 +30,15 @@ func TestFullFixturesSetEveryField(t *testing.T) {
 			f, ft := rv.Field(i), rv.Type().Field(i)
 			if f.IsZero() || (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0 {
 				t.Errorf("%s leaves %s.%s zero: set it, so the round trip checks backends keep it", name, rv.Type(), ft.Name)
+			}
+			// A struct kept as a document (Client.Settings, Token.Details):
+			// every field of it set too.
+			if f.Kind() == reflect.Struct && f.Type() != reflect.TypeFor[time.Time]() {
+				for j := range f.NumField() {
+					if sf := f.Field(j); sf.IsZero() || (sf.Kind() == reflect.Slice && sf.Len() == 0) {
+						t.Errorf("%s leaves %s.%s.%s zero", name, rv.Type(), ft.Name, f.Type().Field(j).Name)
+					}
+				}
 			}
 			// A map of structs (User.Linked): every field set in some value.
 			if f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.Struct {

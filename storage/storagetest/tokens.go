@@ -35,6 +35,20 @@ func fullToken(name string) *core.Token {
 		RedirectURI:         "https://app.example/cb?state=" + name,
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
+		Details: core.TokenDetails{
+			Nonce:          "n-0S6_WzA2Mj",
+			IDTokenClaims:  []string{"email", "name"},
+			UserInfoClaims: []string{"preferred_username"},
+			Audience:       []string{"https://api.example", "urn:other"},
+			Resource:       []string{"https://api.example/v1"},
+			Subject:        "subject-" + name,
+			Actor:          "actor-" + name,
+			Format:         core.FormatJWT,
+			DeviceCode:     digest("device-" + name),
+			Interval:       10,
+			LastPoll:       at(-8 * time.Minute),
+			Decision:       core.DeviceApproved,
+		},
 	}
 }
 

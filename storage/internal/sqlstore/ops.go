@@ -78,6 +78,9 @@ type Backend[T Time] struct {
 	// Retry, if set, runs each statement or transaction, again when the
 	// backend sees fit, and returns the last error.
 	Retry func(fn func() error) error
+	// RowLock is appended to the SELECT of a read-modify-write transaction
+	// (PostgreSQL: " FOR UPDATE"; SQLite's one writer needs none).
+	RowLock string
 }
 
 // Ops implements the core.Store operations whose SQL is the same in both
@@ -334,6 +337,53 @@ func (o *Ops[T]) Exchange(ctx context.Context, digest string, now time.Time, suc
 			return tx.CreateInBatches(&rows, BatchSize).Error
 		}, o.b.TxOptions)
 	})
+	return o.b.Fail(op, err)
+}
+
+// UpdateToken reads the live token with digest and writes back the
+// UserID, AuthTime and Details that change leaves, in one transaction on the
+// writer: SQLite's one writer runs such transactions one at a time, and
+// PostgreSQL's row lock (RowLock) makes a concurrent update wait for this
+// one and read what it wrote.
+func (o *Ops[T]) UpdateToken(ctx context.Context, digest string, change func(*core.Token) error) error {
+	const op = "update token"
+	if err := o.b.Check(op); err != nil {
+		return err
+	}
+	ctx, cancel := o.call(ctx, 0)
+	defer cancel()
+	var refused error // change's own error, returned as it is
+	err := o.retry(func() error {
+		refused = nil
+		return o.b.Writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var rows []Token[T]
+			if err := tx.Raw("SELECT * FROM tokens WHERE digest = ?"+o.b.RowLock, digest).Scan(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return core.ErrNotFound
+			}
+			if rows[0].Consumed != nil || rows[0].Revoked != nil {
+				return core.ErrConsumed
+			}
+			t, err := rows[0].Model()
+			if err != nil {
+				return err
+			}
+			if refused = change(t); refused != nil {
+				return refused
+			}
+			details, err := DetailsJSON(&t.Details)
+			if err != nil {
+				return err
+			}
+			return tx.Exec("UPDATE tokens SET user_id = ?, auth_time = ?, details = ? WHERE digest = ?",
+				t.UserID, NullTime[T](t.AuthTime), details, digest).Error
+		}, o.b.TxOptions)
+	})
+	if refused != nil && errors.Is(err, refused) {
+		return refused
+	}
 	return o.b.Fail(op, err)
 }
 

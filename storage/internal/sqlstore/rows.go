@@ -72,6 +72,7 @@ type Client[T Time] struct {
 	Disabled       bool   `gorm:"column:disabled"`
 	Expires        *T     `gorm:"column:expires_at"`
 	Updated        *T     `gorm:"column:updated_at"`
+	Settings       string `gorm:"column:settings"` // JSON core.ClientSettings
 }
 
 func (Client[T]) TableName() string { return "clients" }
@@ -119,6 +120,7 @@ type Token[T Time] struct {
 	RedirectURI         string `gorm:"column:redirect_uri"`
 	CodeChallenge       string `gorm:"column:code_challenge"`
 	CodeChallengeMethod string `gorm:"column:code_challenge_method"`
+	Details             string `gorm:"column:details"` // JSON core.TokenDetails
 }
 
 func (Token[T]) TableName() string { return "tokens" }
@@ -177,6 +179,9 @@ func ClientRow[T Time](c *core.Client) (*Client[T], error) {
 	if r.Scopes, err = toJSON(c.Scopes); err != nil {
 		return nil, err
 	}
+	if r.Settings, err = toJSON(c.Settings); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -188,7 +193,8 @@ func (r *Client[T]) Model() (*core.Client, error) {
 	for _, f := range []struct {
 		s string
 		v any
-	}{{r.Grants, &c.Grants}, {r.Dialects, &c.Dialects}, {r.RedirectURIs, &c.RedirectURIs}, {r.Scopes, &c.Scopes}} {
+	}{{r.Grants, &c.Grants}, {r.Dialects, &c.Dialects}, {r.RedirectURIs, &c.RedirectURIs}, {r.Scopes, &c.Scopes},
+		{r.Settings, &c.Settings}} {
 		if err := fromJSON(f.s, f.v); err != nil {
 			return nil, err
 		}
@@ -243,10 +249,27 @@ func TokenRow[T Time](t *core.Token) (Token[T], error) {
 	if err != nil {
 		return Token[T]{}, err
 	}
+	details, err := DetailsJSON(&t.Details)
+	if err != nil {
+		return Token[T]{}, err
+	}
 	return Token[T]{Digest: t.Digest, Kind: string(t.Kind), ClientID: t.ClientID, UserID: t.UserID, Dialect: t.Dialect,
 		Scopes: scopes, FamilyID: t.FamilyID, Issued: NullTime[T](t.IssuedAt), Expires: NullTime[T](t.ExpiresAt),
 		AuthTime: NullTime[T](t.AuthTime), Consumed: NullTime[T](t.ConsumedAt), Revoked: NullTime[T](t.RevokedAt),
-		RedirectURI: t.RedirectURI, CodeChallenge: t.CodeChallenge, CodeChallengeMethod: t.CodeChallengeMethod}, nil
+		RedirectURI: t.RedirectURI, CodeChallenge: t.CodeChallenge, CodeChallengeMethod: t.CodeChallengeMethod,
+		Details: details}, nil
+}
+
+// emptyDetails is the details column of most tokens.
+const emptyDetails = "{}"
+
+// DetailsJSON is the details column of a token: most have none, and skip
+// the encoding.
+func DetailsJSON(d *core.TokenDetails) (string, error) {
+	if d.IsZero() {
+		return emptyDetails, nil
+	}
+	return toJSON(d)
 }
 
 // TokenRows maps tokens to their rows.
@@ -270,6 +293,11 @@ func (r *Token[T]) Model() (*core.Token, error) {
 		RedirectURI: r.RedirectURI, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod}
 	if err := fromJSON(r.Scopes, &t.Scopes); err != nil {
 		return nil, err
+	}
+	if r.Details != emptyDetails {
+		if err := fromJSON(r.Details, &t.Details); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
