@@ -191,8 +191,11 @@ func (p *Problems) Err() error {
 type Client struct {
 	ClientID string `yaml:"client_id" json:"client_id" validate:"required"`
 	// ClientSecret is plain text here; it is hashed on its way to core.
-	ClientSecret string   `yaml:"client_secret,omitempty" json:"client_secret,omitempty" validate:"required"`
-	Grants       []string `yaml:"grants" json:"grants" validate:"required,min=1,unique,dive,oneof=client_credentials refresh_token authorization_code"`
+	// Required unless token_endpoint_auth_method is none or private_key_jwt.
+	ClientSecret string `yaml:"client_secret,omitempty" json:"client_secret,omitempty"`
+	// Grants are grant type names; device_code, token_exchange and
+	// jwt_bearer are short for the extension grants' URNs.
+	Grants       []string `yaml:"grants" json:"grants" validate:"required,min=1,unique,dive,grant"`
 	RedirectURIs []string `yaml:"redirect_uris,omitempty" json:"redirect_uris,omitempty" validate:"unique,dive,absurl,nofragment"`
 	// Dialects limits the client to these dialect instances; a type name
 	// allows every instance of the type. Empty: all.
@@ -204,6 +207,32 @@ type Client struct {
 	AllowPlainPKCE  bool       `yaml:"allow_plain_pkce,omitempty" json:"allow_plain_pkce,omitempty"`
 	Disabled        bool       `yaml:"disabled,omitempty" json:"disabled,omitempty"`
 	ExpiresAt       *time.Time `yaml:"expires_at,omitempty" json:"expires_at,omitempty"`
+
+	// OpenID Connect and the extension grants (core.ClientSettings).
+
+	// TokenEndpointAuthMethod: client_secret_basic, client_secret_post,
+	// client_secret_jwt, private_key_jwt or none (a public client: no
+	// secret, PKCE S256 required). Empty accepts either secret method.
+	TokenEndpointAuthMethod string `yaml:"token_endpoint_auth_method,omitempty" json:"token_endpoint_auth_method,omitempty" validate:"omitempty,oneof=client_secret_basic client_secret_post client_secret_jwt private_key_jwt none"`
+	// JWKS is the client's JWK Set (public keys) inline, JWKSURI where to
+	// fetch it: for private_key_jwt and the JWT bearer grant.
+	JWKS    map[string]any `yaml:"jwks,omitempty" json:"jwks,omitempty"`
+	JWKSURI string         `yaml:"jwks_uri,omitempty" json:"jwks_uri,omitempty" validate:"omitempty,absurl,nofragment"`
+	// IDTokenSignedResponseAlg is RS256 (default) or ES256.
+	IDTokenSignedResponseAlg string `yaml:"id_token_signed_response_alg,omitempty" json:"id_token_signed_response_alg,omitempty" validate:"omitempty,oneof=RS256 ES256"`
+	// RequireNonce refuses an openid authorization request without nonce.
+	RequireNonce bool `yaml:"require_nonce,omitempty" json:"require_nonce,omitempty"`
+	// AccessTokenFormat is opaque (default) or jwt (RFC 9068).
+	AccessTokenFormat string `yaml:"access_token_format,omitempty" json:"access_token_format,omitempty" validate:"omitempty,oneof=opaque jwt"`
+	// IDTokenUserClaims puts the profile and email claims in the id_token
+	// too (they are always in the userinfo answer).
+	IDTokenUserClaims bool `yaml:"id_token_user_claims,omitempty" json:"id_token_user_claims,omitempty"`
+	// TrustedIssuers names the other dialect instances whose tokens token
+	// exchange accepts from this client.
+	TrustedIssuers []string `yaml:"trusted_issuers,omitempty" json:"trusted_issuers,omitempty" validate:"unique,dive,instancename"`
+	// AssertionIssuers are the iss values the JWT bearer grant accepts
+	// besides the client's own id.
+	AssertionIssuers []string `yaml:"assertion_issuers,omitempty" json:"assertion_issuers,omitempty" validate:"unique,dive,required"`
 }
 
 // User is a configured end user. The admin API uses it as its JSON body.

@@ -1,12 +1,24 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/tokengate/tokengate/core"
 )
+
+// GrantName is the engine's name of a configured grant (a short name
+// resolved: device_code, token_exchange, jwt_bearer).
+func GrantName(g string) core.GrantType { return core.GrantNamed(g) }
+
+// NeedsSecret reports whether the client must have a secret: unless it is
+// public or authenticates with private_key_jwt.
+func (c *Client) NeedsSecret() bool {
+	m := c.TokenEndpointAuthMethod
+	return m != core.AuthMethodNone && m != core.AuthMethodPrivateKeyJWT
+}
 
 // ToCore converts the client to the core model, hashing its secret with
 // core.HashSecret (an empty secret gives an empty hash, which never matches).
@@ -33,13 +45,32 @@ func (c Client) ToCore() (*core.Client, error) {
 	if len(c.Grants) > 0 {
 		out.Grants = make([]core.GrantType, len(c.Grants))
 		for i, g := range c.Grants {
-			out.Grants[i] = core.GrantType(g)
+			out.Grants[i] = GrantName(g)
 		}
 	}
 	if c.ExpiresAt != nil {
 		out.ExpiresAt = *c.ExpiresAt
 	}
+	out.Settings = core.ClientSettings{TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKSURI: c.JWKSURI,
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, RequireNonce: c.RequireNonce,
+		AccessTokenFormat: c.AccessTokenFormat, IDTokenUserClaims: c.IDTokenUserClaims,
+		TrustedIssuers: slices.Clone(c.TrustedIssuers), AssertionIssuers: slices.Clone(c.AssertionIssuers)}
+	if len(c.JWKS) > 0 {
+		out.Settings.JWKS = string(jwksJSON(c.JWKS))
+	}
+	if c.TokenEndpointAuthMethod == core.AuthMethodSecretJWT {
+		out.Settings.SecretJWTKey = c.ClientSecret // see core.ClientSettings: HMAC needs the secret itself
+	}
 	return out, nil
+}
+
+// jwksJSON is a JWK Set given as YAML or JSON, as JSON text.
+func jwksJSON(set map[string]any) []byte {
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil // not JSON-representable: ParseJWKS reports it
+	}
+	return b
 }
 
 // ClientFromCore converts a core client back; the secret cannot be recovered
@@ -64,6 +95,13 @@ func ClientFromCore(c *core.Client) Client {
 	if !c.ExpiresAt.IsZero() {
 		t := c.ExpiresAt
 		out.ExpiresAt = &t
+	}
+	s := c.Settings
+	out.TokenEndpointAuthMethod, out.JWKSURI, out.IDTokenSignedResponseAlg = s.TokenEndpointAuthMethod, s.JWKSURI, s.IDTokenSignedResponseAlg
+	out.RequireNonce, out.AccessTokenFormat, out.IDTokenUserClaims = s.RequireNonce, s.AccessTokenFormat, s.IDTokenUserClaims
+	out.TrustedIssuers, out.AssertionIssuers = slices.Clone(s.TrustedIssuers), slices.Clone(s.AssertionIssuers)
+	if s.JWKS != "" {
+		_ = json.Unmarshal([]byte(s.JWKS), &out.JWKS) // stored from a validated set
 	}
 	return out
 }

@@ -264,7 +264,8 @@ func TestSeed(t *testing.T) {
 			len(s.Authorizations), len(c.Clients), len(c.Users), len(c.Authorizations))
 	}
 	for i, cl := range s.Clients {
-		if cl.ID != c.Clients[i].ClientID || !core.CheckSecret(cl.SecretHash, c.Clients[i].ClientSecret) {
+		if cl.ID != c.Clients[i].ClientID || (cl.HasSecret() && !core.CheckSecret(cl.SecretHash, c.Clients[i].ClientSecret)) ||
+			(!cl.HasSecret() && cl.SecretHash != "") {
 			t.Errorf("client %d: %+v, want %q with its secret hashed", i, cl, c.Clients[i].ClientID)
 		}
 	}

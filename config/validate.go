@@ -117,6 +117,9 @@ func newValidator() *validator.Validate {
 		return slices.Contains(core.Providers, core.Provider(fl.Field().String()))
 	}))
 	must(v.RegisterValidation("scopetoken", func(fl validator.FieldLevel) bool { return isScopeToken(fl.Field().String()) }))
+	must(v.RegisterValidation("grant", func(fl validator.FieldLevel) bool {
+		return slices.Contains(core.AllGrants, GrantName(fl.Field().String()))
+	}))
 	v.RegisterStructValidation(configLevel, Config{})
 	v.RegisterStructValidation(storageLevel, Storage{})
 	v.RegisterStructValidation(clientLevel, Client{})
@@ -137,6 +140,11 @@ const (
 	tagPostgresURL    = "postgres_url"     // driver postgres, dsn no URL
 	tagNotPostgresURL = "not_postgres_url" // driver sqlite, dsn a postgres URL
 	tagCodeRedirect   = "code_redirect"    // authorization_code without redirect_uris
+	tagPublicSecret   = "public_secret"    // a secret for a client that has none
+	tagPublicGrant    = "public_grant"     // client_credentials for a public client
+	tagNeedsKeys      = "needs_keys"       // private_key_jwt without jwks or jwks_uri
+	tagKeysTwice      = "keys_twice"       // both jwks and jwks_uri
+	tagJWKS           = "jwks"             // param: why the JWK Set is unusable
 )
 
 // configLevel checks what spans records: unique ids and usernames, and that
@@ -209,11 +217,32 @@ func storageLevel(sl validator.StructLevel) {
 }
 
 // clientLevel checks that a client allowed the authorization_code grant has
-// somewhere to send the code.
+// somewhere to send the code, and that its secret and keys fit how it
+// authenticates.
 func clientLevel(sl validator.StructLevel) {
 	c := sl.Current().Interface().(Client)
 	if slices.Contains(c.Grants, string(core.GrantAuthorizationCode)) && len(c.RedirectURIs) == 0 {
 		sl.ReportError(c.RedirectURIs, "redirect_uris", "RedirectURIs", tagCodeRedirect, "")
+	}
+	switch {
+	case c.NeedsSecret() && c.ClientSecret == "":
+		sl.ReportError(c.ClientSecret, "client_secret", "ClientSecret", "required", "")
+	case !c.NeedsSecret() && c.ClientSecret != "":
+		sl.ReportError("", "client_secret", "ClientSecret", tagPublicSecret, c.TokenEndpointAuthMethod)
+	}
+	if c.TokenEndpointAuthMethod == core.AuthMethodNone && slices.Contains(c.Grants, string(core.GrantClientCredentials)) {
+		sl.ReportError(c.Grants, "grants", "Grants", tagPublicGrant, "")
+	}
+	if c.TokenEndpointAuthMethod == core.AuthMethodPrivateKeyJWT && len(c.JWKS) == 0 && c.JWKSURI == "" {
+		sl.ReportError(c.JWKS, "jwks", "JWKS", tagNeedsKeys, "")
+	}
+	if len(c.JWKS) > 0 && c.JWKSURI != "" {
+		sl.ReportError(c.JWKSURI, "jwks_uri", "JWKSURI", tagKeysTwice, "")
+	}
+	if len(c.JWKS) > 0 {
+		if _, err := core.ParseJWKS(jwksJSON(c.JWKS)); err != nil {
+			sl.ReportError(c.JWKS, "jwks", "JWKS", tagJWKS, err.Error())
+		}
 	}
 }
 
@@ -271,11 +300,32 @@ func message(fe validator.FieldError) string {
 		return "is a postgres URL but driver is sqlite"
 	case tagCodeRedirect:
 		return "is required for the authorization_code grant"
+	case tagPublicSecret:
+		return "must be empty: a client with token_endpoint_auth_method " + param + " has no secret"
+	case tagPublicGrant:
+		return "client_credentials needs a confidential client, not token_endpoint_auth_method none"
+	case tagNeedsKeys:
+		return "is required for private_key_jwt (or set jwks_uri)"
+	case tagKeysTwice:
+		return "set jwks or jwks_uri, not both"
+	case tagJWKS:
+		return "is not a usable JWK Set: " + param
+	case "grant":
+		return fmt.Sprintf("unknown grant %q (known: %s, and the short names device_code, token_exchange, jwt_bearer)",
+			fmt.Sprint(fe.Value()), grantList())
 	}
 	if param != "" {
 		return fmt.Sprintf("fails %s=%s", fe.Tag(), param)
 	}
 	return "fails " + fe.Tag()
+}
+
+func grantList() string {
+	names := make([]string, len(core.AllGrants))
+	for i, g := range core.AllGrants {
+		names[i] = string(g)
+	}
+	return strings.Join(names, ", ")
 }
 
 func quoteValue(v any) string {

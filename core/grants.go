@@ -14,6 +14,23 @@ import (
 // device.go), token exchange (RFC 8693, exchange.go) and the JWT bearer
 // grant (RFC 7523 §2.1).
 
+// grantAliases are the short names of the extension grants' URNs, which
+// configuration files and fault rules accept.
+var grantAliases = map[string]GrantType{
+	"device_code":    GrantDeviceCode,
+	"token_exchange": GrantTokenExchange,
+	"jwt_bearer":     GrantJWTBearer,
+}
+
+// GrantNamed is the grant a name stands for: a short name's URN, else the
+// name itself.
+func GrantNamed(name string) GrantType {
+	if g, ok := grantAliases[name]; ok {
+		return g
+	}
+	return GrantType(name)
+}
+
 func (e *Engine) extensionGrant(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
 	switch req.GrantType {
 	case GrantPassword:

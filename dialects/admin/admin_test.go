@@ -111,7 +111,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		body  string
 		field string
 	}{
-		{`{"client_id":"x","client_secret":"s","grants":["password"]}`, "grants[0]"},
+		{`{"client_id":"x","client_secret":"s","grants":["implicit"]}`, "grants[0]"},
 		{`{"client_id":"x","client_secret":"s","grants":["authorization_code"],"redirect_uris":["/relative"]}`, "redirect_uris[0]"},
 		{`{"client_secret":"s","grants":["client_credentials"]}`, "client_id"},
 		{`{"client_id":"x","client_secret":"s","grants":["client_credentials"],"bogus":1}`, ""},

@@ -54,7 +54,7 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 			return invalid(c, "client_id", "must match the client id in the path")
 		}
 	}
-	keep := id != "" && in.ClientSecret == ""
+	keep := id != "" && in.ClientSecret == "" && in.NeedsSecret()
 	if keep {
 		in.ClientSecret = "unchanged" // validated as present; the engine keeps the stored one
 	}

@@ -100,6 +100,8 @@ func (e *RuleError) Error() string { return e.Field + ": " + e.Message }
 
 // Prepare checks a rule's action fields that validation tags cannot.
 func (r *Rule) Prepare() error {
+	// The extension grants' URNs may be given by their short names.
+	r.GrantType = string(core.GrantNamed(r.GrantType))
 	if r.Latency != "" {
 		d, err := time.ParseDuration(r.Latency)
 		if err != nil || d < 0 {

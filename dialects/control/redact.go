@@ -12,11 +12,13 @@ import (
 const Redacted = "[redacted]"
 
 // secretParams are the standard parameters whose values are credentials,
-// tokens or codes (RFC 6749, 7009, 7521, 7636, 7662, OpenID Connect); a
+// tokens or codes (RFC 6749, 7009, 7521, 7636, 7662, 8628, 8693, OpenID Connect); a
 // dialect declares its own others (wire.Facts). They never reach the journal.
 var secretParams = map[string]bool{
 	"client_secret": true, "password": true, "code": true, "code_verifier": true, "refresh_token": true,
 	"access_token": true, "token": true, "assertion": true, "client_assertion": true, "id_token": true,
+	"subject_token": true, "actor_token": true, "device_code": true, "user_code": true, "id_token_hint": true,
+	"login_hint_token": true,
 }
 
 // secretHeaders are the standard headers that carry credentials;
