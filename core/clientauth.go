@@ -199,7 +199,7 @@ func (e *Engine) useAssertion(ctx context.Context, p *Profile, kind Kind, client
 	case c.Exp == nil:
 		return fail(ReasonMissing, "the assertion has no exp")
 	case !now.Before(c.Exp.Time):
-		return fail(ReasonExpired, "the assertion has expired")
+		return fail(ReasonNone, "the assertion has expired")
 	case c.Exp.Sub(now) > maxAssertionLife:
 		return fail(ReasonMalformed, "the assertion expires too far in the future")
 	case c.Nbf != nil && c.Nbf.After(now.Add(clockSkew)):

@@ -53,7 +53,7 @@ const (
 	ReasonInsufficientScope Reason = "insufficient_scope"    // the token lacks the scope the resource needs
 	ReasonPending           Reason = "authorization_pending" // the user has not answered the device authorization yet
 	ReasonSlowDown          Reason = "slow_down"             // a device code was polled faster than its interval
-	ReasonExpired           Reason = "expired"               // a device code (or assertion) has expired
+	ReasonExpired           Reason = "expired"               // a device code has expired
 	ReasonDenied            Reason = "denied"                // the user denied the device authorization
 	ReasonLoginRequired     Reason = "login_required"        // prompt=none without a usable login session
 	ReasonInvalidTarget     Reason = "invalid_target"        // a token exchange's resource is unusable

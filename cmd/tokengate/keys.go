@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
@@ -49,11 +50,13 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	kid, err := core.New(core.Options{Store: store}).RotateSigningKey(ctx, *name, *lifetime)
+	// An OpenID Connect issuer (an oauth2 instance) signs with a key per
+	// algorithm: each gets a new one.
+	kids, err := core.New(core.Options{Store: store}).RotateSigningKeys(ctx, *name, *lifetime)
 	if err != nil {
 		fmt.Fprintln(stderr, "rotating the signing key:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", kid, *lifetime)
+	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", strings.Join(kids, ", "), *lifetime)
 	return 0
 }

@@ -76,7 +76,7 @@ func TestAdminCLI(t *testing.T) {
 	if code, out, _ := cli("clients"); code != 0 || !strings.Contains(out, "ci ") || strings.Contains(out, "s\n") {
 		t.Fatalf("clients: %d %q", code, out)
 	}
-	if code, _, errs := cli("clients", "add", "--id", "bad", "--secret", "s", "--grants", "password"); code != 1 || !strings.Contains(errs, "grants[0]") {
+	if code, _, errs := cli("clients", "add", "--id", "bad", "--secret", "s", "--grants", "implicit"); code != 1 || !strings.Contains(errs, "grants[0]") {
 		t.Fatalf("invalid client: %d %q", code, errs)
 	}
 	if code, _, errs := runCLI("admin", "--url", g.URL, "--token", "wrong", "clock"); code != 1 || !strings.Contains(errs, "401") {

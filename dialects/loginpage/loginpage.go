@@ -34,6 +34,12 @@ type Page struct {
 	Secrets *dialects.Secrets
 	Brand   Brand
 	Action  string // the full path the form posts to
+	// Sessions, when set, makes the page an OpenID Connect login page: a
+	// signed session cookie spares the password within its lifetime, and
+	// prompt, max_age, login_hint, nonce and claims are honoured (oidc.go).
+	Sessions *Sessions
+	// DeviceAction is the path of the device verification page (device.go).
+	DeviceAction string
 }
 
 const (
@@ -63,6 +69,9 @@ func (p *Page) Show(c echo.Context) error {
 	}
 	if err := p.Engine.CheckAuthorizeParams(client, req); err != nil {
 		return redirectError(c, req, err)
+	}
+	if p.Sessions != nil {
+		return p.showOIDC(c, q, client, req, vals)
 	}
 	return p.loginForm(c, http.StatusOK, client, vals, "")
 }
@@ -99,6 +108,9 @@ func (p *Page) Submit(c echo.Context) error {
 		}
 		return err
 	}
+	if p.Sessions != nil {
+		p.startSession(c, user)
+	}
 	code, err := p.Engine.IssueCode(c.Request().Context(), p.Profile, client, user, req)
 	if err != nil {
 		return err
@@ -109,7 +121,7 @@ func (p *Page) Submit(c echo.Context) error {
 // authorizeClient decodes the authorize parameters and checks the client
 // and its redirect_uri: the part whose failures go to an error page.
 func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequest, map[string]string, *core.Client, error) {
-	req, vals, err := decodeAuthorize(v)
+	req, vals, err := p.decodeAuthorize(v)
 	if err != nil {
 		return req, nil, nil, err
 	}
@@ -121,18 +133,29 @@ func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequ
 	return req, vals, client, nil
 }
 
-func decodeAuthorize(v url.Values) (core.AuthorizeRequest, map[string]string, error) {
-	vals, err := wire.Singles(v, authorizeParams...)
+func (p *Page) decodeAuthorize(v url.Values) (core.AuthorizeRequest, map[string]string, error) {
+	vals, err := wire.Singles(v, p.carried()...)
 	if err != nil {
 		return core.AuthorizeRequest{}, nil, err
 	}
 	req := core.AuthorizeRequest{ClientID: vals["client_id"], RedirectURI: vals["redirect_uri"],
 		ResponseType: vals["response_type"], State: vals["state"], CodeChallenge: vals["code_challenge"],
-		CodeChallengeMethod: vals["code_challenge_method"]}
+		CodeChallengeMethod: vals["code_challenge_method"], Nonce: vals["nonce"]}
 	if s := strings.Fields(vals["scope"]); len(s) > 0 {
 		req.Scopes = s
 	}
+	if req.Claims, err = core.ParseClaimsRequest(vals["claims"]); err != nil {
+		return req, nil, err
+	}
 	return req, vals, nil
+}
+
+// carried are the authorize parameters the form carries as hidden fields.
+func (p *Page) carried() []string {
+	if p.Sessions != nil {
+		return oidcCarried
+	}
+	return authorizeParams
 }
 
 func (p *Page) csrfOK(c echo.Context, form url.Values) bool {
@@ -159,6 +182,12 @@ type view struct {
 	CSRF     string
 	Hidden   []hidden
 	Status   int
+	// LoginHint pre-fills the username (OpenID Connect's login_hint).
+	LoginHint string
+	// The device verification page's (device.go).
+	UserCode string
+	SignedIn string // the session's username: no password needed
+	Done     string // the outcome shown once the user answered
 	// RedirectOrigin is the verified redirect_uri's origin, allowed as a
 	// form-action: Chrome and Safari apply form-action to the redirect a
 	// form submission answers with, so 'self' alone blocks the way back.
@@ -166,21 +195,31 @@ type view struct {
 }
 
 func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals map[string]string, msg string) error {
-	nonce := make([]byte, 24)
-	if _, err := rand.Read(nonce); err != nil {
-		return core.Internal(err)
+	csrf, err := p.newCSRF(c, p.Action)
+	if err != nil {
+		return err
 	}
-	cookie := base64.RawURLEncoding.EncodeToString(nonce)
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: cookie, Path: p.Action, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.IsTLS()})
 	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: vals["scope"], Error: msg,
-		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), RedirectOrigin: cspOrigin(vals["redirect_uri"])}
-	for _, n := range authorizeParams {
+		CSRF: csrf, RedirectOrigin: cspOrigin(vals["redirect_uri"]), LoginHint: vals["login_hint"]}
+	for _, n := range p.carried() {
 		if vals[n] != "" {
 			v.Hidden = append(v.Hidden, hidden{n, vals[n]})
 		}
 	}
 	return render(c, status, "login", v)
+}
+
+// newCSRF sets a fresh CSRF cookie for the form that posts to path and
+// returns the token the form carries.
+func (p *Page) newCSRF(c echo.Context, path string) (string, error) {
+	nonce := make([]byte, 24)
+	if _, err := rand.Read(nonce); err != nil {
+		return "", core.Internal(err)
+	}
+	cookie := base64.RawURLEncoding.EncodeToString(nonce)
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: cookie, Path: path, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.IsTLS()})
+	return base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), nil
 }
 
 // errorPage shows an error without redirecting anywhere: the redirect_uri
@@ -243,6 +282,9 @@ func redirectError(c echo.Context, req core.AuthorizeRequest, err error) error {
 	case core.KindUnavailable:
 		kind = "temporarily_unavailable"
 	}
+	if ce.Reason == core.ReasonLoginRequired {
+		kind = "login_required" // OpenID Connect Core §3.1.2.6
+	}
 	return redirect(c, req.RedirectURI, url.Values{"error": {kind}, "error_description": {ce.Description}}, req.State)
 }
 
@@ -277,7 +319,7 @@ button{margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:4px;backgroun
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 {{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
-{{end}}<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required>
+{{end}}<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" value="{{.LoginHint}}" required>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit" name="decision" value="allow">Sign in and allow</button>
 <button type="submit" name="decision" value="deny" class="deny" formnovalidate>Deny</button>

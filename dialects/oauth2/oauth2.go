@@ -1,15 +1,22 @@
 // Package oauth2 is the standard RFC 6749 dialect: token endpoint with all
 // three grants, authorization endpoint with a login page, introspection (RFC
-// 7662), revocation (RFC 7009) and server metadata (RFC 8414).
+// 7662), revocation (RFC 7009) and server metadata (RFC 8414); and, on top,
+// OpenID Connect (oidc.go: id_tokens, UserInfo, discovery, JWKS, login
+// sessions), the device authorization grant (device.go), token exchange,
+// the JWT bearer and password grants, JWT access tokens and JWT client
+// authentication. Each instance is its own issuer with its own keys.
 package oauth2
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/loginpage"
@@ -25,6 +32,12 @@ func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{
 type Options struct {
 	// Issuer for the metadata document; empty: derived from the request.
 	Issuer string `yaml:"issuer"`
+	// DeviceInterval is the device authorization grant's polling interval
+	// (default 5s) and DeviceCodeTTL its codes' lifetime (default 10m).
+	DeviceInterval config.Duration `yaml:"device_interval"`
+	DeviceCodeTTL  config.Duration `yaml:"device_code_ttl"`
+	// SessionTTL is how long a login session spares the password (default 8h).
+	SessionTTL config.Duration `yaml:"session_ttl"`
 }
 
 // Dialect implements dialects.Dialect.
@@ -35,10 +48,12 @@ type Dialect struct {
 	opts    Options
 	prefix  string
 	page    *loginpage.Page
+	keys    map[string]*core.KeyRing // by algorithm: the instance's signing keys
 }
 
 func (d *Dialect) Owns(path string) bool {
-	return dialects.HasPathPrefix(path, "/oauth2") || path == "/.well-known/oauth-authorization-server"
+	return dialects.HasPathPrefix(path, "/oauth2") || path == "/.well-known/oauth-authorization-server" ||
+		path == "/.well-known/openid-configuration"
 }
 
 // WireFacts: RFC 6749's, plus the login page's CSRF token.
@@ -50,36 +65,66 @@ func (d *Dialect) WireFacts() wire.Facts {
 
 func (d *Dialect) Configure(inst dialects.Instance) error {
 	d.inst = inst
-	return inst.Config.DecodeOptions(&d.opts)
+	var p config.Problems
+	p.Merge(inst.Config.DecodeOptions(&d.opts))
+	for key, v := range map[string]config.Duration{"device_interval": d.opts.DeviceInterval,
+		"device_code_ttl": d.opts.DeviceCodeTTL, "session_ttl": d.opts.SessionTTL} {
+		if v < 0 {
+			p.Add(key, "must not be negative")
+		}
+	}
+	if d.opts.DeviceInterval > 0 && d.opts.DeviceInterval%config.Duration(time.Second) != 0 {
+		p.Add("device_interval", "must be whole seconds (RFC 8628 interval)")
+	}
+	return p.Err()
 }
 
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	d.engine, d.prefix = deps.Engine, deps.Prefix
 	d.profile = &core.Profile{
-		Dialect:       d.inst.Name,
-		Type:          d.inst.Type,
-		AccessTTL:     time.Duration(d.inst.Config.AccessTokenTTL),
-		RefreshTTL:    time.Duration(d.inst.Config.RefreshTokenTTL),
-		RefreshGrants: []core.GrantType{core.GrantAuthorizationCode, core.GrantRefreshToken},
+		Dialect:    d.inst.Name,
+		Type:       d.inst.Type,
+		AccessTTL:  time.Duration(d.inst.Config.AccessTokenTTL),
+		RefreshTTL: time.Duration(d.inst.Config.RefreshTokenTTL),
+		RefreshGrants: []core.GrantType{core.GrantAuthorizationCode, core.GrantRefreshToken, core.GrantPassword,
+			core.GrantDeviceCode},
+		ExtraGrants:    extraGrants,
+		DeviceInterval: time.Duration(d.opts.DeviceInterval),
+		DeviceCodeTTL:  time.Duration(d.opts.DeviceCodeTTL),
+	}
+	if err := d.mountKeys(deps); err != nil {
+		return err
 	}
 	d.page = &loginpage.Page{Engine: d.engine, Profile: d.profile, Secrets: deps.Secrets, Action: d.prefix + "/oauth2/authorize",
-		Brand: loginpage.Brand{Product: "tokengate", Heading: "Sign in", Accent: "#3558d4"}}
+		Brand:    loginpage.Brand{Product: "tokengate", Heading: "Sign in", Accent: "#3558d4"},
+		Sessions: &loginpage.Sessions{Path: d.prefix + "/oauth2", TTL: time.Duration(d.opts.SessionTTL)}, DeviceAction: d.prefix + devicePath}
 	r.Add(http.MethodPost, "/oauth2/token", d.token)
 	r.Add(http.MethodGet, "/oauth2/authorize", d.page.Show)
 	r.Add(http.MethodPost, "/oauth2/authorize", d.page.Submit)
 	r.Add(http.MethodPost, "/oauth2/introspect", d.introspect)
 	r.Add(http.MethodPost, "/oauth2/revoke", d.revoke)
 	r.Add(http.MethodGet, "/.well-known/oauth-authorization-server", d.metadata)
+	d.mountOIDC(r)
+	d.mountDevice(r)
 	return nil
 }
 
+// extraGrants are the grants beyond the core three every instance offers;
+// each client opts in.
+var extraGrants = []core.GrantType{core.GrantPassword, core.GrantDeviceCode, core.GrantTokenExchange, core.GrantJWTBearer}
+
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
+	AccessToken     string `json:"access_token"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"` // token exchange (RFC 8693 §2.2.1)
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+	IDToken         string `json:"id_token,omitempty"` // OpenID Connect Core §3.1.3.3
 }
+
+// multiParams may be sent more than once (RFC 8693 §2.1).
+var multiParams = []string{"audience", "resource"}
 
 func (d *Dialect) token(c echo.Context) error {
 	form, err := wire.Form(c)
@@ -87,7 +132,7 @@ func (d *Dialect) token(c echo.Context) error {
 		return err
 	}
 	for name, vals := range form {
-		if len(vals) > 1 {
+		if len(vals) > 1 && !slices.Contains(multiParams, name) {
 			return core.DuplicateParam(name)
 		}
 	}
@@ -96,14 +141,31 @@ func (d *Dialect) token(c echo.Context) error {
 		return err
 	}
 	wire.NoteClient(c, auth.ID, form.Get("grant_type"))
+	iss := d.issuer(c)
 	req := core.TokenRequest{
-		GrantType:    core.GrantType(form.Get("grant_type")),
-		ClientID:     auth.ID,
-		ClientSecret: auth.Secret,
-		Code:         form.Get("code"),
-		RedirectURI:  form.Get("redirect_uri"),
-		CodeVerifier: form.Get("code_verifier"),
-		RefreshToken: form.Get("refresh_token"),
+		GrantType:           core.GrantType(form.Get("grant_type")),
+		ClientID:            auth.ID,
+		ClientSecret:        auth.Secret,
+		ClientAuthMethod:    auth.Method,
+		ClientAssertionType: form.Get("client_assertion_type"),
+		ClientAssertion:     form.Get("client_assertion"),
+		Issuer:              iss,
+		TokenEndpoint:       iss + "/oauth2/token",
+		Code:                form.Get("code"),
+		RedirectURI:         form.Get("redirect_uri"),
+		CodeVerifier:        form.Get("code_verifier"),
+		RefreshToken:        form.Get("refresh_token"),
+		Username:            form.Get("username"),
+		Password:            form.Get("password"),
+		DeviceCode:          form.Get("device_code"),
+		Assertion:           form.Get("assertion"),
+		SubjectToken:        form.Get("subject_token"),
+		SubjectTokenType:    form.Get("subject_token_type"),
+		ActorToken:          form.Get("actor_token"),
+		ActorTokenType:      form.Get("actor_token_type"),
+		RequestedTokenType:  form.Get("requested_token_type"),
+		Audience:            form["audience"],
+		Resource:            form["resource"],
 	}
 	if s := strings.Fields(form.Get("scope")); len(s) > 0 {
 		req.Scopes = s
@@ -113,7 +175,25 @@ func (d *Dialect) token(c echo.Context) error {
 		return err
 	}
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType,
-		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " ")})
+		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " "),
+		IDToken: res.IDToken, IssuedTokenType: res.IssuedTokenType})
+}
+
+// clientAuth reads a client's authentication from Basic, the form's
+// client_id and client_secret, or a client assertion.
+func (d *Dialect) clientAuth(c echo.Context, form url.Values) (core.ClientAuth, error) {
+	auth, err := wire.ClientCredentials(c, form)
+	if err != nil {
+		return core.ClientAuth{}, err
+	}
+	f, err := wire.Singles(form, "client_assertion_type", "client_assertion")
+	if err != nil {
+		return core.ClientAuth{}, err
+	}
+	iss := d.issuer(c)
+	return core.ClientAuth{ID: auth.ID, Secret: auth.Secret, Method: auth.Method,
+		AssertionType: f["client_assertion_type"], Assertion: f["client_assertion"],
+		Audiences: []string{iss, iss + "/oauth2/token", iss + c.Request().URL.Path}}, nil
 }
 
 // authenticate reads and checks the calling client for introspect and revoke.
@@ -122,7 +202,7 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	auth, err := wire.ClientCredentials(c, form)
+	auth, err := d.clientAuth(c, form)
 	if err != nil {
 		return nil, "", err
 	}
@@ -134,7 +214,7 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if _, err := wire.Single(form, "token_type_hint"); err != nil {
 		return nil, "", err
 	}
-	client, err := d.engine.AuthenticateClient(c.Request().Context(), d.profile, auth.ID, auth.Secret)
+	client, err := d.engine.AuthenticateClientAuth(c.Request().Context(), d.profile, auth)
 	if err != nil {
 		return nil, "", err
 	}
@@ -145,13 +225,21 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 }
 
 type introspection struct {
-	Active    bool   `json:"active"`
-	ClientID  string `json:"client_id,omitempty"`
-	Sub       string `json:"sub,omitempty"`
-	Scope     string `json:"scope,omitempty"`
-	TokenType string `json:"token_type,omitempty"`
-	Exp       int64  `json:"exp,omitempty"`
-	Iat       int64  `json:"iat,omitempty"`
+	Active    bool          `json:"active"`
+	ClientID  string        `json:"client_id,omitempty"`
+	Sub       string        `json:"sub,omitempty"`
+	Scope     string        `json:"scope,omitempty"`
+	TokenType string        `json:"token_type,omitempty"`
+	Exp       int64         `json:"exp,omitempty"`
+	Iat       int64         `json:"iat,omitempty"`
+	Iss       string        `json:"iss,omitempty"`
+	Aud       core.Audience `json:"aud,omitempty"`
+	Act       *actor        `json:"act,omitempty"`
+}
+
+// actor is RFC 8693 §4.1's act claim.
+type actor struct {
+	Sub string `json:"sub"`
 }
 
 func (d *Dialect) introspect(c echo.Context) error {
@@ -171,12 +259,12 @@ func (d *Dialect) introspect(c echo.Context) error {
 	if t.Kind == core.TokenRefresh {
 		typ = "refresh_token"
 	}
-	sub := t.UserID
-	if sub == "" {
-		sub = t.ClientID
+	in := introspection{Active: true, ClientID: t.ClientID, Sub: t.Subject(), Scope: strings.Join(t.Scopes, " "),
+		TokenType: typ, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(), Iss: d.issuer(c), Aud: t.Details.Audience}
+	if t.Details.Actor != "" {
+		in.Act = &actor{Sub: t.Details.Actor}
 	}
-	return c.JSON(http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
-		Scope: strings.Join(t.Scopes, " "), TokenType: typ, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix()})
+	return c.JSON(http.StatusOK, in)
 }
 
 func (d *Dialect) revoke(c echo.Context) error {
@@ -192,27 +280,31 @@ func (d *Dialect) revoke(c echo.Context) error {
 }
 
 func (d *Dialect) metadata(c echo.Context) error {
-	iss := d.opts.Issuer
-	if iss == "" {
-		iss = c.Scheme() + "://" + c.Request().Host + d.prefix
+	return c.JSON(http.StatusOK, d.serverMetadata(d.issuer(c)))
+}
+
+// issuer is the instance's issuer identifier: the configured one, else
+// derived from the request.
+func (d *Dialect) issuer(c echo.Context) string {
+	if d.opts.Issuer != "" {
+		return d.opts.Issuer
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"authorization_endpoint":                iss + "/oauth2/authorize",
-		"token_endpoint":                        iss + "/oauth2/token",
-		"introspection_endpoint":                iss + "/oauth2/introspect",
-		"revocation_endpoint":                   iss + "/oauth2/revoke",
-		"grant_types_supported":                 core.AllGrants,
-		"response_types_supported":              []string{"code"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":      []string{"S256", "plain"},
-	})
+	return c.Scheme() + "://" + c.Request().Host + d.prefix
 }
 
 // Describe maps a domain error to RFC 6749 §5.2's codes; invalid_client
-// answers 401 with WWW-Authenticate.
-func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
+// answers 401 with WWW-Authenticate. The extension grants' codes (RFC 8628
+// §3.5, RFC 8693 §2.2.2) come from the reason; UserInfo answers in RFC
+// 6750's style (userinfo.go).
+func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
+	if isUserInfo(c) {
+		return describeBearer(e)
+	}
 	a := wire.Answer{Status: wire.Status(e), Code: string(e.Kind), Text: e.Description}
+	if code, ok := reasonCodes[errorCode{e.Kind, e.Reason}]; ok {
+		a.Status, a.Code = http.StatusBadRequest, code
+		return a
+	}
 	switch e.Kind {
 	case core.KindInvalidClient:
 		a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate"`}}
@@ -239,4 +331,20 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	}
 	wire.NoStore(c)
 	return c.JSON(a.Status, body)
+}
+
+// errorCode is a domain error's RFC 6749 code where its reason decides it.
+type errorCode struct {
+	kind   core.Kind
+	reason core.Reason
+}
+
+// reasonCodes are the extension grants' codes, each answered with 400:
+// the device grant's (RFC 8628 §3.5) and token exchange's (RFC 8693 §2.2.2).
+var reasonCodes = map[errorCode]string{
+	{core.KindInvalidGrant, core.ReasonPending}:         "authorization_pending",
+	{core.KindInvalidGrant, core.ReasonSlowDown}:        "slow_down",
+	{core.KindInvalidGrant, core.ReasonExpired}:         "expired_token",
+	{core.KindAccessDenied, core.ReasonDenied}:          "access_denied",
+	{core.KindInvalidRequest, core.ReasonInvalidTarget}: "invalid_target",
 }

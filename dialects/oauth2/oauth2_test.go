@@ -65,7 +65,7 @@ func TestTokenErrors(t *testing.T) {
 		{"wrong secret basic", "grant_type=client_credentials", "demo-client", "nope", "", 401, "invalid_client"},
 		{"unknown client post", "grant_type=client_credentials&client_id=ghost&client_secret=x", "", "", "", 401, "invalid_client"},
 		{"missing grant", "client_id=demo-client&client_secret=demo-secret", "", "", "", 400, "invalid_request"},
-		{"unsupported grant", "grant_type=password&client_id=demo-client&client_secret=demo-secret", "", "", "", 400, "unsupported_grant_type"},
+		{"unsupported grant", "grant_type=implicit&client_id=demo-client&client_secret=demo-secret", "", "", "", 400, "unsupported_grant_type"},
 		{"duplicate param", "grant_type=client_credentials&grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret", "", "", "", 400, "invalid_request"},
 		{"two auth methods", "grant_type=client_credentials&client_secret=demo-secret", "demo-client", "demo-secret", "", 400, "invalid_request"},
 		{"grant not allowed", "grant_type=authorization_code&code=x&client_id=other-client&client_secret=other-secret", "", "", "", 400, "unauthorized_client"},

@@ -30,6 +30,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
+	"github.com/tokengate/tokengate/dialects/jwksfetch"
 	"github.com/tokengate/tokengate/storage/postgres"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -75,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
-		SweepRetention: longestRefreshWindow(cfg)})
+		SweepRetention: longestRefreshWindow(cfg), JWKSFetcher: jwksfetch.New(jwksfetch.Options{})})
 	seed, err := cfg.Seed()
 	if err == nil {
 		err = a.Engine.Seed(ctx, seed)

@@ -166,7 +166,7 @@ func TestStateChangesGoThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("the fault did not fire: %d", st)
 	}
 	o, err := b.Overview(ctx)
-	if err != nil || o.ActiveFaults != 0 || o.Clients != 1 || o.Users != 1 || o.Storage != "sqlite" || o.Replica == "" {
+	if err != nil || o.ActiveFaults != 0 || o.Clients != 2 || o.Users != 1 || o.Storage != "sqlite" || o.Replica == "" {
 		t.Fatalf("overview %+v %v", o, err)
 	}
 	s, err := b.MoveClock(ctx, console.ClockMove{Advance: 2 * time.Hour})
