@@ -39,10 +39,18 @@ type DeviceAuthorization struct {
 	Interval   int    // seconds
 }
 
-// AuthorizeDevice starts a device authorization for the authenticated
-// client (RFC 8628 §3.1).
+// AuthorizeDevice starts a device authorization for the client (RFC 8628
+// §3.1). Credentials, when presented, are checked; a client_id alone
+// identifies the client (x/oauth2 sends nothing more, nor do Google's
+// clients), whose poll of the token endpoint authenticates it fully.
 func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, scopes []string) (*DeviceAuthorization, error) {
-	client, err := e.AuthenticateClientAuth(ctx, p, a)
+	var client *Client
+	var err error
+	if a.Secret == "" && a.Assertion == "" && a.AssertionType == "" {
+		client, err = e.identifyClient(ctx, p, a.ID)
+	} else {
+		client, err = e.AuthenticateClientAuth(ctx, p, a)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +93,21 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 			ExpiresIn: int64(ttl / time.Second), Interval: secs}, nil
 	}
 	return nil, Internal(errors.New("no free user code"))
+}
+
+// identifyClient finds a usable client by id alone.
+func (e *Engine) identifyClient(ctx context.Context, p *Profile, id string) (*Client, error) {
+	if id == "" {
+		return nil, MissingParam("client_id")
+	}
+	client, err := e.clients.get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindInvalidClient, Param: "client_id", Value: id, Description: "unknown client"}
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return client, e.CheckClientUsable(client, p)
 }
 
 func orDefault(d, def time.Duration) time.Duration {

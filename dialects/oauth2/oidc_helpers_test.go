@@ -158,3 +158,5 @@ func authURL(conf *oauth2.Config, state string, extra map[string]string, opts ..
 	}
 	return conf.AuthCodeURL(state, opts...)
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
