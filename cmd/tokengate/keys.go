@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -12,38 +11,27 @@ import (
 	"github.com/tokengate/tokengate/dialects/acceleration"
 )
 
-// keysCmd runs `tokengate keys rotate`: a new signing key for the
+// keysRotate runs `tokengate keys rotate`: a new signing key for the
 // Acceleration dialect's JWTs, the old one kept in the JWKS until the last
 // token it signed has expired. It works on the database directly, so a
 // running gateway picks the new key up at its next key reload.
-func keysCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprint(stderr, "usage: tokengate keys rotate [--config FILE] [--db PATH] [--lifetime DURATION]\n")
-		return 2
-	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addConfigFlags(fs)
-	lifetime := fs.Duration("lifetime", 0, "how long the old key stays published (default: the longest access-token lifetime in the config plus a minute)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
+func keysRotate(cf configFlags, lifetime time.Duration, stdout, stderr io.Writer) int {
 	cfg, err := cf.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if *lifetime <= 0 {
-		*lifetime = acceleration.DefaultAccessTTL
-		if ttl := time.Duration(cfg.Dialects[acceleration.Name].AccessTokenTTL); ttl > *lifetime {
-			*lifetime = ttl
+	if lifetime <= 0 {
+		lifetime = acceleration.DefaultAccessTTL
+		if ttl := time.Duration(cfg.Dialects[acceleration.Name].AccessTokenTTL); ttl > lifetime {
+			lifetime = ttl
 		}
 		for _, c := range cfg.Clients {
-			if ttl := time.Duration(c.AccessTokenTTL); ttl > *lifetime {
-				*lifetime = ttl
+			if ttl := time.Duration(c.AccessTokenTTL); ttl > lifetime {
+				lifetime = ttl
 			}
 		}
-		*lifetime += time.Minute // covers running gateways' key reload interval
+		lifetime += time.Minute // covers running gateways' key reload interval
 	}
 	ctx := context.Background()
 	store, err := app.OpenStore(ctx, cfg, nil)
@@ -52,11 +40,11 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	kid, err := acceleration.RotateKey(ctx, core.New(core.Options{Store: store}), *lifetime)
+	kid, err := acceleration.RotateKey(ctx, core.New(core.Options{Store: store}), lifetime)
 	if err != nil {
 		fmt.Fprintln(stderr, "rotating the signing key:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", kid, *lifetime)
+	fmt.Fprintf(stdout, "new signing key %s; the previous key stays published for %s\n", kid, lifetime)
 	return 0
 }
