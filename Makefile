@@ -78,7 +78,7 @@ podman:
 	@command -v podman >/dev/null 2>&1 && exit 0; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "no podman or working docker: install one (as root on Debian/Ubuntu: make podman)" >&2; exit 1; fi; \
-	echo "installing podman with apt-get..."; \
+	echo "installing podman with apt-get..."; apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
