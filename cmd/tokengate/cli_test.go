@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -170,6 +171,16 @@ func TestResolveBuild(t *testing.T) {
 	}
 	if code, out, _ := runCLI("--version"); code != 0 || !strings.HasPrefix(out, "tokengate ") || !strings.Contains(out, "commit ") {
 		t.Errorf("--version: %d %q", code, out)
+	}
+	// The test binary, like go run, has no stamps and no VCS build info:
+	// the commit comes from the checkout it was compiled in.
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Logf("not in a git checkout (%v): source commit not checked", err)
+		return
+	}
+	if code, out, _ := runCLI("version"); code != 0 || !strings.Contains(out, "(commit "+strings.TrimSpace(string(head))) {
+		t.Errorf("version in a git checkout: %d %q, want commit %s", code, out, head)
 	}
 }
 

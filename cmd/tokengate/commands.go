@@ -28,24 +28,27 @@ Environment:
   TOKENGATE_LOG_LEVEL    debug, info, warn or error
   TOKENGATE_URL          the admin commands' --url default`
 
-// Help lists commands in the order they are added: serve first.
-func init() { cobra.EnableCommandSorting = false }
+func init() {
+	cobra.EnableCommandSorting = false // help lists commands in the order added: serve first
+	// --version works out the build when asked, not at every start (it may
+	// ask git).
+	cobra.AddTemplateFunc("build", func() string { return currentBuild().String() })
+}
 
 // newRootCmd builds the whole command tree; the bodies write to stdout and
 // stderr.
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	build := currentBuild()
 	root := group(&cobra.Command{
 		Use:           "tokengate",
 		Short:         "One local gateway for many vendors' token endpoints",
-		Version:       build.String(),
+		Version:       "see the version template",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}, serveCmd(stderr), configCmd(stdout, stderr), migrateCommand(stdout, stderr), keysCmd(stdout, stderr),
-		adminCommand(stdout, stderr), healthcheckCmd(stdout, stderr), versionCmd(build, stdout))
+		adminCommand(stdout, stderr), healthcheckCmd(stdout, stderr), versionCmd(stdout))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetVersionTemplate("{{build}}\n")
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
 		c.Use = "completion bash|zsh|fish|powershell"
@@ -176,16 +179,17 @@ HEALTHCHECK runs it, since the image has no curl.`,
 	return c
 }
 
-func versionCmd(b buildInfo, stdout io.Writer) *cobra.Command {
+func versionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version of this build",
 		Long: `Print the version and commit this binary was built from, and the Go release
 and platform. make build, make install and make dist stamp them; a plain go
-build or go run reads them from the module and the git checkout.`,
+build or go run reads them from the build information, else from the git
+checkout it was compiled in.`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintln(stdout, b.String())
+			fmt.Fprintln(stdout, currentBuild().String())
 			return nil
 		},
 	}

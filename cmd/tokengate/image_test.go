@@ -283,6 +283,14 @@ func TestImageChroot(t *testing.T) {
 		return filepath.Join("../..", src)
 	})
 
+	// make dist stamps the commit (a -trimpath build cannot ask git).
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		out, err := inImage(t, spec, root, []string{spec.entrypoint[0], "version"}).Output()
+		if err != nil || !strings.Contains(string(out), "(commit "+strings.TrimSpace(string(head))) {
+			t.Errorf("version of the dist binary: %v %q, want commit %s", err, out, head)
+		}
+	}
+
 	addr := freeAddr(t)
 	_, port, _ := strings.Cut(addr, ":")
 	listen := "TOKENGATE_LISTEN=0.0.0.0:" + port // all interfaces, as in the image; a free port

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"time"
 )
 
 // version and commit are stamped by `make build`, `make install` and
@@ -23,10 +28,40 @@ type buildInfo struct {
 	Platform string // GOOS/GOARCH
 }
 
-// currentBuild combines the -ldflags stamps with the binary's build info.
+// currentBuild combines the -ldflags stamps with the binary's build info,
+// and failing both asks git about the source directory this binary was
+// compiled from: `go run` records no VCS information.
 func currentBuild() buildInfo {
 	info, _ := debug.ReadBuildInfo()
-	return resolveBuild(version, commit, info)
+	b := resolveBuild(version, commit, info)
+	if b.Commit == "unknown" {
+		if c, modified, ok := sourceCommit(); ok {
+			b.Commit, b.Modified = c, modified
+		}
+	}
+	return b
+}
+
+// sourceCommit is the git HEAD of the directory this file was compiled
+// from, when that directory still exists and is a git checkout (go run, go
+// build without VCS stamping); -trimpath builds have no such path.
+func sourceCommit() (rev string, modified bool, ok bool) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "", false, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	git := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", filepath.Dir(file)}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	rev, err := git("rev-parse", "HEAD")
+	if err != nil || rev == "" {
+		return "", false, false
+	}
+	status, err := git("status", "--porcelain", "--untracked-files=no")
+	return rev, err == nil && status != "", true
 }
 
 // resolveBuild prefers the stamps; without them a `go build` or `go run` in
