@@ -47,10 +47,16 @@ dist:
 	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -tags $(DIST_TAGS) -ldflags '$(DIST_LDFLAGS)' -o $(DIST_BIN) ./cmd/tokengate
 	@$(MAKE) --no-print-directory dist-check
 
-## dist-check: fail unless the dist binary is statically linked
+## dist-check: fail unless the dist binary is statically linked (file, else readelf)
 dist-check:
-	@out=$$(file -L $(DIST_BIN)) || exit 1; echo "$$out"; \
-	case "$$out" in *"statically linked"*) ;; *) echo "$(DIST_BIN) is not statically linked" >&2; exit 1;; esac
+	@if command -v file >/dev/null 2>&1; then \
+	  out=$$(file -L $(DIST_BIN)) || exit 1; echo "$$out"; \
+	  case "$$out" in *"statically linked"*) ;; *) echo "$(DIST_BIN) is not statically linked" >&2; exit 1;; esac; \
+	else \
+	  readelf -l $(DIST_BIN) >/dev/null || exit 1; \
+	  if readelf -l $(DIST_BIN) | grep -q INTERP; then echo "$(DIST_BIN) is not statically linked" >&2; exit 1; fi; \
+	  echo "$(DIST_BIN): statically linked (no program interpreter)"; \
+	fi
 
 # image: the container image of cmd/tokengate/Dockerfile, built from the
 # repository root with the dist binary and this machine's CA certificates.

@@ -57,30 +57,19 @@ func (a *adminCLI) clock(op, arg string) error {
 	case "reset":
 		s, err = a.c.ResetClock()
 	}
-	if err != nil {
-		return err
-	}
-	return a.print(s, []string{"NOW", "OFFSET", "FROZEN"}, [][]string{{s.Now, s.Offset, strconv.FormatBool(s.Frozen)}})
+	return printOne(a, []string{"NOW", "OFFSET", "FROZEN"}, func(s admin.ClockState) []string {
+		return []string{s.Now, s.Offset, strconv.FormatBool(s.Frozen)}
+	}, s, err)
 }
 
 func (a *adminCLI) addFault(r control.Rule) error {
 	out, err := a.c.AddFault(r)
-	if err != nil {
-		return err
-	}
-	return a.print(out, faultHeader, [][]string{faultRow(out)})
+	return printOne(a, faultHeader, faultRow, out, err)
 }
 
 func (a *adminCLI) faults() error {
 	rules, err := a.c.Faults()
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(rules))
-	for _, r := range rules {
-		rows = append(rows, faultRow(r))
-	}
-	return a.print(rules, faultHeader, rows)
+	return printList(a, faultHeader, faultRow, rules, err)
 }
 
 var faultHeader = []string{"ID", "DIALECT", "ROUTE", "CLIENT", "GRANT", "ACTION", "COUNT", "PROB", "HITS"}
@@ -111,23 +100,16 @@ func (a *adminCLI) requests(f control.Filter, since string) error {
 		}
 	}
 	entries, err := a.c.Requests(f)
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(entries))
-	for _, e := range entries {
-		rows = append(rows, []string{e.Time.Format(time.RFC3339), e.Dialect, e.Method, e.Route, dash(e.ClientID),
-			dash(e.GrantType), strconv.Itoa(e.Status), strconv.FormatFloat(e.LatencyMS, 'f', 2, 64), dash(e.Error), dash(e.ErrorID)})
-	}
-	return a.print(entries, []string{"TIME", "DIALECT", "METHOD", "ROUTE", "CLIENT", "GRANT", "STATUS", "MS", "ERROR", "ERROR_ID"}, rows)
+	return printList(a, []string{"TIME", "DIALECT", "METHOD", "ROUTE", "CLIENT", "GRANT", "STATUS", "MS", "ERROR", "ERROR_ID"},
+		func(e control.Entry) []string {
+			return []string{e.Time.Format(time.RFC3339), e.Dialect, e.Method, e.Route, dash(e.ClientID),
+				dash(e.GrantType), strconv.Itoa(e.Status), strconv.FormatFloat(e.LatencyMS, 'f', 2, 64), dash(e.Error), dash(e.ErrorID)}
+		}, entries, err)
 }
 
 func (a *adminCLI) showClient(id string) error {
 	c, err := a.c.GetClient(id)
-	if err != nil {
-		return err
-	}
-	return a.print(c, clientHeader, [][]string{clientRow(c)})
+	return printOne(a, clientHeader, clientRow, c, err)
 }
 
 func (a *adminCLI) revokeClientTokens(id string) error {
@@ -142,22 +124,12 @@ func (a *adminCLI) revokeClientTokens(id string) error {
 func (a *adminCLI) addClient(c config.Client, grants, uris, dialects, scopes string) error {
 	c.Grants, c.RedirectURIs, c.Dialects, c.Scopes = split(grants), split(uris), split(dialects), split(scopes)
 	out, err := a.c.CreateClient(c)
-	if err != nil {
-		return err
-	}
-	return a.print(out, clientHeader, [][]string{clientRow(out)})
+	return printOne(a, clientHeader, clientRow, out, err)
 }
 
 func (a *adminCLI) clients() error {
 	list, err := a.c.Clients()
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(list))
-	for _, c := range list {
-		rows = append(rows, clientRow(c))
-	}
-	return a.print(list, clientHeader, rows)
+	return printList(a, clientHeader, clientRow, list, err)
 }
 
 var clientHeader = []string{"CLIENT_ID", "GRANTS", "DIALECTS", "REDIRECT_URIS", "DISABLED"}
@@ -169,22 +141,12 @@ func clientRow(c config.Client) []string {
 
 func (a *adminCLI) addUser(u config.User) error {
 	out, err := a.c.CreateUser(u)
-	if err != nil {
-		return err
-	}
-	return a.print(out, userHeader, [][]string{userRow(out)})
+	return printOne(a, userHeader, userRow, out, err)
 }
 
 func (a *adminCLI) users() error {
 	list, err := a.c.Users()
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(list))
-	for _, u := range list {
-		rows = append(rows, userRow(u))
-	}
-	return a.print(list, userHeader, rows)
+	return printList(a, userHeader, userRow, list, err)
 }
 
 var userHeader = []string{"USER_ID", "USERNAME", "NAME", "EMAIL", "LINKED"}
@@ -207,22 +169,12 @@ func (a *adminCLI) deleteAuthorization(authID string) error {
 
 func (a *adminCLI) addAuthorization(x config.Authorization) error {
 	out, err := a.c.CreateAuthorization(x)
-	if err != nil {
-		return err
-	}
-	return a.print(out, authHeader, [][]string{authRow(out)})
+	return printOne(a, authHeader, authRow, out, err)
 }
 
 func (a *adminCLI) authorizations() error {
 	list, err := a.c.Authorizations()
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(list))
-	for _, x := range list {
-		rows = append(rows, authRow(x))
-	}
-	return a.print(list, authHeader, rows)
+	return printList(a, authHeader, authRow, list, err)
 }
 
 var authHeader = []string{"AUTH_ID", "USER_ID", "CLIENT_ID"}
@@ -239,15 +191,11 @@ func (a *adminCLI) tokens(clientID, dialect, kind string) error {
 		}
 	}
 	list, err := a.c.Tokens(q)
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(list))
-	for _, t := range list {
-		rows = append(rows, []string{t.ID[:12], t.Kind, t.ClientID, dash(t.UserID), t.Dialect,
-			t.Issued.Format(time.RFC3339), t.Expires.Format(time.RFC3339), strconv.FormatBool(t.Revoked), strconv.FormatBool(t.Active)})
-	}
-	return a.print(list, []string{"ID", "KIND", "CLIENT", "USER", "DIALECT", "ISSUED", "EXPIRES", "REVOKED", "ACTIVE"}, rows)
+	return printList(a, []string{"ID", "KIND", "CLIENT", "USER", "DIALECT", "ISSUED", "EXPIRES", "REVOKED", "ACTIVE"},
+		func(t admin.TokenInfo) []string {
+			return []string{t.ID[:12], t.Kind, t.ClientID, dash(t.UserID), t.Dialect,
+				t.Issued.Format(time.RFC3339), t.Expires.Format(time.RFC3339), strconv.FormatBool(t.Revoked), strconv.FormatBool(t.Active)}
+		}, list, err)
 }
 
 // reset wipes the gateway's runtime state and says what went, from the
@@ -285,6 +233,27 @@ func resetSummary(answer map[string]any, asked bool) string {
 		line += "; clients, users and authorizations restored to the config"
 	}
 	return line
+}
+
+// printOne prints the answer x of a call that returned err: one table row.
+func printOne[T any](a *adminCLI, header []string, row func(T) []string, x T, err error) error {
+	if err != nil {
+		return err
+	}
+	return a.print(x, header, [][]string{row(x)})
+}
+
+// printList prints the answer list of a call that returned err: a table
+// row per element.
+func printList[T any](a *adminCLI, header []string, row func(T) []string, list []T, err error) error {
+	if err != nil {
+		return err
+	}
+	rows := make([][]string, 0, len(list))
+	for _, x := range list {
+		rows = append(rows, row(x))
+	}
+	return a.print(list, header, rows)
 }
 
 // print writes v as JSON with --json, else a table.

@@ -9,6 +9,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -272,6 +273,7 @@ func TestImageChroot(t *testing.T) {
 	spec := readImageSpec(t)
 	dist := filepath.Join(t.TempDir(), "dist")
 	makeTargets(t, 5*time.Minute, "dist", "image-context", "DIST="+dist)
+	assertStatic(t, filepath.Join(dist, "tokengate-linux-amd64"))
 	root := filepath.Join(t.TempDir(), "rootfs")
 	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)
@@ -375,6 +377,25 @@ func TestImageChroot(t *testing.T) {
 		t.Errorf("serve with a mounted config still talks about the demo config:\n%s", logs)
 	}
 	stop(c)
+}
+
+// assertStatic fails unless bin is an ELF executable with no program
+// interpreter and no shared libraries.
+func assertStatic(t *testing.T, bin string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatalf("%s has a program interpreter: not statically linked", bin)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
+		t.Fatalf("%s needs shared libraries %v (%v)", bin, libs, err)
+	}
 }
 
 // TestImageBuild builds the image with podman (`make image`) and checks
