@@ -44,7 +44,7 @@ DIST_LDFLAGS = -s -w -linkmode external -extldflags "-static" $(LDFLAGS)
 
 ## dist: static linux/amd64 binary in dist/ (checked with `file`)
 dist:
-	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -tags $(DIST_TAGS) -ldflags '$(DIST_LDFLAGS)' -o $(DIST_BIN) ./cmd/tokengate
+	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -tags $(DIST_TAGS) -ldflags '$(DIST_LDFLAGS)' -o $(DIST_BIN) ./cmd/tokengate
 	@$(MAKE) --no-print-directory dist-check
 
 ## dist-check: fail unless the dist binary is statically linked (file, else readelf)

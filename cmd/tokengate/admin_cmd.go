@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"regexp"
 
@@ -37,13 +38,18 @@ func (r *adminRunner) run(what string, body func(a *adminCLI, args []string) err
 		a := &adminCLI{c: &admin.Client{BaseURL: base, Token: token}, out: r.stdout, json: r.flags.json}
 		err := body(a, args)
 		var ue usageError
+		var ne *url.Error
 		switch {
 		case err == nil:
 			return nil
 		case errors.As(err, &ue):
 			return ue
 		}
-		fmt.Fprintln(r.stderr, describeAPIError(err, what))
+		if errors.As(err, &ne) {
+			fmt.Fprintf(r.stderr, "cannot reach the gateway at %s (is it running? set --url or $TOKENGATE_URL): %v\n", base, ne.Err)
+		} else {
+			fmt.Fprintln(r.stderr, describeAPIError(err, what))
+		}
 		return exitCode(exitFailure)
 	}
 }

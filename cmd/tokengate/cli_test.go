@@ -263,6 +263,9 @@ func TestHealthcheck(t *testing.T) {
 	if code, _, errs := runCLI("healthcheck", "--url", g.URL); code != 1 || !strings.HasPrefix(errs, "healthcheck: ") {
 		t.Fatalf("healthcheck of a stopped gateway: %d %q", code, errs)
 	}
+	if code, _, errs := runCLI("admin", "clock", "--url", g.URL); code != 1 || !strings.HasPrefix(errs, "cannot reach the gateway at "+g.URL+" ") {
+		t.Fatalf("admin clock of a stopped gateway: %d %q", code, errs)
+	}
 }
 
 func TestConfigFromEnvironment(t *testing.T) {
