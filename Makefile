@@ -1,4 +1,5 @@
-# tokengate — the two commands that matter: `make run` and `make test`.
+# tokengate — the commands that matter: `make run`, `make quick` (the
+# development loop) and `make test` (the full run).
 # Only Go (with gcc for cgo/SQLite) is needed; everything else is fetched by
 # the go command.
 
@@ -15,7 +16,7 @@ VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: run build install test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman
+.PHONY: run build install quick test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman
 
 ## run: build, then start the gateway on the embedded default config (all
 ## dialects, demo credentials); extra serve flags in RUN_FLAGS, e.g.
@@ -88,6 +89,11 @@ podman:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## quick: the development loop: every test without -race, slow ones skipped
+## (-short); under a minute with a warm build cache
+quick:
+	$(GO) test -short $(PKGS)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
 test: vet fmt-check lint unit

@@ -2,25 +2,15 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"regexp"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 )
-
-// Dialect names, in the order the server lists them.
-const (
-	DialectOAuth2       = "oauth2"
-	DialectAccounda     = "accounda"
-	DialectErrorID      = "errorid"
-	DialectAcceleration = "acceleration"
-	DialectHurdlr       = "hurdlr"
-)
-
-// DialectNames lists every dialect tokengate implements.
-var DialectNames = []string{DialectOAuth2, DialectAccounda, DialectErrorID, DialectAcceleration, DialectHurdlr}
 
 // Defaults applied to omitted fields.
 const (
@@ -65,10 +55,11 @@ type Config struct {
 	JournalSize int `yaml:"journal_size" validate:"gt=0"`
 	// SweepInterval is how often expired tokens are deleted.
 	SweepInterval Duration `yaml:"sweep_interval" validate:"gt=0"`
-	// Dialects maps a dialect name to its settings; every dialect named is
-	// enabled unless it says enabled: false. A file without a dialects key
-	// enables all of them with their defaults.
-	Dialects       map[string]DialectConfig `yaml:"dialects" validate:"dive,keys,dialect,endkeys"`
+	// Dialects maps an instance name to its settings; every instance named
+	// is enabled unless it says enabled: false. An instance's type defaults
+	// to its name. A file without a dialects key enables every registered
+	// type under its own name, with its defaults.
+	Dialects       map[string]DialectConfig `yaml:"dialects" validate:"dive,keys,instancename,endkeys"`
 	Clients        []Client                 `yaml:"clients" validate:"dive"`
 	Users          []User                   `yaml:"users" validate:"dive"`
 	Authorizations []Authorization          `yaml:"authorizations" validate:"dive"`
@@ -108,9 +99,12 @@ type AuthFailures struct {
 	PerMinute float64 `yaml:"per_minute" validate:"gte=0"`
 }
 
-// DialectConfig is one dialect's settings. The keys every dialect shares are
-// fields; any other key lands in Options for the dialect to DecodeOptions.
+// DialectConfig is one dialect instance's settings. The keys every dialect
+// shares are fields; any other key lands in Options for the dialect to
+// DecodeOptions.
 type DialectConfig struct {
+	// Type names the registered dialect type; empty: the instance's name.
+	Type string `yaml:"type,omitempty"`
 	// Enabled defaults to true for a dialect named in the file.
 	Enabled *bool `yaml:"enabled,omitempty"`
 	// Prefix mounts the dialect under a path prefix (e.g. /errorid).
@@ -126,9 +120,19 @@ type DialectConfig struct {
 // IsEnabled reports whether the dialect is on: unless it says enabled: false.
 func (d DialectConfig) IsEnabled() bool { return d.Enabled == nil || *d.Enabled }
 
+// InstanceType is the type of the instance called name: Type, or the name.
+func (d DialectConfig) InstanceType(name string) string {
+	if d.Type != "" {
+		return d.Type
+	}
+	return name
+}
+
 // DecodeOptions decodes the dialect-specific keys into out (a pointer to the
 // dialect's own options struct with yaml tags). Keys out does not declare
-// are errors, so typos fail at startup.
+// are errors, so typos fail config check. Problems come back as a
+// *ValidationError whose paths are relative to the options
+// ("require_bearr: unknown key"); what decodes is set even then.
 func (d DialectConfig) DecodeOptions(out any) error {
 	opts := d.Options
 	if opts == nil {
@@ -136,37 +140,51 @@ func (d DialectConfig) DecodeOptions(out any) error {
 	}
 	data, err := yaml.Marshal(opts)
 	if err != nil {
-		return fmt.Errorf("dialect options: %w", err)
+		return &ValidationError{Problems: []string{err.Error()}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("dialect options: %s", optionsError(err))
+	err = dec.Decode(out)
+	var te *yaml.TypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		// The line numbers point into the re-encoded options, not the
+		// file: only the paths are kept.
+		return &ValidationError{Problems: typeErrorProblems(data, te, reflect.TypeOf(out), false)}
 	}
-	return nil
+	return &ValidationError{Problems: []string{err.Error()}}
 }
 
-var (
-	lineRE     = regexp.MustCompile(`^line \d+: `)
-	notFoundRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-)
+// Problems collects problems in a dialect's options, each "key: message"
+// relative to the options; Err returns them as one *ValidationError.
+type Problems struct{ list []string }
 
-// optionsError rewrites a yaml error about re-encoded options: its line
-// numbers point into the re-encoded text, not the file, so they are dropped.
-func optionsError(err error) string {
-	te, ok := err.(*yaml.TypeError)
-	if !ok {
-		return err.Error()
+// Add records a problem with key (a path below the options).
+func (p *Problems) Add(key, format string, args ...any) {
+	p.list = append(p.list, key+": "+fmt.Sprintf(format, args...))
+}
+
+// Merge records err's problems: a *ValidationError's each, anything else as
+// one.
+func (p *Problems) Merge(err error) {
+	var ve *ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &ve):
+		p.list = append(p.list, ve.Problems...)
+	default:
+		p.list = append(p.list, err.Error())
 	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, e := range te.Errors {
-		e = lineRE.ReplaceAllString(e, "")
-		if m := notFoundRE.FindStringSubmatch(e); m != nil {
-			e = fmt.Sprintf("unknown key %q", m[1])
-		}
-		msgs = append(msgs, e)
+}
+
+// Err is nil without problems, else a *ValidationError listing them.
+func (p *Problems) Err() error {
+	if len(p.list) == 0 {
+		return nil
 	}
-	return strings.Join(msgs, "; ")
+	return &ValidationError{Problems: slices.Clone(p.list)}
 }
 
 // Client is a configured OAuth2 client. The admin API uses it as its JSON body.
@@ -176,8 +194,9 @@ type Client struct {
 	ClientSecret string   `yaml:"client_secret,omitempty" json:"client_secret,omitempty" validate:"required"`
 	Grants       []string `yaml:"grants" json:"grants" validate:"required,min=1,unique,dive,oneof=client_credentials refresh_token authorization_code"`
 	RedirectURIs []string `yaml:"redirect_uris,omitempty" json:"redirect_uris,omitempty" validate:"unique,dive,absurl,nofragment"`
-	// Dialects limits the client to these dialects; empty: all.
-	Dialects []string `yaml:"dialects,omitempty" json:"dialects,omitempty" validate:"unique,dive,dialect"`
+	// Dialects limits the client to these dialect instances; a type name
+	// allows every instance of the type. Empty: all.
+	Dialects []string `yaml:"dialects,omitempty" json:"dialects,omitempty" validate:"unique,dive,instancename"`
 	// Scopes limits the scopes the client may request; empty: any.
 	Scopes          []string   `yaml:"scopes,omitempty" json:"scopes,omitempty" validate:"unique,dive,scopetoken"`
 	AccessTokenTTL  Duration   `yaml:"access_token_ttl,omitempty" json:"access_token_ttl,omitempty" validate:"gte=0"`
@@ -221,8 +240,8 @@ type Authorization struct {
 }
 
 // ApplyDefaults fills omitted (zero) fields with their defaults. A nil
-// Dialects map (no dialects key) enables every dialect.
-func (c *Config) ApplyDefaults() {
+// Dialects map (no dialects key) enables every type cat knows.
+func (c *Config) ApplyDefaults(cat Catalog) {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
@@ -249,9 +268,10 @@ func (c *Config) ApplyDefaults() {
 	}
 	setInt(&c.JournalSize, DefaultJournalSize)
 	setInt(&c.SweepInterval, Duration(DefaultSweepInterval))
-	if c.Dialects == nil {
-		c.Dialects = make(map[string]DialectConfig, len(DialectNames))
-		for _, n := range DialectNames {
+	if c.Dialects == nil && cat != nil {
+		types := cat.Types()
+		c.Dialects = make(map[string]DialectConfig, len(types))
+		for _, n := range types {
 			c.Dialects[n] = DialectConfig{}
 		}
 	}
@@ -327,14 +347,15 @@ func (c *Config) UsesDemoCredentials() bool {
 	return false
 }
 
-// EnabledDialects lists the enabled dialects in DialectNames order.
+// EnabledDialects lists the names of the enabled instances, sorted.
 func (c *Config) EnabledDialects() []string {
 	var out []string
-	for _, n := range DialectNames {
-		if d, ok := c.Dialects[n]; ok && d.IsEnabled() {
+	for n, d := range c.Dialects {
+		if d.IsEnabled() {
 			out = append(out, n)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

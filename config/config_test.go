@@ -19,12 +19,32 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	core.KDFCost = bcrypt.MinCost
+	core.SetKDFCost(bcrypt.MinCost) // the tests hash many fixture secrets
 	os.Exit(m.Run())
 }
 
+// testTypes stands in for the dialect registry, which config cannot import.
+var testTypes = []string{"acceleration", "accounda", "errorid", "hurdlr", "oauth2"}
+
+// catalog knows testTypes; problems, when set, is what CheckDialects says
+// about the config.
+type catalog struct {
+	problems func(*Config) []string
+}
+
+func (catalog) Types() []string { return testTypes }
+
+func (c catalog) CheckDialects(cfg *Config) []string {
+	if c.problems == nil {
+		return nil
+	}
+	return c.problems(cfg)
+}
+
+var cat catalog
+
 func TestDefaultHasDemoValues(t *testing.T) {
-	c, err := Default()
+	c, err := Default(cat)
 	if err != nil {
 		t.Fatalf("Default: %v", err)
 	}
@@ -43,7 +63,7 @@ func TestDefaultHasDemoValues(t *testing.T) {
 			AuthFailures: AuthFailures{Burst: 20, PerMinute: 10}}},
 		{"journal_size", c.JournalSize, 1000},
 		{"sweep_interval", c.SweepInterval, Duration(time.Minute)},
-		{"enabled dialects", c.EnabledDialects(), DialectNames},
+		{"enabled dialects", c.EnabledDialects(), testTypes},
 		{"clients", len(c.Clients), 1},
 		{"client_id", c.Clients[0].ClientID, "demo-client"},
 		{"client_secret", c.Clients[0].ClientSecret, "demo-secret"},
@@ -72,7 +92,7 @@ func TestDefaultHasDemoValues(t *testing.T) {
 }
 
 func TestDefaultSurvivesMarshalRoundTrip(t *testing.T) {
-	c, err := Default()
+	c, err := Default(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +100,7 @@ func TestDefaultSurvivesMarshalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := Parse(data)
+	c2, err := Parse(data, cat)
 	if err != nil {
 		t.Fatalf("re-parse: %v\n%s", err, data)
 	}
@@ -90,7 +110,7 @@ func TestDefaultSurvivesMarshalRoundTrip(t *testing.T) {
 }
 
 func TestOmittedFieldsGetDefaults(t *testing.T) {
-	c, err := Parse([]byte("admin_token: t\n"))
+	c, err := Parse([]byte("admin_token: t\n"), cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,15 +137,16 @@ func TestDialectSelection(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"absent: all", "", DialectNames},
-		{"named ones only", "dialects: {hurdlr: {}, oauth2: {prefix: /o}}", []string{"oauth2", "hurdlr"}},
+		{"absent: all", "", testTypes},
+		{"named ones only", "dialects: {oauth2: {prefix: /o}, hurdlr: {}}", []string{"hurdlr", "oauth2"}},
+		{"one type twice", "dialects: {std-b: {type: oauth2, prefix: /b}, std-a: {type: oauth2, prefix: /a}}", []string{"std-a", "std-b"}},
 		{"enabled false", "dialects: {oauth2: {}, errorid: {enabled: false}}", []string{"oauth2"}},
 		{"enabled true", "dialects: {errorid: {enabled: true}}", []string{"errorid"}},
 		{"empty map: none", "dialects: {}", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte(tt.yaml))
+			c, err := Parse([]byte(tt.yaml), cat)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +185,7 @@ authorizations:
 `
 
 func TestValidBaseParses(t *testing.T) {
-	if _, err := Parse([]byte(valid)); err != nil {
+	if _, err := Parse([]byte(valid), cat); err != nil {
 		t.Fatalf("the base of the problem cases is invalid: %v", err)
 	}
 }
@@ -186,9 +207,15 @@ func TestProblems(t *testing.T) {
 		{"code grant without redirect URI", `    redirect_uris: ["https://app.example/cb"]` + "\n", "",
 			[]string{"clients[1].redirect_uris: is required for the authorization_code grant"}},
 		{"unknown dialect in client", "dialects: [oauth2, errorid]", "dialects: [oauth2, errorld]",
-			[]string{`clients[1].dialects[1]: unknown dialect "errorld" (known: oauth2, accounda, errorid, acceleration, hurdlr)`}},
+			[]string{`clients[1].dialects[1]: unknown dialect "errorld" (known: acceleration, accounda, errorid, hurdlr, oauth2)`}},
+		{"client names an instance or a type", "dialects: [oauth2, errorid]", "dialects: [std, hurdlr]",
+			[]string{`clients[1].dialects[0]: unknown dialect "std" (known: acceleration, accounda, errorid, hurdlr, oauth2)`}},
 		{"unknown dialect key", "  oauth2: {}\n", "  oauth3: {}\n",
-			[]string{`dialects[oauth3]: unknown dialect "oauth3" (known: oauth2, accounda, errorid, acceleration, hurdlr)`}},
+			[]string{`dialects[oauth3]: unknown dialect type "oauth3" (known: acceleration, accounda, errorid, hurdlr, oauth2)`}},
+		{"unknown dialect type", "  oauth2: {}\n", "  std: {type: oauth3}\n",
+			[]string{`dialects[std].type: unknown dialect type "oauth3" (known: acceleration, accounda, errorid, hurdlr, oauth2)`}},
+		{"bad instance name", "  oauth2: {}\n", "  oauth2: {}\n  \"std a\": {type: oauth2}\n",
+			[]string{`dialects[std a]: "std a" is not a dialect name (letters, digits, '.', '_' and '-')`}},
 		{"duplicate client_id", "- client_id: b", "- client_id: a",
 			[]string{`authorizations[0].client_id: names no client "b"`, `clients[1].client_id: "a" is already used by clients[0]`}},
 		{"authorization names missing client", "    client_id: b\n", "    client_id: x\n",
@@ -250,7 +277,7 @@ func TestProblems(t *testing.T) {
 				t.Fatalf("case edits %q, which the base lacks", tt.old)
 			}
 			doc := strings.Replace(valid, tt.old, tt.new, 1)
-			c, err := Parse([]byte(doc))
+			c, err := Parse([]byte(doc), cat)
 			if err == nil {
 				t.Fatalf("Parse accepted:\n%s\nconfig: %+v", doc, c)
 			}
@@ -281,7 +308,7 @@ clients:
 authorizations:
   - {auth_id: 1, auth_token: t, user_id: nobody, client_id: c}
 `
-	_, err := Parse([]byte(doc))
+	_, err := Parse([]byte(doc), cat)
 	want := []string{
 		`authorizations[0].user_id: names no user "nobody"`,
 		"clients[0].client_id: is required",
@@ -293,13 +320,52 @@ authorizations:
 	}
 }
 
+// TestEveryProblemInOnePass: values that do not decode, values that do
+// not validate, cross-record problems and the dialects' own (from the
+// catalog) come back together.
+func TestEveryProblemInOnePass(t *testing.T) {
+	doc := `
+log_level: loud
+sweep_interval: soon
+dialects:
+  hurdlr: {require_bearr: true}
+  std-a: {type: oauth2}
+clients:
+  - client_id: c
+    client_secret: s
+    grants: client_credentials
+    dialects: [std-a, std-b]
+authorizations:
+  - {auth_id: 1, auth_token: t, user_id: nobody, client_id: c}
+`
+	withOptions := catalog{problems: func(c *Config) []string {
+		if _, ok := c.Dialects["hurdlr"].Options["require_bearr"]; ok {
+			return []string{"dialects[hurdlr].require_bearr: unknown key"}
+		}
+		return nil
+	}}
+	_, err := Parse([]byte(doc), withOptions)
+	want := []string{
+		`authorizations[0].user_id: names no user "nobody"`,
+		"clients[0].dialects[1]: unknown dialect \"std-b\" (known: acceleration, accounda, errorid, hurdlr, oauth2, std-a)",
+		"clients[0].grants: cannot unmarshal !!str `client_...` into []string (line 10)",
+		"dialects[hurdlr].require_bearr: unknown key",
+		`log_level: must be one of debug, info, warn, error, not "loud"`,
+		`sweep_interval: invalid duration "soon": use Go syntax such as 90s, 15m or 2h (line 3)`,
+	}
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !slices.Equal(ve.Problems, want) {
+		t.Errorf("got:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
 func TestProblemsSortNaturally(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("clients:\n")
 	for i := 0; i < 12; i++ {
 		b.WriteString("  - {client_secret: s, grants: [client_credentials]}\n")
 	}
-	_, err := Parse([]byte(b.String()))
+	_, err := Parse([]byte(b.String()), cat)
 	ve, ok := err.(*ValidationError)
 	if !ok || len(ve.Problems) != 12 {
 		t.Fatalf("err = %v", err)
@@ -311,8 +377,8 @@ func TestProblemsSortNaturally(t *testing.T) {
 
 func TestSyntaxAndDocumentErrors(t *testing.T) {
 	for _, doc := range []string{"clients: [\n", "listen: x\n---\nlisten: y\n"} {
-		if _, err := Parse([]byte(doc)); err == nil {
-			t.Errorf("Parse(%q) succeeded", doc)
+		if _, err := Parse([]byte(doc), cat); err == nil {
+			t.Errorf("Parse(%q, cat) succeeded", doc)
 		}
 	}
 }
@@ -327,18 +393,18 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("listen: nowhere\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(good)
+	c, err := Load(good, cat)
 	if err != nil || len(c.Clients) != 2 {
-		t.Fatalf("Load(good) = %v, %v", c, err)
+		t.Fatalf("Load(good, cat) = %v, %v", c, err)
 	}
-	_, err = Load(bad)
+	_, err = Load(bad, cat)
 	var ve *ValidationError
 	if err == nil || !strings.Contains(err.Error(), bad) || !errors.As(err, &ve) ||
 		!slices.Equal(ve.Problems, []string{`listen: "nowhere" is not host:port (e.g. 127.0.0.1:8080)`}) {
-		t.Errorf("Load(bad) = %v", err)
+		t.Errorf("Load(bad, cat) = %v", err)
 	}
-	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Load(missing) = %v", err)
+	if _, err := Load(filepath.Join(dir, "missing.yaml"), cat); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing, cat) = %v", err)
 	}
 }
 
@@ -378,7 +444,7 @@ func TestApplyEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Default()
+			c, err := Default(cat)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -386,7 +452,7 @@ func TestApplyEnv(t *testing.T) {
 			if msg := tt.check(c); msg != "" {
 				t.Error(msg)
 			}
-			if err := Validate(c); err != nil {
+			if err := Validate(c, cat); err != nil {
 				t.Errorf("Validate after ApplyEnv: %v", err)
 			}
 		})
@@ -394,7 +460,7 @@ func TestApplyEnv(t *testing.T) {
 }
 
 func TestApplyEnvThenValidateCatchesBadValues(t *testing.T) {
-	c, err := Default()
+	c, err := Default(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +468,7 @@ func TestApplyEnvThenValidateCatchesBadValues(t *testing.T) {
 		return map[string]string{"TOKENGATE_LISTEN": "8080", "TOKENGATE_LOG_LEVEL": "chatty"}[k]
 	})
 	want := `listen: "8080" is not host:port (e.g. 127.0.0.1:8080)` + "\n" + `log_level: must be one of debug, info, warn, error, not "chatty"`
-	if err := Validate(c); err == nil || err.Error() != want {
+	if err := Validate(c, cat); err == nil || err.Error() != want {
 		t.Errorf("Validate = %v", err)
 	}
 }

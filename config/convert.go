@@ -1,8 +1,6 @@
 package config
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -132,47 +130,27 @@ func AuthorizationFromCore(a *core.Authorization) Authorization {
 	return Authorization{AuthID: a.ID, UserID: a.UserID, ClientID: a.ClientID}
 }
 
-// Seed upserts every client, user and authorization the configuration names
-// into s, clients and users first so authorizations can refer to them. The
-// configuration wins over stored rows with the same id; other rows are left
-// alone. UpdatedAt is set to now, and a new authorization's CreatedAt too (a
-// stored one keeps its CreatedAt).
-func (c *Config) Seed(ctx context.Context, s core.Store) error {
-	now := time.Now().UTC()
+// Seed is the state the configuration declares, as core values with their
+// secrets hashed, for the engine to store (core.Engine.Seed). Nothing is
+// written here.
+func (c *Config) Seed() (core.Seed, error) {
+	var s core.Seed
 	for _, cl := range c.Clients {
 		m, err := cl.ToCore()
 		if err != nil {
-			return fmt.Errorf("config: seed: %w", err)
+			return core.Seed{}, fmt.Errorf("config: seed: %w", err)
 		}
-		m.UpdatedAt = now
-		if err := s.PutClient(ctx, m); err != nil {
-			return fmt.Errorf("config: seed client %q: %w", cl.ClientID, err)
-		}
+		s.Clients = append(s.Clients, m)
 	}
 	for _, u := range c.Users {
 		m, err := u.ToCore()
 		if err != nil {
-			return fmt.Errorf("config: seed: %w", err)
+			return core.Seed{}, fmt.Errorf("config: seed: %w", err)
 		}
-		m.UpdatedAt = now
-		if err := s.PutUser(ctx, m); err != nil {
-			return fmt.Errorf("config: seed user %q: %w", u.UserID, err)
-		}
+		s.Users = append(s.Users, m)
 	}
 	for _, a := range c.Authorizations {
-		m := a.ToCore()
-		old, err := s.GetAuthorization(ctx, a.AuthID)
-		switch {
-		case err == nil && !old.CreatedAt.IsZero():
-			m.CreatedAt = old.CreatedAt
-		case err == nil || errors.Is(err, core.ErrNotFound):
-			m.CreatedAt = now
-		default:
-			return fmt.Errorf("config: seed authorization %d: %w", a.AuthID, err)
-		}
-		if err := s.PutAuthorization(ctx, m); err != nil {
-			return fmt.Errorf("config: seed authorization %d: %w", a.AuthID, err)
-		}
+		s.Authorizations = append(s.Authorizations, a.ToCore())
 	}
-	return nil
+	return s, nil
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -32,9 +31,11 @@ func TestDecodeOptions(t *testing.T) {
 		{"shared keys are not options", "{enabled: true, prefix: /e, access_token_ttl: 1h}", errorIDOptions{}, ""},
 		{"all", `{working_hours: "Mon-Fri 08:00-18:00", time_zone: Europe/Berlin, grace: 90s, prefix: /e}`,
 			errorIDOptions{"Mon-Fri 08:00-18:00", "Europe/Berlin", Duration(90 * time.Second)}, ""},
-		{"typo", "{working_hour: x}", errorIDOptions{}, `dialect options: unknown key "working_hour"`},
-		{"wrong type", "{time_zone: [a]}", errorIDOptions{}, "dialect options: cannot unmarshal !!seq into string"},
-		{"bad duration", "{grace: soon}", errorIDOptions{}, `dialect options: invalid duration "soon"`},
+		{"typo", "{working_hour: x}", errorIDOptions{}, "working_hour: unknown key"},
+		{"wrong type", "{time_zone: [a]}", errorIDOptions{}, "time_zone: cannot unmarshal !!seq into string"},
+		{"bad duration", "{grace: soon}", errorIDOptions{}, `grace: invalid duration "soon"`},
+		{"every problem", "{grace: soon, working_hour: x, type: oauth2}", errorIDOptions{},
+			"grace: invalid duration \"soon\": use Go syntax such as 90s, 15m or 2h\nworking_hour: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +46,8 @@ func TestDecodeOptions(t *testing.T) {
 			var got errorIDOptions
 			err := d.DecodeOptions(&got)
 			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				var ve *ValidationError
+				if !errors.As(err, &ve) || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want prefix %q", err, tt.wantErr)
 				}
 				return
@@ -61,7 +63,7 @@ func TestDecodeOptions(t *testing.T) {
 }
 
 func TestDialectOptionsFromFile(t *testing.T) {
-	c, err := Parse([]byte("dialects:\n  errorid: {working_hours: \"Mon-Fri 08:00-18:00\", time_zone: Europe/Berlin, enabled: false}\n"))
+	c, err := Parse([]byte("dialects:\n  errorid: {working_hours: \"Mon-Fri 08:00-18:00\", time_zone: Europe/Berlin, enabled: false}\n"), cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +109,19 @@ func TestValidateSingleRecords(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"client ok", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"client_credentials"}}), ""},
-		{"client relative redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"https://ok.example/cb", "cb"}}), "redirect_uris[1]: must be an absolute URL"},
-		{"client native app redirect", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"com.example.app:/oauth2redirect", "http://127.0.0.1:5000/cb"}}), ""},
-		{"client http without host", ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
-			RedirectURIs: []string{"http:/cb"}}), "redirect_uris[0]: must be an absolute URL"},
-		{"client nothing", ValidateClient(&Client{}), "client_id: is required\nclient_secret: is required\ngrants: is required"},
-		{"client nil", ValidateClient(nil), "is missing"},
+		{"client ok", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"client_credentials"}}, cat), ""},
+		{"client relative redirect", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"https://ok.example/cb", "cb"}}, cat), "redirect_uris[1]: must be an absolute URL"},
+		{"client native app redirect", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"com.example.app:/oauth2redirect", "http://127.0.0.1:5000/cb"}}, cat), ""},
+		{"client http without host", (&Config{}).ValidateClient(&Client{ClientID: "c", ClientSecret: "s", Grants: []string{"authorization_code"},
+			RedirectURIs: []string{"http:/cb"}}, cat), "redirect_uris[0]: must be an absolute URL"},
+		{"client dialects", (&Config{Dialects: map[string]DialectConfig{"std-a": {Type: "oauth2"}}}).ValidateClient(&Client{ClientID: "c",
+			ClientSecret: "s", Grants: []string{"client_credentials"}, Dialects: []string{"std-a", "hurdlr", "std-b", "bad name"}}, cat),
+			"dialects[2]: unknown dialect \"std-b\" (known: acceleration, accounda, errorid, hurdlr, oauth2, std-a)\n" +
+				"dialects[3]: \"bad name\" is not a dialect name (letters, digits, '.', '_' and '-')"},
+		{"client nothing", (&Config{}).ValidateClient(&Client{}, cat), "client_id: is required\nclient_secret: is required\ngrants: is required"},
+		{"client nil", (&Config{}).ValidateClient(nil, cat), "is missing"},
 		{"user ok", ValidateUser(&User{UserID: "u", Username: "n", LinkedAccounts: map[string]LinkedAccount{"discord": {ID: "1"}}}), ""},
 		{"user bad", ValidateUser(&User{UserID: "u", LinkedAccounts: map[string]LinkedAccount{"discord": {Email: "x"}}}),
 			"linked_accounts[discord].email: \"x\" is not an email address\nlinked_accounts[discord].id: is required\nusername: is required"},
@@ -242,90 +248,36 @@ func TestAuthorizationRoundTrip(t *testing.T) {
 	}
 }
 
-// fakeStore keeps clients, users and authorizations; the rest of core.Store
-// is unused by Seed (calling it panics on the nil embedded interface).
-type fakeStore struct {
-	core.Store
-	clients map[string]*core.Client
-	users   map[string]*core.User
-	auths   map[int64]*core.Authorization
-	order   []string
-}
-
-func newFakeStore() *fakeStore {
-	return &fakeStore{clients: map[string]*core.Client{}, users: map[string]*core.User{}, auths: map[int64]*core.Authorization{}}
-}
-
-func (f *fakeStore) PutClient(_ context.Context, c *core.Client) error {
-	f.order = append(f.order, "client "+c.ID)
-	f.clients[c.ID] = c
-	return nil
-}
-
-func (f *fakeStore) PutUser(_ context.Context, u *core.User) error {
-	f.order = append(f.order, "user "+u.ID)
-	f.users[u.ID] = u
-	return nil
-}
-
-func (f *fakeStore) GetAuthorization(_ context.Context, id int64) (*core.Authorization, error) {
-	if a, ok := f.auths[id]; ok {
-		return a, nil
-	}
-	return nil, core.ErrNotFound
-}
-
-func (f *fakeStore) PutAuthorization(_ context.Context, a *core.Authorization) error {
-	if _, ok := f.users[a.UserID]; !ok {
-		return errors.New("foreign key: user")
-	}
-	if _, ok := f.clients[a.ClientID]; !ok {
-		return errors.New("foreign key: client")
-	}
-	f.order = append(f.order, "authorization "+a.UserID+"/"+a.ClientID)
-	f.auths[a.ID] = a
-	return nil
-}
-
+// Seed turns the configured records into core values, secrets hashed, in
+// the order of the file.
 func TestSeed(t *testing.T) {
-	c, err := Default()
+	c, err := Default(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newFakeStore()
-	created := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
-	s.clients["other"] = &core.Client{ID: "other"}
-	s.clients["demo-client"] = &core.Client{ID: "demo-client", SecretHash: "stale", Disabled: true}
-	s.users["demo-user"] = &core.User{ID: "demo-user", Username: "old"}
-	s.auths[1] = &core.Authorization{ID: 1, TokenDigest: "stale", UserID: "demo-user", ClientID: "other", CreatedAt: created}
-	s.auths[2] = &core.Authorization{ID: 2, UserID: "demo-user", ClientID: "other"}
-
-	if err := c.Seed(context.Background(), s); err != nil {
+	s, err := c.Seed()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"client demo-client", "user demo-user", "authorization demo-user/demo-client"}; !slices.Equal(s.order, want) {
-		t.Errorf("writes %v, want %v", s.order, want)
+	if len(s.Clients) != len(c.Clients) || len(s.Users) != len(c.Users) || len(s.Authorizations) != len(c.Authorizations) {
+		t.Fatalf("seed has %d clients, %d users, %d authorizations; the config %d, %d, %d", len(s.Clients), len(s.Users),
+			len(s.Authorizations), len(c.Clients), len(c.Users), len(c.Authorizations))
 	}
-	cl := s.clients["demo-client"]
-	if cl.Disabled || !core.CheckSecret(cl.SecretHash, "demo-secret") || cl.UpdatedAt.IsZero() {
-		t.Errorf("client not replaced by config: %+v", cl)
+	for i, cl := range s.Clients {
+		if cl.ID != c.Clients[i].ClientID || !core.CheckSecret(cl.SecretHash, c.Clients[i].ClientSecret) {
+			t.Errorf("client %d: %+v, want %q with its secret hashed", i, cl, c.Clients[i].ClientID)
+		}
 	}
-	if u := s.users["demo-user"]; u.Username != "johndoe" || !core.CheckSecret(u.PasswordHash, "demo-password") || len(u.Linked) != 4 {
-		t.Errorf("user not replaced by config: %+v", u)
+	demo := s.Users[slices.IndexFunc(s.Users, func(u *core.User) bool { return u.ID == "demo-user" })]
+	if demo.Username != "johndoe" || !core.CheckSecret(demo.PasswordHash, "demo-password") || len(demo.Linked) != 4 {
+		t.Errorf("demo user = %+v", demo)
 	}
-	a := s.auths[1]
-	if a.ClientID != "demo-client" || a.TokenDigest != core.Digest("demo-auth-token") || !a.CreatedAt.Equal(created) {
-		t.Errorf("authorization = %+v", a)
+	a := s.Authorizations[0]
+	if a.ID != c.Authorizations[0].AuthID || a.TokenDigest != core.Digest(c.Authorizations[0].AuthToken) ||
+		a.UserID != c.Authorizations[0].UserID || !a.CreatedAt.IsZero() {
+		t.Errorf("authorization = %+v (CreatedAt is the engine's to set)", a)
 	}
-	if s.clients["other"] == nil || s.auths[2] == nil {
-		t.Error("rows the config does not name were touched")
-	}
-
-	fresh := newFakeStore()
-	if err := c.Seed(context.Background(), fresh); err != nil {
-		t.Fatal(err)
-	}
-	if fresh.auths[1].CreatedAt.IsZero() {
-		t.Error("new authorization has no CreatedAt")
+	if empty, err := (&Config{}).Seed(); err != nil || empty.Clients != nil || empty.Users != nil || empty.Authorizations != nil {
+		t.Errorf("empty config: %+v, %v", empty, err)
 	}
 }

@@ -3,8 +3,9 @@
 // also uses as JSON bodies), its validation with exact key paths
 // ("clients[1].redirect_uris[0]: must be an absolute URL"), the embedded
 // demo default (default.yaml), the TOKENGATE_* environment overrides, the
-// conversion of configured records to and from core models, and seeding a
-// core.Store with them.
+// conversion of configured records to and from core models, and the
+// core.Seed the engine stores at start and on reset (config writes to no
+// store).
 //
 // Dialect-specific settings stay opaque here: every dialect gets a
 // DialectConfig whose unknown keys land in Options, and the dialect decodes

@@ -25,15 +25,15 @@ var defaultYAML []byte
 func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
 
 // Default parses the embedded demo configuration.
-func Default() (*Config, error) { return Parse(defaultYAML) }
+func Default(cat Catalog) (*Config, error) { return Parse(defaultYAML, cat) }
 
 // Load reads, defaults and validates the configuration file at path.
-func Load(path string) (*Config, error) {
+func Load(path string, cat Catalog) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(data)
+	c, err := Parse(data, cat)
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
@@ -45,47 +45,78 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes YAML strictly (unknown keys are errors), applies defaults
-// for omitted fields and validates. Decoding and validation problems come
-// back as a *ValidationError; a YAML syntax error as a plain error.
-func Parse(data []byte) (*Config, error) {
+// for omitted fields and validates with Validate. Every decoding and
+// validation problem comes back at once in one *ValidationError; a YAML
+// syntax error as a plain error.
+func Parse(data []byte, cat Catalog) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(&c)
+	var decodeProblems []string
 	switch {
 	case errors.Is(err, io.EOF): // an empty file: all defaults
 	case err != nil:
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, &ValidationError{Problems: typeErrorProblems(data, te)}
+		if !errors.As(err, &te) {
+			return nil, err
 		}
-		return nil, err
+		// yaml decodes on past type errors, so validation still sees the
+		// rest of the file and reports its problems too.
+		decodeProblems = typeErrorProblems(data, te, reflect.TypeFor[Config](), true)
 	default:
 		var extra yaml.Node
 		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 			return nil, errors.New("config: more than one YAML document")
 		}
 	}
-	c.ApplyDefaults()
-	if err := Validate(&c); err != nil {
+	c.ApplyDefaults(cat)
+	err = Validate(&c, cat)
+	var ve *ValidationError
+	if err != nil && !errors.As(err, &ve) {
 		return nil, err
 	}
+	if problems := mergeProblems(decodeProblems, ve); len(problems) > 0 {
+		return nil, problemsError(problems)
+	}
 	return &c, nil
+}
+
+// mergeProblems joins decoding and validation problems, dropping validation
+// problems about a value that could not be decoded (it is still zero).
+func mergeProblems(decoded []string, ve *ValidationError) []string {
+	if ve == nil {
+		return decoded
+	}
+	bad := map[string]bool{}
+	for _, p := range decoded {
+		path, _, _ := strings.Cut(p, ": ")
+		bad[path] = true
+	}
+	out := decoded
+	for _, p := range ve.Problems {
+		if path, _, _ := strings.Cut(p, ": "); !bad[path] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 var (
 	typeErrLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
 	unmarshalRE   = regexp.MustCompile(`^cannot unmarshal !!(\w+)`)
+	notFoundRE    = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 )
 
-// typeErrorProblems turns yaml's "line N: ..." decoding errors into
-// "path: message (line N)" lines, naming the key wherever the line makes it
-// unambiguous.
-func typeErrorProblems(data []byte, te *yaml.TypeError) []string {
+// typeErrorProblems turns yaml's "line N: ..." decoding errors of data
+// (decoded into root) into "path: message (line N)" lines, naming the key
+// wherever the line makes it unambiguous; withLines false leaves out the
+// line numbers (of re-encoded text, which mean nothing to the reader).
+func typeErrorProblems(data []byte, te *yaml.TypeError, root reflect.Type, withLines bool) []string {
 	var doc yaml.Node
 	idx := &nodeIndex{keys: map[int][]located{}, values: map[int][]located{}}
 	if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) == 1 {
-		idx.walk(doc.Content[0], reflect.TypeFor[Config](), "")
+		idx.walk(doc.Content[0], root, "")
 	}
 	out := make([]string, 0, len(te.Errors))
 	for _, e := range te.Errors {
@@ -115,10 +146,15 @@ func typeErrorProblems(data []byte, te *yaml.TypeError) []string {
 			}
 			path = idx.find(idx.values[line], "", kind)
 		}
-		if path == "" {
+		switch {
+		case path == "" && withLines:
 			out = append(out, fmt.Sprintf("line %d: %s", line, msg))
-		} else {
+		case path == "":
+			out = append(out, msg)
+		case withLines:
 			out = append(out, fmt.Sprintf("%s: %s (line %d)", path, msg, line))
+		default:
+			out = append(out, fmt.Sprintf("%s: %s", path, msg))
 		}
 	}
 	return out

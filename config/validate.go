@@ -23,12 +23,20 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
 
-// Validate checks a whole configuration (after defaults and ApplyEnv) and
-// returns a *ValidationError naming every problem, or nil.
-func Validate(c *Config) error { return run(c) }
-
-// ValidateClient checks one client; paths are relative to it ("redirect_uris[0]: ...").
-func ValidateClient(c *Client) error { return run(c) }
+// Validate checks a whole configuration (after defaults and ApplyEnv),
+// including what needs the dialect registry (instance types, the dialects
+// clients name, every enabled instance's options), and returns one
+// *ValidationError naming every problem, or nil.
+func Validate(c *Config, cat Catalog) error {
+	problems, err := structProblems(c)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		problems = append(problems, c.dialectProblems(cat)...)
+	}
+	return problemsError(problems)
+}
 
 // ValidateUser checks one user; paths are relative to it.
 func ValidateUser(u *User) error { return run(u) }
@@ -38,16 +46,35 @@ func ValidateUser(u *User) error { return run(u) }
 func ValidateAuthorization(a *Authorization) error { return run(a) }
 
 func run(v any) error {
+	problems, err := structProblems(v)
+	if err != nil {
+		return err
+	}
+	return problemsError(problems)
+}
+
+// problemsError sorts problems into one *ValidationError, or nil.
+func problemsError(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	// Map entries are validated in random order; sort for stable output.
+	slices.SortStableFunc(problems, naturalCompare)
+	return &ValidationError{Problems: problems}
+}
+
+// structProblems runs the validation tags and struct-level checks on v.
+func structProblems(v any) ([]string, error) {
 	if reflect.ValueOf(v).IsNil() {
-		return &ValidationError{Problems: []string{"is missing"}}
+		return []string{"is missing"}, nil
 	}
 	err := validate.Struct(v)
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
-		return err
+		return nil, err
 	}
 	problems := make([]string, 0, len(verrs))
 	for _, fe := range verrs {
@@ -63,9 +90,7 @@ func run(v any) error {
 		}
 		problems = append(problems, msg)
 	}
-	// Map entries are validated in random order; sort for stable output.
-	slices.SortStableFunc(problems, naturalCompare)
-	return &ValidationError{Problems: problems}
+	return problems, nil
 }
 
 var validate = newValidator()
@@ -87,9 +112,7 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("nofragment", func(fl validator.FieldLevel) bool {
 		return !strings.Contains(fl.Field().String(), "#")
 	}))
-	must(v.RegisterValidation("dialect", func(fl validator.FieldLevel) bool {
-		return slices.Contains(DialectNames, fl.Field().String())
-	}))
+	must(v.RegisterValidation("instancename", func(fl validator.FieldLevel) bool { return isInstanceName(fl.Field().String()) }))
 	must(v.RegisterValidation("provider", func(fl validator.FieldLevel) bool {
 		return slices.Contains(core.Providers, core.Provider(fl.Field().String()))
 	}))
@@ -226,8 +249,8 @@ func message(fe validator.FieldError) string {
 		return "must be an absolute URL"
 	case "nofragment":
 		return "must not contain a #fragment"
-	case "dialect":
-		return fmt.Sprintf("unknown dialect %q (known: %s)", fmt.Sprint(fe.Value()), strings.Join(DialectNames, ", "))
+	case "instancename":
+		return fmt.Sprintf("%q is not a dialect name (letters, digits, '.', '_' and '-')", fmt.Sprint(fe.Value()))
 	case "provider":
 		names := make([]string, len(core.Providers))
 		for i, p := range core.Providers {

@@ -22,7 +22,7 @@ type AuthorizeRequest struct {
 // CheckAuthorizeClient validates the parts of an authorization request that
 // must be right before anything may be redirected: the client and its exact
 // redirect_uri. Its errors belong on an error page, never in a redirect.
-func (e *Engine) CheckAuthorizeClient(ctx context.Context, dialect string, req AuthorizeRequest) (*Client, error) {
+func (e *Engine) CheckAuthorizeClient(ctx context.Context, p *Profile, req AuthorizeRequest) (*Client, error) {
 	if req.ClientID == "" {
 		return nil, MissingParam("client_id")
 	}
@@ -40,7 +40,7 @@ func (e *Engine) CheckAuthorizeClient(ctx context.Context, dialect string, req A
 		return nil, &Error{Kind: KindInvalidRequest, Reason: ReasonRedirectURI, Param: "redirect_uri",
 			Description: "redirect_uri is not registered for this client"}
 	}
-	if err := e.CheckClientUsable(client, dialect); err != nil {
+	if err := e.CheckClientUsable(client, p); err != nil {
 		return nil, err
 	}
 	return client, nil
@@ -172,14 +172,15 @@ func checkPKCE(code *Token, verifier string) error {
 	return nil
 }
 
-// Validate looks up an access token for a resource call. Unknown, revoked and
-// rotated-out tokens are invalid_token; expired ones expired_token.
-func (e *Engine) Validate(ctx context.Context, accessToken string) (*Token, error) {
+// Validate looks up an access token issued through p's instance (nil: any)
+// for a resource call. Unknown, revoked and rotated-out tokens are
+// invalid_token; expired ones expired_token.
+func (e *Engine) Validate(ctx context.Context, p *Profile, accessToken string) (*Token, error) {
 	if accessToken == "" {
 		return nil, &Error{Kind: KindInvalidToken, Reason: ReasonMissing, Description: "missing access token"}
 	}
 	t, err := e.store.GetToken(ctx, Digest(accessToken))
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != TokenAccess) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind != TokenAccess || !p.issued(t))) {
 		return nil, &Error{Kind: KindInvalidToken, Description: "invalid access token"}
 	}
 	if err != nil {
@@ -194,11 +195,12 @@ func (e *Engine) Validate(ctx context.Context, accessToken string) (*Token, erro
 	return t, nil
 }
 
-// Introspect returns the record of any token (access or refresh) and whether
-// it is active now (RFC 7662). Unknown tokens give (nil, false, nil).
-func (e *Engine) Introspect(ctx context.Context, token string) (*Token, bool, error) {
+// Introspect returns the record of any token (access or refresh) issued
+// through p's instance (nil: any) and whether it is active now (RFC 7662).
+// Unknown tokens give (nil, false, nil).
+func (e *Engine) Introspect(ctx context.Context, p *Profile, token string) (*Token, bool, error) {
 	t, err := e.store.GetToken(ctx, Digest(token))
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind == TokenCode) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind == TokenCode || !p.issued(t))) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -207,11 +209,11 @@ func (e *Engine) Introspect(ctx context.Context, token string) (*Token, bool, er
 	return t, t.Active(e.clock.Now()), nil
 }
 
-// Revoke revokes a token presented by client (RFC 7009). A refresh token
-// takes its whole family (the access tokens of the same grant) with it.
-// Unknown tokens and tokens of other clients are ignored, so the answer does
-// not reveal whether a token exists.
-func (e *Engine) Revoke(ctx context.Context, client *Client, token string) error {
+// Revoke revokes a token presented by client through p's instance (RFC
+// 7009). A refresh token takes its whole family (the access tokens of the
+// same grant) with it. Unknown tokens and tokens of other clients or
+// instances are ignored, so the answer does not reveal whether a token exists.
+func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token string) error {
 	t, err := e.store.GetToken(ctx, Digest(token))
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -219,7 +221,7 @@ func (e *Engine) Revoke(ctx context.Context, client *Client, token string) error
 	if err != nil {
 		return storeError(err)
 	}
-	if t.ClientID != client.ID || t.Kind == TokenCode {
+	if t.ClientID != client.ID || t.Kind == TokenCode || !p.issued(t) {
 		return nil
 	}
 	now := e.clock.Now()

@@ -11,12 +11,12 @@ import (
 func BenchmarkCachedCredentialCheck(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
-	if _, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+	if _, err := f.eng.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+		if _, err := f.eng.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil {
 			b.Fatal(err)
 		}
 	}

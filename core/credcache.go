@@ -7,6 +7,8 @@ import (
 	"crypto/subtle"
 	"hash"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // credentialCache remembers client secrets that passed the KDF check, so the
@@ -16,26 +18,15 @@ import (
 // changed secret (new hash) or a different presented secret misses, so no
 // explicit invalidation is needed and a dump of the cache reveals no secret.
 type credentialCache struct {
-	macs    sync.Pool // of hash.Hash: HMAC-SHA256 under the per-process key
+	check   func(hash, secret string) bool // the KDF comparison
+	macs    sync.Pool                      // of hash.Hash: HMAC-SHA256 under the per-process key
 	max     int
 	mu      sync.RWMutex
 	entries map[string]credEntry
 
 	// inflight lets concurrent first checks of one credential share a
 	// single KDF run instead of each paying it (a cold start under load).
-	flightMu sync.Mutex
-	inflight map[flightKey]*flight
-}
-
-type flightKey struct {
-	id   string
-	mac  [32]byte
-	hash string
-}
-
-type flight struct {
-	done chan struct{}
-	ok   bool
+	inflight singleflight.Group
 }
 
 type credEntry struct {
@@ -43,7 +34,7 @@ type credEntry struct {
 	hash string
 }
 
-func newCredentialCache(max int) *credentialCache {
+func newCredentialCache(max int, check func(hash, secret string) bool) *credentialCache {
 	if max <= 0 {
 		max = 10000
 	}
@@ -51,7 +42,7 @@ func newCredentialCache(max int) *credentialCache {
 	if _, err := rand.Read(key); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	c := &credentialCache{max: max, entries: make(map[string]credEntry), inflight: make(map[flightKey]*flight)}
+	c := &credentialCache{check: check, max: max, entries: make(map[string]credEntry)}
 	c.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return c
 }
@@ -77,35 +68,25 @@ func (c *credentialCache) verify(known bool, id, hash, secret string) bool {
 		return true
 	}
 	mac := c.mac(secret)
-	key := flightKey{id: id, mac: mac, hash: hash}
-	c.flightMu.Lock()
-	if f := c.inflight[key]; f != nil {
-		c.flightMu.Unlock()
-		<-f.done
-		return f.ok
-	}
-	f := &flight{done: make(chan struct{})}
-	c.inflight[key] = f
-	c.flightMu.Unlock()
-	defer func() {
-		c.flightMu.Lock()
-		delete(c.inflight, key)
-		c.flightMu.Unlock()
-		close(f.done)
-	}()
-	if f.ok = CheckSecret(hash, secret) && known; !f.ok {
-		return false
-	}
-	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		for k := range c.entries { // map order is random: evict an arbitrary entry
-			delete(c.entries, k)
-			break
+	// One flight per (principal, presented secret, stored hash); the key
+	// holds the secret's keyed MAC, never the secret.
+	key := id + "\x00" + string(mac[:]) + "\x00" + hash
+	ok, _, _ := c.inflight.Do(key, func() (any, error) {
+		if !c.check(hash, secret) || !known {
+			return false, nil
 		}
-	}
-	c.entries[id] = credEntry{mac: mac, hash: hash}
-	c.mu.Unlock()
-	return true
+		c.mu.Lock()
+		if len(c.entries) >= c.max {
+			for k := range c.entries { // map order is random: evict an arbitrary entry
+				delete(c.entries, k)
+				break
+			}
+		}
+		c.entries[id] = credEntry{mac: mac, hash: hash}
+		c.mu.Unlock()
+		return true, nil
+	})
+	return ok.(bool)
 }
 
 func (c *credentialCache) mac(secret string) [32]byte {

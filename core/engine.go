@@ -29,8 +29,7 @@ type Options struct {
 	CredentialCacheSize int
 	// ClientCacheTTL is how long a client, user or authorization record read
 	// on the hot path is reused (default 500ms; negative disables). Changes
-	// through this engine's Invalidate* apply at once; other replicas'
-	// within the TTL.
+	// made through this engine apply at once; other replicas' within the TTL.
 	ClientCacheTTL time.Duration
 	// FailureLimiter, when set, rate-limits failed client authentications
 	// and logins per client id / username and per source address.
@@ -43,6 +42,11 @@ type Options struct {
 	// CacheClock measures cache freshness (default: the wall clock, never
 	// the adjustable engine clock).
 	CacheClock Clock
+	// CheckSecret compares a presented secret with its stored hash (default
+	// CheckSecret: the KDF). The engine runs it at most once per client,
+	// secret and stored hash, shared by concurrent first checks; tests
+	// inject a counting one to see that.
+	CheckSecret func(hash, secret string) bool
 }
 
 // Engine runs the grants. It is safe for concurrent use.
@@ -70,7 +74,10 @@ func New(o Options) *Engine {
 	if o.ClientCacheTTL == 0 {
 		o.ClientCacheTTL = 500 * time.Millisecond
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize),
+	if o.CheckSecret == nil {
+		o.CheckSecret = CheckSecret
+	}
+	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
 		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
 	if o.Store != nil {
 		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
@@ -82,9 +89,6 @@ func New(o Options) *Engine {
 	}
 	return e
 }
-
-// Store returns the engine's store, for the control plane.
-func (e *Engine) Store() Store { return e.store }
 
 // Clock returns the engine's clock.
 func (e *Engine) Clock() Clock { return e.clock }
@@ -99,10 +103,13 @@ func (e *Engine) SweepRetention() time.Duration { return e.retention }
 // Now reads the engine's clock.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 
-// Profile is how one dialect issues tokens: lifetimes, formats and which
-// grants also yield a refresh token.
+// Profile is how one dialect instance issues tokens: lifetimes, formats and
+// which grants also yield a refresh token. Tokens are scoped to the
+// instance that issued them: presented through another instance, a token or
+// code is unknown.
 type Profile struct {
-	Dialect    string
+	Dialect    string // the instance name, recorded on every token it issues
+	Type       string // the dialect type, for clients limited to a type
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	CodeTTL    time.Duration
@@ -112,9 +119,13 @@ type Profile struct {
 	// token (expired or not, within RefreshTTL of its issue) instead of a
 	// refresh token; Accounda's inferred refresh endpoint works this way.
 	RefreshWithAccessToken bool
-	AccessMinter           Minter // nil: opaque
-	RefreshMinter          Minter // nil: opaque
-	DefaultScopes          []string
+	// OneActiveAccessToken refuses a client_credentials grant (conflict,
+	// ReasonActiveToken) while the client holds an active access token of
+	// this dialect; the check and the issue are atomic across replicas.
+	OneActiveAccessToken bool
+	AccessMinter         Minter // nil: opaque
+	RefreshMinter        Minter // nil: opaque
+	DefaultScopes        []string
 }
 
 // TokenRequest is a token-endpoint request decoded from any dialect's wire.
@@ -153,7 +164,7 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 		return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
 			Description: "unsupported grant_type"}
 	}
-	client, err := e.AuthenticateClient(ctx, p.Dialect, req.ClientID, req.ClientSecret)
+	client, err := e.AuthenticateClient(ctx, p, req.ClientID, req.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +182,9 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 	}
 }
 
-// InvalidateClient drops any cached copy of a client; the control plane
-// calls it after changing or deleting one.
+// InvalidateClient drops any cached copy of a client. The engine's own
+// operations (state.go) invalidate what they change; this is for a record
+// changed in the store directly (a test, a bulk tool).
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
 // InvalidateUser drops any cached copy of a user.
@@ -193,8 +205,8 @@ func (e *Engine) Client(ctx context.Context, id string) (*Client, error) {
 func (e *Engine) User(ctx context.Context, id string) (*User, error) { return e.users.get(ctx, id) }
 
 // AuthenticateClient checks a client's id and secret and that it may be used
-// through dialect at the current time.
-func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret string) (*Client, error) {
+// through p's dialect instance at the current time.
+func (e *Engine) AuthenticateClient(ctx context.Context, p *Profile, id, secret string) (*Client, error) {
 	if id == "" {
 		return nil, MissingParam("client_id")
 	}
@@ -217,20 +229,21 @@ func (e *Engine) AuthenticateClient(ctx context.Context, dialect, id, secret str
 		e.limiter.Fail(keys...)
 		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 	}
-	if err := e.CheckClientUsable(client, dialect); err != nil {
+	if err := e.CheckClientUsable(client, p); err != nil {
 		return nil, err
 	}
 	return client, nil
 }
 
-// CheckClientUsable reports why client cannot be used through dialect now, if it cannot.
-func (e *Engine) CheckClientUsable(client *Client, dialect string) error {
+// CheckClientUsable reports why client cannot be used through p's dialect
+// instance now, if it cannot.
+func (e *Engine) CheckClientUsable(client *Client, p *Profile) error {
 	switch {
 	case client.Disabled:
 		return &Error{Kind: KindInvalidClient, Reason: ReasonClientDisabled, Description: "the client is disabled"}
 	case client.Expired(e.clock.Now()):
 		return &Error{Kind: KindInvalidClient, Reason: ReasonClientExpired, Description: "the client registration has expired"}
-	case !client.AllowsDialect(dialect):
+	case !client.AllowsDialect(p.Dialect, p.Type):
 		return &Error{Kind: KindUnauthorizedClient, Description: "the client may not use this API"}
 	}
 	return nil
@@ -260,7 +273,16 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, err
 	}
-	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+	if p.OneActiveAccessToken {
+		err = e.store.InsertTokensIfNoActive(ctx, client.ID, p.Dialect, now, tokens...)
+		if errors.Is(err, ErrActiveToken) {
+			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
+				Description: "the client already holds an active access token"}
+		}
+	} else {
+		err = e.store.InsertTokens(ctx, tokens...)
+	}
+	if err != nil {
 		return nil, storeError(err)
 	}
 	return res, nil
@@ -270,7 +292,7 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 	if req.Code == "" {
 		return nil, MissingParam("code")
 	}
-	code, err := e.lookup(ctx, req.Code, TokenCode)
+	code, err := e.lookup(ctx, p, req.Code, TokenCode)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +335,7 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 	if p.RefreshWithAccessToken {
 		kind, life = TokenAccess, refreshTTL(p, client)
 	}
-	old, err := e.lookup(ctx, req.RefreshToken, kind)
+	old, err := e.lookup(ctx, p, req.RefreshToken, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -364,10 +386,11 @@ func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason
 	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
 }
 
-// lookup finds a live-or-dead token of kind by its plain value.
-func (e *Engine) lookup(ctx context.Context, value string, kind TokenKind) (*Token, error) {
+// lookup finds a live-or-dead token of kind, issued through p's instance,
+// by its plain value.
+func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind TokenKind) (*Token, error) {
 	t, err := e.store.GetToken(ctx, Digest(value))
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Kind != kind) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind != kind || !p.issued(t))) {
 		return nil, &Error{Kind: KindInvalidGrant, Description: "unknown " + string(kind) + " token"}
 	}
 	if err != nil {
@@ -433,6 +456,10 @@ func (e *Engine) mintOne(ctx context.Context, m Minter, kind TokenKind, p *Profi
 	return minted{value: v, record: &Token{Digest: Digest(v), Kind: kind, ClientID: g.client.ID, UserID: g.userID,
 		Dialect: p.Dialect, Scopes: g.scopes, FamilyID: g.family, IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime}}, nil
 }
+
+// issued reports whether t was issued through p's dialect instance; a nil
+// profile (the control plane's view) sees every instance's tokens.
+func (p *Profile) issued(t *Token) bool { return p == nil || t.Dialect == p.Dialect }
 
 func refreshTTL(p *Profile, c *Client) time.Duration {
 	switch {

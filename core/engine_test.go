@@ -13,11 +13,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tokengate/tokengate/core"
-	"github.com/tokengate/tokengate/storage/sqlite"
 )
 
 func TestMain(m *testing.M) {
-	core.KDFCost = bcrypt.MinCost
+	core.SetKDFCost(bcrypt.MinCost) // the fixtures hash secrets
 	m.Run()
 }
 
@@ -26,18 +25,14 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	eng   *core.Engine
 	clock *core.FakeClock
-	store core.Store
+	store *memStore
 	p     *core.Profile
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, ":memory:", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := newMemStore()
 	hash, _ := core.HashSecret("s3cret")
 	pw, _ := core.HashSecret("pw")
 	must(t, store.PutClient(ctx, &core.Client{ID: "app", SecretHash: hash, Grants: core.AllGrants,
@@ -116,15 +111,15 @@ func TestExpiredClientAndTokenExpiry(t *testing.T) {
 	if res.ExpiresIn != 3600 || !res.ExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("lifetime: %d %v", res.ExpiresIn, res.ExpiresAt)
 	}
-	if _, err := f.eng.Validate(ctx, res.AccessToken); err != nil {
+	if _, err := f.eng.Validate(ctx, f.p, res.AccessToken); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	_, err := f.eng.Validate(ctx, res.AccessToken)
+	_, err := f.eng.Validate(ctx, f.p, res.AccessToken)
 	wantKind(t, err, core.KindExpiredToken, "")
 	_, err = f.eng.Token(ctx, f.p, core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: "old", ClientSecret: "s3cret"})
 	wantKind(t, err, core.KindInvalidClient, core.ReasonClientExpired)
-	_, err = f.eng.Validate(ctx, "no-such-token")
+	_, err = f.eng.Validate(ctx, f.p, "no-such-token")
 	wantKind(t, err, core.KindInvalidToken, "")
 }
 
@@ -146,7 +141,7 @@ func TestRefreshRotationAndReuseDetection(t *testing.T) {
 	_, err = refresh("app", first.RefreshToken) // reuse
 	wantKind(t, err, core.KindInvalidGrant, core.ReasonRefreshReuse)
 	for _, tok := range []string{second.AccessToken, first.AccessToken} {
-		if _, err := f.eng.Validate(ctx, tok); core.KindOf(err) != core.KindInvalidToken {
+		if _, err := f.eng.Validate(ctx, f.p, tok); core.KindOf(err) != core.KindInvalidToken {
 			t.Fatalf("family token still valid after reuse: %v", err)
 		}
 	}
@@ -197,7 +192,7 @@ func TestAuthorizationCode(t *testing.T) {
 	issue := func(t *testing.T, f *fixture, client string, req core.AuthorizeRequest) string {
 		t.Helper()
 		req.ClientID, req.ResponseType = client, "code"
-		c, err := f.eng.CheckAuthorizeClient(ctx, "test", req)
+		c, err := f.eng.CheckAuthorizeClient(ctx, f.p, req)
 		must(t, err)
 		must(t, f.eng.CheckAuthorizeParams(c, req))
 		u, err := f.eng.Login(ctx, "alice", "pw")
@@ -247,7 +242,7 @@ func TestAuthorizationCode(t *testing.T) {
 			// Replay: fails and revokes what the first redemption issued.
 			_, err = exchange(f, tc.exClient, code, tc.redirect, tc.verifier)
 			wantKind(t, err, core.KindInvalidGrant, core.ReasonCodeReplay)
-			if _, err := f.eng.Validate(ctx, res.AccessToken); core.KindOf(err) != core.KindInvalidToken {
+			if _, err := f.eng.Validate(ctx, f.p, res.AccessToken); core.KindOf(err) != core.KindInvalidToken {
 				t.Fatalf("access token survived a code replay: %v", err)
 			}
 		})
@@ -257,11 +252,11 @@ func TestAuthorizationCode(t *testing.T) {
 func TestAuthorizeChecks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	_, err := f.eng.CheckAuthorizeClient(ctx, "test", core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb/x"})
+	_, err := f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb/x"})
 	wantKind(t, err, core.KindInvalidRequest, core.ReasonRedirectURI)
-	_, err = f.eng.CheckAuthorizeClient(ctx, "test", core.AuthorizeRequest{ClientID: "app"})
+	_, err = f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app"})
 	wantKind(t, err, core.KindInvalidRequest, core.ReasonMissing)
-	c, err := f.eng.CheckAuthorizeClient(ctx, "test", core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
+	c, err := f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
 	must(t, err)
 	err = f.eng.CheckAuthorizeParams(c, core.AuthorizeRequest{ResponseType: "code", CodeChallenge: strings.Repeat("a", 43), CodeChallengeMethod: "plain"})
 	wantKind(t, err, core.KindInvalidRequest, "")
@@ -277,12 +272,12 @@ func TestRevoke(t *testing.T) {
 	res := f.cc(t, "app")
 	other, _ := f.store.GetClient(ctx, "other")
 	app, _ := f.store.GetClient(ctx, "app")
-	must(t, f.eng.Revoke(ctx, other, res.AccessToken)) // ignored: not its token
-	if _, err := f.eng.Validate(ctx, res.AccessToken); err != nil {
+	must(t, f.eng.Revoke(ctx, f.p, other, res.AccessToken)) // ignored: not its token
+	if _, err := f.eng.Validate(ctx, f.p, res.AccessToken); err != nil {
 		t.Fatal("another client revoked the token")
 	}
-	must(t, f.eng.Revoke(ctx, app, res.RefreshToken)) // takes the family
-	if _, err := f.eng.Validate(ctx, res.AccessToken); core.KindOf(err) != core.KindInvalidToken {
+	must(t, f.eng.Revoke(ctx, f.p, app, res.RefreshToken)) // takes the family
+	if _, err := f.eng.Validate(ctx, f.p, res.AccessToken); core.KindOf(err) != core.KindInvalidToken {
 		t.Fatalf("access token survived revoking its refresh token: %v", err)
 	}
 }
@@ -320,9 +315,9 @@ func TestCredentialCacheFollowsSecretChange(t *testing.T) {
 	c.SecretHash = hash
 	must(t, f.store.PutClient(ctx, c))
 	f.eng.InvalidateClient("app") // as the admin API does after a change
-	_, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret")
+	_, err := f.eng.AuthenticateClient(ctx, f.p, "app", "s3cret")
 	wantKind(t, err, core.KindInvalidClient, "")
-	if _, err := f.eng.AuthenticateClient(ctx, "test", "app", "rotated"); err != nil {
+	if _, err := f.eng.AuthenticateClient(ctx, f.p, "app", "rotated"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -334,49 +329,20 @@ func TestClientCacheTTLAcrossEngines(t *testing.T) {
 	ctx := context.Background()
 	wall := core.NewFakeClock(t0)
 	replica := core.New(core.Options{Store: f.store, Clock: f.clock, ClientCacheTTL: time.Second, CacheClock: wall})
-	if _, err := replica.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+	if _, err := replica.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.store.GetClient(ctx, "app")
 	c.Disabled = true
 	must(t, f.store.PutClient(ctx, c))
 	f.eng.InvalidateClient("app")
-	_, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret")
+	_, err := f.eng.AuthenticateClient(ctx, f.p, "app", "s3cret")
 	wantKind(t, err, core.KindInvalidClient, core.ReasonClientDisabled)
 	wall.Advance(999 * time.Millisecond)
-	if _, err := replica.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+	if _, err := replica.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil {
 		t.Fatalf("within the TTL the cached copy serves: %v", err)
 	}
 	wall.Advance(2 * time.Millisecond)
-	_, err = replica.AuthenticateClient(ctx, "test", "app", "s3cret")
+	_, err = replica.AuthenticateClient(ctx, f.p, "app", "s3cret")
 	wantKind(t, err, core.KindInvalidClient, core.ReasonClientDisabled)
-}
-
-// Concurrent first checks of one credential (which share one KDF run) all
-// succeed, and a wrong secret still fails afterwards.
-func TestConcurrentFirstChecksShareTheKDF(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	errs := make(chan error, 32)
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := f.eng.AuthenticateClient(ctx, "test", "app", "s3cret")
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 4 {
-		if _, err := f.eng.AuthenticateClient(ctx, "test", "app", "nope"); core.KindOf(err) != core.KindInvalidClient {
-			t.Fatalf("wrong secret after shared checks: %v", err)
-		}
-	}
 }

@@ -47,6 +47,7 @@ const (
 	ReasonTooLarge       Reason = "too_large"       // request body over the limit
 	ReasonTimeout        Reason = "timeout"         // the request took too long to arrive
 	ReasonClosedHours    Reason = "outside_hours"   // a dialect's working hours are over
+	ReasonActiveToken    Reason = "active_token"    // the client already holds its one active access token
 	ReasonNotAllowed     Reason = "method_not_allowed"
 )
 
@@ -59,11 +60,8 @@ type Error struct {
 	Value       string // the value sent, where it is not a secret
 	Description string
 	Cause       error
-	// Status and Code, when set, override the dialect's own mapping of the
-	// kind; injected faults use them to answer exactly what a test asked for.
-	Status int
-	Code   string
-	// RetryAfter, when set, is sent as the Retry-After header.
+	// RetryAfter, when set, tells the client when to try again (the
+	// failure limiter's 429s); dialects send it as Retry-After.
 	RetryAfter time.Duration
 }
 
@@ -154,4 +152,6 @@ var (
 	ErrConflict    = errors.New("already exists")
 	ErrConsumed    = errors.New("already consumed or revoked")
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrActiveToken is InsertTokensIfNoActive's refusal; it is an ErrConflict.
+	ErrActiveToken = fmt.Errorf("the client holds an active access token: %w", ErrConflict)
 )

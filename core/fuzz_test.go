@@ -36,7 +36,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add(live.RefreshToken)
 	f.Add(revoked.AccessToken)
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, err := fx.eng.Validate(ctx, s)
+		tok, err := fx.eng.Validate(ctx, fx.p, s)
 		if s == live.AccessToken {
 			if err != nil || tok == nil || tok.ClientID != "app" {
 				t.Fatalf("the live token: %+v %v", tok, err)
@@ -50,7 +50,7 @@ func FuzzValidate(f *testing.F) {
 		if ce.Cause != nil {
 			t.Fatalf("Validate(%q): a store error: %v", s, ce.Cause)
 		}
-		it, active, err := fx.eng.Introspect(ctx, s)
+		it, active, err := fx.eng.Introspect(ctx, fx.p, s)
 		switch {
 		case err != nil:
 			t.Fatalf("Introspect(%q): %v", s, err)

@@ -23,7 +23,7 @@ type Client struct {
 	ID           string
 	SecretHash   string
 	Grants       []GrantType
-	Dialects     []string // empty: every dialect
+	Dialects     []string // dialect instances or types; empty: every dialect
 	RedirectURIs []string
 	Scopes       []string // allowed scopes; empty: any requested scope
 	// AccessTTL and RefreshTTL override the dialect profile's lifetimes when non-zero.
@@ -39,9 +39,11 @@ type Client struct {
 // AllowsGrant reports whether the client may use grant g.
 func (c *Client) AllowsGrant(g GrantType) bool { return slices.Contains(c.Grants, g) }
 
-// AllowsDialect reports whether the client may be used through dialect d.
-func (c *Client) AllowsDialect(d string) bool {
-	return len(c.Dialects) == 0 || slices.Contains(c.Dialects, d)
+// AllowsDialect reports whether the client may be used through the dialect
+// instance named instance, of type typ: its list names either (a type
+// allows every instance of it).
+func (c *Client) AllowsDialect(instance, typ string) bool {
+	return len(c.Dialects) == 0 || slices.Contains(c.Dialects, instance) || slices.Contains(c.Dialects, typ)
 }
 
 // HasRedirectURI reports whether uri is registered, by exact string match
@@ -138,11 +140,11 @@ func (t *Token) Active(now time.Time) bool {
 	return t.RevokedAt.IsZero() && t.ConsumedAt.IsZero() && now.Before(t.ExpiresAt)
 }
 
-// SigningKey is a persisted private key a dialect signs tokens with.
+// SigningKey is a persisted private key a dialect instance signs tokens with.
 type SigningKey struct {
 	ID        string // the JWT kid
-	Dialect   string
-	Algorithm string
+	Dialect   string // the owner: the dialect instance's name
+	Algorithm string // JWS alg; empty is read as RS256
 	PEM       []byte // PKCS#8 private key
 	CreatedAt time.Time
 	// RetiredAt is set when a newer key took over signing; the key stays

@@ -14,34 +14,34 @@ func TestFailureLimiterStopsGuessesNotKnownClients(t *testing.T) {
 	lim := core.NewFailureLimiter(3, 6).WithClock(wall) // 3 failures, then one every 10 s
 	eng := core.New(core.Options{Store: f.store, Clock: f.clock, FailureLimiter: lim})
 	ctx := core.WithSource(context.Background(), "203.0.113.7")
-	if _, err := eng.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil { // legit client, now cached
+	if _, err := eng.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil { // legit client, now cached
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		_, err := eng.AuthenticateClient(ctx, "test", "app", "guess")
+		_, err := eng.AuthenticateClient(ctx, f.p, "app", "guess")
 		wantKind(t, err, core.KindInvalidClient, "")
 		_ = i
 	}
-	_, err := eng.AuthenticateClient(ctx, "test", "app", "guess")
+	_, err := eng.AuthenticateClient(ctx, f.p, "app", "guess")
 	wantKind(t, err, core.KindRateLimited, "")
 	if ce := err.(*core.Error); ce.RetryAfter <= 0 || ce.RetryAfter > 10*time.Second {
 		t.Fatalf("RetryAfter %v", ce.RetryAfter)
 	}
 	// The right secret, already verified, is never limited.
-	if _, err := eng.AuthenticateClient(ctx, "test", "app", "s3cret"); err != nil {
+	if _, err := eng.AuthenticateClient(ctx, f.p, "app", "s3cret"); err != nil {
 		t.Fatalf("known-good credentials limited: %v", err)
 	}
 	// Another client from the same source is limited too (per-address bucket)...
-	_, err = eng.AuthenticateClient(ctx, "test", "other", "s3cret")
+	_, err = eng.AuthenticateClient(ctx, f.p, "other", "s3cret")
 	wantKind(t, err, core.KindRateLimited, "")
 	// ...but not from another address.
-	if _, err := eng.AuthenticateClient(core.WithSource(context.Background(), "198.51.100.1"), "test", "other", "s3cret"); err != nil {
+	if _, err := eng.AuthenticateClient(core.WithSource(context.Background(), "198.51.100.1"), f.p, "other", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
 	wall.Advance(10 * time.Second) // one token back
-	_, err = eng.AuthenticateClient(ctx, "test", "app", "guess")
+	_, err = eng.AuthenticateClient(ctx, f.p, "app", "guess")
 	wantKind(t, err, core.KindInvalidClient, "")
-	_, err = eng.AuthenticateClient(ctx, "test", "app", "guess")
+	_, err = eng.AuthenticateClient(ctx, f.p, "app", "guess")
 	wantKind(t, err, core.KindRateLimited, "")
 }
 

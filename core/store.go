@@ -28,6 +28,15 @@ type Store interface {
 
 	// InsertTokens stores tokens atomically: all or none.
 	InsertTokens(ctx context.Context, tokens ...*Token) error
+	// InsertTokensIfNoActive stores tokens like InsertTokens unless the
+	// client already holds an active access token of the dialect at now
+	// (neither revoked nor consumed, ExpiresAt after now): then it stores
+	// nothing and fails with an error wrapping ErrActiveToken (an
+	// ErrConflict). The check and
+	// the insert are one atomic step for every process sharing the
+	// database, so of concurrent calls for one client and dialect at most
+	// one succeeds while none is active.
+	InsertTokensIfNoActive(ctx context.Context, clientID, dialect string, now time.Time, tokens ...*Token) error
 	GetToken(ctx context.Context, digest string) (*Token, error)
 	// Exchange atomically marks the token with digest consumed at now and
 	// inserts successors. It fails with ErrConsumed (storing nothing) when
@@ -43,10 +52,19 @@ type Store interface {
 	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int, error)
 	DeleteAllTokens(ctx context.Context) error
 
-	PutSigningKey(ctx context.Context, k *SigningKey) error
-	ListSigningKeys(ctx context.Context, dialect string) ([]*SigningKey, error)
+	KeyStore
 
 	Close() error
+}
+
+// KeyStore keeps signing keys: the port a KeyRing loads from and key
+// rotation writes to. Every Store is one.
+type KeyStore interface {
+	// PutSigningKey inserts or replaces a key by ID.
+	PutSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns the keys of owner (a dialect instance name),
+	// oldest CreatedAt first.
+	ListSigningKeys(ctx context.Context, owner string) ([]*SigningKey, error)
 }
 
 // TokenFilter narrows ListTokens; zero fields match anything.

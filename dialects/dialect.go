@@ -1,12 +1,14 @@
-// Package dialects holds everything on the wire: the Dialect contract and
-// its registry, and (in sub-packages) one package per vendor API, the shared
-// HTTP plumbing, the gateway that assembles echo and the control plane.
+// Package dialects holds everything on the wire: the Dialect contract, its
+// registry and lifecycle, and (in sub-packages) one package per vendor API,
+// the shared HTTP plumbing, the gateway that assembles echo and the control
+// plane.
 //
 // Dialects depend on core (and config for their options); they must not
 // import gorm or any storage package.
 package dialects
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -17,33 +19,66 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Dialect is one vendor's wire format on top of the engine.
+// Dialect is one instance of a vendor's wire format on top of the engine.
+// Its lifecycle has two stages: Configure (options only: runs in config
+// check and before storage opens), then Mount (routes on a ready engine).
 type Dialect interface {
-	// Name is the key in config.dialects and in logs.
-	Name() string
-	// Mount registers the dialect's routes and prepares it to serve.
+	// Configure decodes and validates the instance's options, reading any
+	// file they name. It reports every problem at once, each with its key
+	// path below the options (config.DecodeOptions and config.Problems do
+	// that). It must not touch the engine: it runs in config check.
+	Configure(inst Instance) error
+	// Mount registers the instance's routes and builds what it serves
+	// with. It also runs on config check's dry run, with an engine over no
+	// store, so it must not touch storage (see Starter).
 	Mount(r Router, deps Deps) error
 	// Owns reports whether an unrouted path (404/405) belongs to the
 	// dialect, so that even those answers come in its error style.
 	Owns(path string) bool
-	// RenderError writes err (a *core.Error or anything else, which is
-	// rendered as an internal error) in the dialect's own style.
-	RenderError(c echo.Context, err error) error
+	// Describe maps a domain error to the answer the dialect gives for it
+	// (its kind and reason table).
+	Describe(c echo.Context, e *core.Error) wire.Answer
+	// WriteError writes an answer in the dialect's envelope. Every error
+	// answer goes through it, via RenderError.
+	WriteError(c echo.Context, a wire.Answer) error
 }
 
-// Deps is what a dialect gets to work with.
+// Instance is one entry under dialects: in the config.
+type Instance struct {
+	// Name is the config key; tokens, the journal, faults and logs use it.
+	Name string
+	// Type is the registered dialect type.
+	Type   string
+	Config config.DialectConfig
+}
+
+// WireFacts is implemented by a dialect whose wire differs from RFC 6749's
+// (wire.StandardFacts): what the control plane must redact and where it
+// finds the client id and grant type.
+type WireFacts interface {
+	WireFacts() wire.Facts
+}
+
+// Starter is implemented by a dialect that must touch storage before it
+// serves (Acceleration loads its signing keys). The gateway calls Start
+// after every instance is mounted; config check never does.
+type Starter interface {
+	Start(ctx context.Context) error
+}
+
+// Deps is what a dialect mounts with.
 type Deps struct {
 	Engine  *core.Engine
 	Logger  *slog.Logger
-	Config  config.DialectConfig // its own settings, options included
-	Prefix  string               // path prefix the dialect is mounted under, "" for none
-	Secrets *Secrets             // process-wide keys (CSRF)
+	Prefix  string   // path prefix the instance is mounted under, "" for none
+	Secrets *Secrets // process-wide keys (CSRF)
 }
 
 // Router is where a dialect adds its routes. It records them so the gateway
-// can log them at start and refuse two dialects claiming the same route.
+// can log them at start and refuse two instances claiming the same route.
 type Router interface {
 	Add(method, path string, h echo.HandlerFunc)
 }
@@ -53,7 +88,7 @@ type Route struct{ Method, Path string }
 
 func (r Route) String() string { return r.Method + " " + r.Path }
 
-// Factory makes a fresh, unmounted dialect value.
+// Factory makes a fresh, unconfigured dialect value.
 type Factory func() Dialect
 
 var (
@@ -61,39 +96,40 @@ var (
 	registry   = map[string]Factory{}
 )
 
-// Register makes a dialect available by name, in the manner of database/sql
-// drivers: each dialect package calls it from init. A second registration of
-// a name panics, as it is a programming error.
-func Register(name string, f Factory) {
+// Register makes a dialect type available, in the manner of database/sql
+// drivers: each dialect package calls it from init. The registry is the
+// only list of dialect types. A second registration of a type panics, as
+// it is a programming error.
+func Register(typ string, f Factory) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("dialects: %q registered twice", name))
+	if _, dup := registry[typ]; dup {
+		panic(fmt.Sprintf("dialects: %q registered twice", typ))
 	}
-	registry[name] = f
+	registry[typ] = f
 }
 
-// Lookup returns a new instance of the named dialect.
-func Lookup(name string) (Dialect, error) {
+// Lookup returns a new, unconfigured dialect of type typ.
+func Lookup(typ string) (Dialect, error) {
 	registryMu.RLock()
-	f, ok := registry[name]
+	f, ok := registry[typ]
 	registryMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown dialect %q (known: %s)", name, strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("unknown dialect type %q (known: %s)", typ, strings.Join(Types(), ", "))
 	}
 	return f(), nil
 }
 
-// Names lists the registered dialects, sorted.
-func Names() []string {
+// Types lists the registered dialect types, sorted.
+func Types() []string {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
-	names := make([]string, 0, len(registry))
+	types := make([]string, 0, len(registry))
 	for n := range registry {
-		names = append(names, n)
+		types = append(types, n)
 	}
-	sort.Strings(names)
-	return names
+	sort.Strings(types)
+	return types
 }
 
 // HasPathPrefix reports whether path is prefix itself or lies below it.

@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // TestMain lets the test binary play both child processes of the harness,
@@ -36,7 +39,7 @@ func TestMain(m *testing.M) {
 			os.Exit(testGateway(os.Args[2:]))
 		}
 	}
-	core.KDFCost = 4 // the scale test's preload seeds the demo secrets in this process
+	core.SetKDFCost(bcrypt.MinCost) // the scale test's preload seeds the demo secrets in this process
 	os.Exit(m.Run())
 }
 
@@ -47,12 +50,12 @@ func testGateway(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(*cfgPath, dialects.Catalog())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	core.KDFCost = 4 // bcrypt.MinCost: seeding hashes three secrets under -race
+	core.SetKDFCost(bcrypt.MinCost) // seeding hashes three secrets under -race
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -193,14 +196,14 @@ func TestGatewayConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(b)
+	cfg, err := config.Parse(b, dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" {
 		t.Errorf("listen %q dsn %q log_level %q", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel)
 	}
-	def, _ := config.Default()
+	def, _ := config.Default(dialects.Catalog())
 	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {
 		t.Errorf("the default's clients or dialects were lost:\n%s", b)
 	}

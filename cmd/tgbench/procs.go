@@ -20,6 +20,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects"
+	_ "github.com/tokengate/tokengate/dialects/all" // validating configs asks the dialect registry
 )
 
 // child is a server process tgbench started: the gateway or the ceiling.
@@ -260,7 +262,7 @@ func gatewayConfig(listen, dsn string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := config.Parse(out); err != nil {
+	if _, err := config.Parse(out, dialects.Catalog()); err != nil {
 		return nil, fmt.Errorf("the generated gateway config is invalid: %w", err)
 	}
 	return out, nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
 
@@ -160,11 +161,15 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 		return 0, err
 	}
 	defer store.Close()
-	cfg, err := config.Default()
+	cfg, err := config.Default(dialects.Catalog())
 	if err != nil {
 		return 0, err
 	}
-	if err := cfg.Seed(ctx, store); err != nil {
+	seed, err := cfg.Seed()
+	if err == nil {
+		err = core.New(core.Options{Store: store}).Seed(ctx, seed)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("seeding: %w", err)
 	}
 

@@ -79,6 +79,12 @@ func faultRow(r control.Rule) []string {
 	if r.Status != 0 {
 		action = append(action, "status "+strconv.Itoa(r.Status))
 	}
+	if r.Code != "" {
+		action = append(action, "code "+r.Code)
+	}
+	if r.RetryAfter != 0 {
+		action = append(action, "retry-after "+time.Duration(r.RetryAfter).String())
+	}
 	if r.Latency != "" {
 		action = append(action, "latency "+r.Latency)
 	}

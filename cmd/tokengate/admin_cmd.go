@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -173,12 +174,13 @@ func faultsCmd(r *adminRunner) *cobra.Command {
 	var rule control.Rule
 	add := &cobra.Command{
 		Use: "add [--dialect D] [--route R] [--client-id C] [--grant-type G] [--status N] [--code C]\n" +
-			"                               [--text T] [--latency D] [--drop] [--count N] [--probability P]",
+			"                             [--text T] [--retry-after D] [--latency D] [--drop] [--count N] [--probability P]",
 		Short: "Add a fault rule: answer matching requests with an error, a delay or a dropped connection",
 		Long: `Add a fault rule. A request that matches every given selector (dialect,
 route, client id, grant type) gets the rule's action instead of the real
 answer: an error status in the dialect's own error format (--status, --code,
---text), a delay (--latency) or a dropped connection (--drop). --count limits
+--text, a Retry-After header with --retry-after), a delay (--latency) or a
+dropped connection (--drop). --count limits
 how many requests it hits (0: unlimited), --probability makes it hit only a
 share of them. Prints the rule with its id.`,
 		Args: noArgs,
@@ -192,6 +194,11 @@ share of them. Prints the rule with its id.`,
 	f.IntVar(&rule.Status, "status", 0, "answer with this HTTP status (400-599) in the dialect's error format")
 	f.StringVar(&rule.Code, "code", "", "the error code in the answer (default: the dialect's code for the status)")
 	f.StringVar(&rule.Text, "text", "", "the error text in the answer")
+	f.Func("retry-after", "send Retry-After with this Go `DURATION` (whole seconds), e.g. 3s", func(v string) error {
+		d, err := time.ParseDuration(v)
+		rule.RetryAfter = control.Seconds(d)
+		return err
+	})
 	f.StringVar(&rule.Latency, "latency", "", "delay the answer by this Go duration, e.g. 250ms")
 	f.BoolVar(&rule.Drop, "drop", false, "close the connection without an answer")
 	f.IntVar(&rule.Count, "count", 0, "hit at most this many requests, then expire (0: no limit)")

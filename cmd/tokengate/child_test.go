@@ -24,6 +24,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tokengate/tokengate/core"
 )
 
 var (
@@ -34,6 +38,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// In-process gateways hash their demo secrets; child processes keep
+	// the production cost.
+	core.SetKDFCost(bcrypt.MinCost)
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

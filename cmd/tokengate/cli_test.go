@@ -259,7 +259,7 @@ func TestHealthcheck(t *testing.T) {
 	if code, _, errs := runCLI("healthcheck"); code != 0 {
 		t.Fatalf("healthcheck from TOKENGATE_LISTEN: %d %q", code, errs)
 	}
-	g.Stop()
+	g.Close()
 	if code, _, errs := runCLI("healthcheck", "--url", g.URL); code != 1 || !strings.HasPrefix(errs, "healthcheck: ") {
 		t.Fatalf("healthcheck of a stopped gateway: %d %q", code, errs)
 	}

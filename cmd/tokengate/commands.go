@@ -137,24 +137,27 @@ rolling out replicas. A database newer than this build is refused.`,
 
 func keysCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cf configFlags
+	var name string
 	var lifetime time.Duration
 	rotate := &cobra.Command{
-		Use:   "rotate [--config FILE] [--db PATH|postgres://URL] [--lifetime DURATION]",
-		Short: "Start signing JWTs with a new key",
-		Long: `Generate a new signing key for the Acceleration dialect's RS256 JWTs. The old
-key stays published in the JWKS until the last token it signed has expired.
-It works on the database directly, so a running gateway picks the new key up
-at its next key reload.`,
+		Use:   "rotate [--config FILE] [--db PATH|postgres://URL] [--dialect NAME] [--lifetime DURATION]",
+		Short: "Start signing a dialect's JWTs with a new key",
+		Long: `Generate a new signing key for a dialect instance's JWTs (by default the
+Acceleration dialect's RS256 tokens). The old key stays published in the
+JWKS until the last token it signed has expired. It works on the database
+directly, so a running gateway picks the new key up at its next key reload.
+An unknown dialect exits 2.`,
 		Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { return status(keysRotate(cf, lifetime, stdout, stderr)) },
+		RunE: func(*cobra.Command, []string) error { return status(keysRotate(cf, name, lifetime, stdout, stderr)) },
 	}
 	addConfigFlags(rotate.Flags(), &cf, true)
+	rotate.Flags().StringVar(&name, "dialect", "acceleration", "the dialect instance whose signing key to rotate")
 	rotate.Flags().DurationVar(&lifetime, "lifetime", 0,
-		"how long the old key stays published (default: the longest access-token lifetime in the config plus a minute)")
+		"how long the old key stays published (default: the dialect's longest access-token lifetime plus a minute)")
 	return group(&cobra.Command{
-		Use:   "keys rotate [--config FILE] [--db PATH|postgres://URL] [--lifetime DURATION]",
+		Use:   "keys rotate [--config FILE] [--db PATH|postgres://URL] [--dialect NAME] [--lifetime DURATION]",
 		Short: "Manage JWT signing keys",
-		Long:  `Manage the signing keys of the dialects that issue JWTs (Acceleration).`,
+		Long:  `Manage the signing keys of the dialect instances that issue JWTs (Acceleration).`,
 	}, rotate)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -147,6 +148,13 @@ func (s *flakyStore) InsertTokens(ctx context.Context, tokens ...*core.Token) er
 	return s.Store.InsertTokens(ctx, tokens...)
 }
 
+func (s *flakyStore) InsertTokensIfNoActive(ctx context.Context, clientID, dialect string, now time.Time, tokens ...*core.Token) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.InsertTokensIfNoActive(ctx, clientID, dialect, now, tokens...)
+}
+
 func (s *flakyStore) GetToken(ctx context.Context, digest string) (*core.Token, error) {
 	if err := s.err(); err != nil {
 		return nil, err
@@ -224,7 +232,7 @@ var _ core.Store = (*flakyStore)(nil)
 func flakyGateway(t *testing.T) (*flakyStore, *httptest.Server, *tokengatetest.LogBuffer) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Default()
+	cfg, err := config.Default(dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +244,11 @@ func flakyGateway(t *testing.T) (*flakyStore, *httptest.Server, *tokengatetest.L
 	t.Cleanup(func() { inner.Close() })
 	fs := &flakyStore{Store: inner}
 	eng := core.New(core.Options{Store: fs, Clock: core.NewAdjustableClock(core.SystemClock{})})
-	if err := cfg.Seed(ctx, fs); err != nil {
+	seed, err := cfg.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Seed(ctx, seed); err != nil {
 		t.Fatal(err)
 	}
 	logs := &tokengatetest.LogBuffer{}

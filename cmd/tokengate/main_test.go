@@ -63,6 +63,13 @@ func TestAdminCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 1 || rules[0]["count"] != float64(2) {
 		t.Fatalf("faults list: %d %q", code, out)
 	}
+	if code, out, errs := cli("faults", "add", "--dialect", "oauth2", "--status", "429", "--code", "slow_down", "--retry-after", "3s", "--count", "1"); code != 0 ||
+		!strings.Contains(out, "status 429, code slow_down, retry-after 3s") {
+		t.Fatalf("faults add --retry-after: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cli("faults", "add", "--status", "503", "--retry-after", "-1s"); code == 0 || !strings.Contains(errs, "retry_after") {
+		t.Fatalf("negative --retry-after: %d %q", code, errs)
+	}
 	if code, _, errs := cli("clients", "add", "--id", "ci", "--secret", "s", "--grants", "client_credentials"); code != 0 {
 		t.Fatalf("clients add: %d %q", code, errs)
 	}
@@ -99,6 +106,27 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || len(jwks.Keys) != 2 {
 		t.Fatalf("jwks after two rotations: %v %+v", err, jwks)
+	}
+}
+
+// Without --lifetime the old key stays published for the dialect's longest
+// token lifetime plus a minute; --dialect names the instance.
+func TestKeysRotateDefaults(t *testing.T) {
+	db := t.TempDir() + "/keys.db"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 0, "stays published for 2h1m0s"},
+		{[]string{"--dialect", "acceleration"}, 0, "stays published for 2h1m0s"},
+		{[]string{"--dialect", "hurdlr"}, 0, "stays published for 1h1m0s"},
+		{[]string{"--dialect", "nope"}, 2, `unknown dialect "nope"`},
+	} {
+		code, out, errs := runCLI(append([]string{"keys", "rotate", "--db", db}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%v: %d %q %q, want %d and %q", tc.args, code, out, errs, tc.code, tc.want)
+		}
 	}
 }
 

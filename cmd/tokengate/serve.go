@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // serveOptions are serve's flags.
@@ -28,7 +29,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 	cfg, err := o.config.load()
 	if err == nil && o.listen != "" {
 		cfg.Listen = o.listen
-		err = config.Validate(cfg)
+		err = config.Validate(cfg, dialects.Catalog())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -90,9 +91,9 @@ func (f *configFlags) load() (*config.Config, error) {
 	var cfg *config.Config
 	var err error
 	if path == "" {
-		cfg, err = config.Default()
+		cfg, err = config.Default(dialects.Catalog())
 	} else {
-		cfg, err = config.Load(path)
+		cfg, err = config.Load(path, dialects.Catalog())
 	}
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func (f *configFlags) load() (*config.Config, error) {
 	if f.db != "" {
 		cfg.SetDatabase(f.db) // a postgres:// or postgresql:// URL selects the postgres driver
 	}
-	return cfg, config.Validate(cfg)
+	return cfg, config.Validate(cfg, dialects.Catalog())
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -113,7 +114,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 func configCheck(path string, stdout, stderr io.Writer) int {
-	if _, err := config.Load(path); err != nil {
+	if _, err := config.Load(path, dialects.Catalog()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

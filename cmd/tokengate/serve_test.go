@@ -14,10 +14,11 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 func TestDemoCredentialsStayOnLoopback(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestSelfSignedTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := config.Parse([]byte("dialects:\n  oauth2: {}\n"))
+	cfg, _ := config.Parse([]byte("dialects:\n  oauth2: {}\n"), dialects.Catalog())
 	cfg.Listen, cfg.Storage.DSN = "127.0.0.1:0", dir+"/tls.db"
 	a, err := app.New(context.Background(), cfg, nil)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // limitsYAML is a gateway with every dialect, the demo credentials and
@@ -36,7 +37,7 @@ dialects:
 // loopback port and returns its address; it stops at the end of the test.
 func serveApp(t *testing.T, yaml string) string {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml))
+	cfg, err := config.Parse([]byte(yaml), dialects.Catalog())
 	if err != nil {
 		t.Fatal(err)
 	}

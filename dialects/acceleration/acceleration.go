@@ -2,6 +2,7 @@ package acceleration
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Name is the dialect's config key.
+// Name is the dialect's type (and default instance name).
 const Name = "acceleration"
 
 // Defaults for the dialect's options and lifetime.
@@ -60,23 +61,24 @@ type Options struct {
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
+	inst    dialects.Instance
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
-	keys    *keyring
+	static  *rsa.PrivateKey // from private_key_file, read at Configure
+	keys    *core.KeyRing
 }
-
-func (d *Dialect) Name() string { return Name }
 
 // Owns claims the vendor's auth prefix and the JWKS path.
 func (d *Dialect) Owns(path string) bool {
 	return dialects.HasPathPrefix(path, PathBase) || path == PathJWKS
 }
 
-func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
-		return err
-	}
+// Configure decodes the options and reads private_key_file.
+func (d *Dialect) Configure(inst dialects.Instance) error {
+	d.inst = inst
+	var p config.Problems
+	p.Merge(inst.Config.DecodeOptions(&d.opts))
 	if d.opts.Issuer == "" {
 		d.opts.Issuer = DefaultIssuer
 	}
@@ -86,33 +88,34 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	if d.opts.Scopes == nil {
 		d.opts.Scopes = DefaultScopes
 	}
+	if d.opts.PrivateKeyFile != "" {
+		priv, err := readPrivateKeyFile(d.opts.PrivateKeyFile)
+		if err != nil {
+			p.Add("private_key_file", "%v", err)
+		}
+		d.static = priv
+	}
+	return p.Err()
+}
+
+func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	reload := time.Duration(d.opts.KeyReloadInterval)
 	if reload <= 0 {
 		reload = DefaultReloadEvery
 	}
 	d.engine = deps.Engine
-	if d.opts.PrivateKeyFile != "" {
-		k, err := newStaticKeyring(d.engine, d.opts.PrivateKeyFile)
-		if err != nil {
-			return err
-		}
-		d.keys = k
-	} else {
-		d.keys = newStoreKeyring(d.engine, deps.Logger, reload)
-		// Read the stored keys now so a broken store or key fails the start;
-		// the first key is generated when first needed (see docs).
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := d.keys.reload(ctx, false); err != nil {
-			return fmt.Errorf("loading the signing keys: %w", err)
-		}
+	keys, err := d.newKeyRing(core.KeyRingOptions{Reload: reload, Logger: deps.Logger})
+	if err != nil {
+		return err
 	}
-	ttl := time.Duration(deps.Config.AccessTokenTTL)
+	d.keys = keys
+	ttl := time.Duration(d.inst.Config.AccessTokenTTL)
 	if ttl <= 0 {
 		ttl = DefaultAccessTTL
 	}
 	d.profile = &core.Profile{
-		Dialect:       Name,
+		Dialect:       d.inst.Name,
+		Type:          d.inst.Type,
 		AccessTTL:     ttl,
 		AccessMinter:  &Minter{keys: d.keys, users: d.engine, issuer: d.opts.Issuer, audience: d.opts.Audience},
 		DefaultScopes: d.opts.Scopes,
@@ -124,10 +127,21 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	return nil
 }
 
-// tokenParams are the parameters of the token endpoint (seed: Data Model).
+// Start reads the stored keys, so a broken store or key fails the start;
+// the first key is generated when first needed (see docs).
+func (d *Dialect) Start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.keys.Load(ctx); err != nil {
+		return fmt.Errorf("loading the signing keys: %w", err)
+	}
+	return nil
+}
+
+// tokenParams are the parameters of the token endpoint (vendor document: Data Model).
 var tokenParams = []string{"grant_type", "user_id", "client_id", "client_secret"}
 
-// tokenResponse is the seed's Success Response, exactly these keys.
+// tokenResponse is the vendor's Success Response, exactly these keys.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -188,8 +202,6 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	wire.NoteParams(c, map[string][]string{"grant_type": {p["grant_type"]}, "user_id": {p["user_id"]},
-		"client_id": {p["client_id"]}})
 	id, secret, basic, err := wire.BasicAuth(c)
 	if err != nil {
 		return err
@@ -215,7 +227,7 @@ func (d *Dialect) token(c echo.Context) error {
 	ctx := c.Request().Context()
 	if p["user_id"] == "" {
 		// Bad credentials take precedence over the missing user.
-		if _, err := d.engine.AuthenticateClient(ctx, Name, id, secret); err != nil {
+		if _, err := d.engine.AuthenticateClient(ctx, d.profile, id, secret); err != nil {
 			return err
 		}
 		return core.MissingParam("user_id")
@@ -228,7 +240,7 @@ func (d *Dialect) token(c echo.Context) error {
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: "bearer", ExpiresIn: res.ExpiresIn})
 }
 
-// envelope is the vendor's response wrapper (seed: Fail Response).
+// envelope is the vendor's response wrapper (vendor document: Fail Response).
 type envelope struct {
 	Code         int     `json:"code"`
 	ErrorMessage *string `json:"errorMessage"`
@@ -258,11 +270,11 @@ func (d *Dialect) userinfo(c echo.Context) error {
 	if err := d.verify(ctx, token); err != nil {
 		return err
 	}
-	t, err := d.engine.Validate(ctx, token)
+	t, err := d.engine.Validate(ctx, d.profile, token)
 	if err != nil {
 		return err
 	}
-	if t.Dialect != Name || t.UserID == "" {
+	if t.UserID == "" {
 		return errBadToken
 	}
 	wire.NoteClient(c, t.ClientID, "")
@@ -296,24 +308,17 @@ func bearer(c echo.Context) (string, error) {
 }
 
 type jwkSet struct {
-	Keys []jwk `json:"keys"`
+	Keys []core.JWK `json:"keys"`
 }
 
 // jwks publishes the active key and every retired key whose tokens may
 // still be live, by the engine clock.
 func (d *Dialect) jwks(c echo.Context) error {
-	s, err := d.keys.signing(c.Request().Context())
+	keys, err := d.keys.JWKS(c.Request().Context())
 	if err != nil {
 		return core.AsError(err)
 	}
-	now := d.engine.Now()
-	set := jwkSet{Keys: make([]jwk, 0, len(s.keys))}
-	for _, k := range s.keys {
-		if k.publishedAt(now) {
-			set.Keys = append(set.Keys, k.jwk)
-		}
-	}
-	return c.JSON(http.StatusOK, set)
+	return c.JSON(http.StatusOK, jwkSet{Keys: keys})
 }
 
 // failure is one row of the error table: status and errorMessage.
@@ -362,15 +367,14 @@ type caseKey struct {
 }
 
 // caseTable refines kindTable for particular combinations. A missing client
-// credential is the seed's one documented error: "authentication failed".
+// credential is the vendor's one documented error: "authentication failed".
 var caseTable = map[caseKey]failure{
 	{core.KindInvalidRequest, core.ReasonMissing, "client_id"}:     {http.StatusBadRequest, authFailed, false},
 	{core.KindInvalidRequest, core.ReasonMissing, "client_secret"}: {http.StatusBadRequest, authFailed, false},
 	{core.KindInvalidToken, core.ReasonMissing, ""}:                {http.StatusUnauthorized, "missing access token", false},
 }
 
-// classify picks the status and message for e. An error carrying its own
-// Status (an injected fault) keeps it and its text.
+// classify picks the status and message for e.
 func classify(e *core.Error) failure {
 	f, ok := caseTable[caseKey{e.Kind, e.Reason, e.Param}]
 	if !ok {
@@ -382,33 +386,33 @@ func classify(e *core.Error) failure {
 	if !ok {
 		f = kindTable[core.KindServerError]
 	}
-	if e.Status >= 400 && e.Status <= 599 {
-		f.status, f.own = e.Status, true
-	}
 	if f.own && e.Description != "" {
 		f.message = e.Description
 	}
 	return f
 }
 
-// RenderError writes {"code": <status>, "errorMessage": ..., "error": null,
-// "data": null}; "error" carries an injected fault's code, if it has one.
-// 401s also carry WWW-Authenticate: Bearer (RFC 6750). The gateway has
-// already set Retry-After where the error asks for it.
-func (d *Dialect) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
+// Describe maps a domain error to the envelope's code and message.
+func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
 	f := classify(e)
-	if f.status == http.StatusUnauthorized {
+	return wire.Answer{Status: f.status, Text: f.message}
+}
+
+// WriteError writes {"code": <status>, "errorMessage": ..., "error": null,
+// "data": null}; "error" carries the answer's code, where it has one (a
+// fault rule's). 401s also carry WWW-Authenticate: Bearer (RFC 6750).
+func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
+	if a.Status == http.StatusUnauthorized {
 		v := `Bearer realm="` + Name + `"`
-		if e.Reason != core.ReasonMissing {
+		if a.Err == nil || a.Err.Reason != core.ReasonMissing {
 			v += `, error="invalid_token"`
 		}
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, v)
 	}
 	wire.NoStore(c)
-	body := envelope{Code: f.status, ErrorMessage: &f.message}
-	if e.Code != "" {
-		body.Error = e.Code
+	body := envelope{Code: a.Status, ErrorMessage: &a.Text}
+	if a.Code != "" {
+		body.Error = a.Code
 	}
-	return c.JSON(f.status, body)
+	return c.JSON(a.Status, body)
 }

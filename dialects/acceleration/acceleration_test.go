@@ -29,9 +29,9 @@ import (
 	"github.com/tokengate/tokengate/dialects/control"
 )
 
-// TestSeedRequest sends the seed's API Request verbatim and checks the
+// TestVendorAPIRequest sends the vendor's API Request verbatim and checks the
 // Success Response's shape, then verifies the JWT independently.
-func TestSeedRequest(t *testing.T) {
+func TestVendorAPIRequest(t *testing.T) {
 	g := start(t, "")
 	r := call(t, g.URL, http.MethodPost, "/api/v1/auth/oauth2/token?grant_type=client_credentials&user_id=demo-user", "",
 		"Host", "api-dev.fintechautomation.com",
@@ -214,7 +214,7 @@ func TestTokenVariants(t *testing.T) {
 		})
 	}
 
-	// The seed's failure body, byte for byte (member order included).
+	// The vendor's failure body, byte for byte (member order included).
 	r := call(t, g.URL, http.MethodPost, tokenPath+"?grant_type=client_credentials&user_id=demo-user", "",
 		"Authorization", basic("demo-client", "wrong"))
 	if got := strings.TrimSpace(string(r.raw)); got != `{"code":400,"errorMessage":"authentication failed","error":null,"data":null}` {
@@ -364,7 +364,7 @@ func TestUserinfo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := g.App.Engine.Revoke(ctx, client, tok); err != nil {
+		if err := g.App.Engine.Revoke(ctx, nil, client, tok); err != nil {
 			t.Fatal(err)
 		}
 		wantEnvelope(t, call(t, g.URL, http.MethodGet, userinfoPath, "", "Authorization", "Bearer "+tok),
@@ -607,7 +607,7 @@ func TestRenderError(t *testing.T) {
 	for _, tc := range cases {
 		rec := httptest.NewRecorder()
 		c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, tokenPath, nil), rec)
-		if err := d.RenderError(c, tc.err); err != nil {
+		if err := dialects.RenderError(d, c, tc.err); err != nil {
 			t.Fatal(err)
 		}
 		r := reply{status: rec.Code, header: rec.Header(), raw: rec.Body.Bytes()}
@@ -621,7 +621,7 @@ func pemPKCS1(k *rsa.PrivateKey) []byte {
 
 // startErr builds (and closes) an app from the options, returning its error.
 func startErr(t *testing.T, opts string) error {
-	cfg, err := config.Parse([]byte(yamlWith(opts)))
+	cfg, err := config.Parse([]byte(yamlWith(opts)), dialects.Catalog())
 	if err != nil {
 		return err
 	}
@@ -648,7 +648,7 @@ func TestSignatureChecked(t *testing.T) {
 		t.Fatalf("within the grace: %d %s", r.status, r.raw)
 	}
 	g.Clock().Advance(31 * time.Second)
-	if _, err := g.App.Engine.Validate(context.Background(), tok); err != nil {
+	if _, err := g.App.Engine.Validate(context.Background(), nil, tok); err != nil {
 		t.Fatalf("the engine should still hold the token live: %v", err)
 	}
 	wantEnvelope(t, call(t, g.URL, http.MethodGet, userinfoPath, "", "Authorization", "Bearer "+tok),

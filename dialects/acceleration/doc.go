@@ -1,4 +1,4 @@
-// Package acceleration is the Acceleration Cloud dialect (seed 003): Basic
+// Package acceleration is the Acceleration Cloud dialect: Basic
 // client auth plus user_id, RS256 JWT access tokens, a JWKS and an inferred
 // protected userinfo endpoint.
 package acceleration

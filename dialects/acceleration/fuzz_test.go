@@ -10,7 +10,7 @@ import (
 
 // FuzzTokenRequest feeds arbitrary queries, bodies and headers through the
 // token endpoint (and the Authorization header through userinfo) in process
-// and checks that every answer is either the seed's success body or the
+// and checks that every answer is either the vendor's success body or the
 // dialect's envelope, never a 5xx.
 func FuzzTokenRequest(f *testing.F) {
 	g := start(f, "")

@@ -141,7 +141,7 @@ func wantEnvelope(t testing.TB, r reply, status int, message string) {
 	}
 }
 
-// issue gets a token through the seed's request shape.
+// issue gets a token through the vendor's request shape.
 func issue(t testing.TB, base, userID string) string {
 	t.Helper()
 	r := call(t, base, http.MethodPost, tokenPath+"?grant_type=client_credentials&user_id="+userID, "",

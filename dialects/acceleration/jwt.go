@@ -2,13 +2,10 @@ package acceleration
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/tokengate/tokengate/core"
 )
@@ -18,7 +15,7 @@ import (
 // uid, scp, auth_time, sub (the user's email, else the user id) and
 // clientId. It implements core.Minter.
 type Minter struct {
-	keys     *keyring
+	keys     *core.KeyRing
 	users    userSource // nil: sub is the user id
 	issuer   string
 	audience string
@@ -49,10 +46,6 @@ type accessClaims struct {
 
 // Mint signs c with the active key.
 func (m *Minter) Mint(ctx context.Context, c core.Claims) (string, error) {
-	s, err := m.keys.signing(ctx)
-	if err != nil {
-		return "", err
-	}
 	sub := c.UserID
 	if c.UserID != "" && m.users != nil {
 		u, err := m.users.User(ctx, c.UserID)
@@ -76,7 +69,7 @@ func (m *Minter) Mint(ctx context.Context, c core.Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sign(s.active, payload)
+	return m.keys.Sign(ctx, payload)
 }
 
 // jti turns the engine's random token id into the vendor's "AT." + 43
@@ -86,38 +79,6 @@ func jti(id string) string {
 	return "AT." + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// sign builds the compact JWS: precomputed header, payload, RS256 signature.
-func sign(k *key, payload []byte) (string, error) {
-	enc := base64.RawURLEncoding
-	sigLen := enc.EncodedLen(k.priv.Size())
-	var b strings.Builder
-	b.Grow(len(k.header) + enc.EncodedLen(len(payload)) + 1 + sigLen)
-	b.WriteString(k.header)
-	buf := make([]byte, enc.EncodedLen(len(payload)))
-	enc.Encode(buf, payload)
-	b.Write(buf)
-	digest := sha256.Sum256([]byte(b.String()))
-	sig, err := rsa.SignPKCS1v15(nil, k.priv, crypto.SHA256, digest[:])
-	if err != nil {
-		return "", err
-	}
-	b.WriteByte('.')
-	buf = make([]byte, sigLen)
-	enc.Encode(buf, sig)
-	b.Write(buf)
-	return b.String(), nil
-}
-
-// maxTokenLen bounds a presented bearer token before any decoding.
-const maxTokenLen = 8 << 10
-
-// joseHeader is the part of a JOSE header verification reads.
-type joseHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
-}
-
 // errBadToken is what every structural or signature failure becomes: the
 // client learns only that the token is not valid.
 var errBadToken = &core.Error{Kind: core.KindInvalidToken, Reason: core.ReasonMalformed, Description: "invalid access token"}
@@ -125,39 +86,11 @@ var errBadToken = &core.Error{Kind: core.KindInvalidToken, Reason: core.ReasonMa
 // verify checks token's structure and RS256 signature against the published
 // keys. Whether it is known, live and unexpired is the engine's business.
 func (d *Dialect) verify(ctx context.Context, token string) error {
-	if len(token) > maxTokenLen {
-		return errBadToken
-	}
-	h, rest, ok := strings.Cut(token, ".")
-	if !ok {
-		return errBadToken
-	}
-	p, sig, ok := strings.Cut(rest, ".")
-	if !ok || strings.Contains(sig, ".") || p == "" {
-		return errBadToken
-	}
-	enc := base64.RawURLEncoding.Strict()
-	hb, err := enc.DecodeString(h)
-	if err != nil {
-		return errBadToken
-	}
-	var hdr joseHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil || hdr.Alg != Algorithm || hdr.Kid == "" || hdr.Crit != nil {
-		return errBadToken
-	}
-	sb, err := enc.DecodeString(sig)
-	if err != nil {
-		return errBadToken
-	}
-	k, err := d.keys.verifying(ctx, hdr.Kid)
+	ok, err := d.keys.Verify(ctx, token)
 	if err != nil {
 		return core.AsError(err)
 	}
-	if k == nil {
-		return errBadToken
-	}
-	digest := sha256.Sum256([]byte(token[:len(h)+1+len(p)]))
-	if rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, digest[:], sb) != nil {
+	if !ok {
 		return errBadToken
 	}
 	return nil

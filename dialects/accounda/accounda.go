@@ -11,7 +11,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Name is the dialect's config key.
+// Name is the dialect's type (and default instance name).
 const Name = "accounda"
 
 func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
@@ -19,7 +19,7 @@ func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{
 // Routes, exactly as the vendor documents them (with the trailing slash).
 const (
 	PathToken       = "/v1/token/"
-	PathRefresh     = "/v1/token/refresh/" // inferred: seed 000 names the endpoint only
+	PathRefresh     = "/v1/token/refresh/" // inferred: Accounda's token document names the endpoint only
 	PathValidate    = "/v1/user/validate/"
 	PathInformation = "/v1/user/information/"
 )
@@ -40,12 +40,12 @@ type Options struct {
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
+	inst    dialects.Instance
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
+	prefix  string
 }
-
-func (d *Dialect) Name() string { return Name }
 
 // Owns claims everything under /v1/token and /v1/user, so unknown paths and
 // wrong methods there are answered in Accounda's {"error": ...} style.
@@ -53,13 +53,22 @@ func (d *Dialect) Owns(path string) bool {
 	return dialects.HasPathPrefix(path, "/v1/token") || dialects.HasPathPrefix(path, "/v1/user")
 }
 
+// WireFacts: the client id is a form field or the Client-ID header (which
+// is no secret), the Auth-Token header is secret, and no grant type is sent.
+func (d *Dialect) WireFacts() wire.Facts {
+	return wire.Facts{ClientIDParams: []string{"client_id"}, ClientIDHeader: headerClientID,
+		SecretHeaders: []string{headerAuthToken}}
+}
+
+func (d *Dialect) Configure(inst dialects.Instance) error {
+	d.inst = inst
+	return inst.Config.DecodeOptions(&d.opts)
+}
+
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
-		return err
-	}
-	d.engine = deps.Engine
-	access := time.Duration(deps.Config.AccessTokenTTL)
-	window := time.Duration(deps.Config.RefreshTokenTTL)
+	d.engine, d.prefix = deps.Engine, deps.Prefix
+	access := time.Duration(d.inst.Config.AccessTokenTTL)
+	window := time.Duration(d.inst.Config.RefreshTokenTTL)
 	if window <= 0 {
 		window = DefaultRefreshWindow
 	}
@@ -77,7 +86,8 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 		}
 	}
 	d.profile = &core.Profile{
-		Dialect:                Name,
+		Dialect:                d.inst.Name,
+		Type:                   d.inst.Type,
 		AccessTTL:              access,
 		RefreshTTL:             window,
 		RefreshWithAccessToken: true,
@@ -100,13 +110,11 @@ type tokenResponse struct {
 
 // token is POST /v1/token/: client credentials in a form body.
 func (d *Dialect) token(c echo.Context) error {
-	setEndpoint(c, epToken)
 	f, err := formParams(c, "client_id", "client_secret")
 	if err != nil {
 		return err
 	}
 	wire.NoteClient(c, f["client_id"], string(core.GrantClientCredentials))
-	wire.NoteParams(c, map[string][]string{"client_id": {f["client_id"]}}) // never the secret
 	res, err := d.engine.Token(c.Request().Context(), d.profile, core.TokenRequest{
 		GrantType:    core.GrantClientCredentials,
 		ClientID:     f["client_id"],
@@ -122,13 +130,11 @@ func (d *Dialect) token(c echo.Context) error {
 // access token it was issued (expired or not, within the refresh window) for
 // a new one. The old token dies; presenting it again revokes the chain.
 func (d *Dialect) refresh(c echo.Context) error {
-	setEndpoint(c, epRefresh)
 	f, err := formParams(c, "client_id", "client_secret", "access_token")
 	if err != nil {
 		return err
 	}
 	wire.NoteClient(c, f["client_id"], string(core.GrantRefreshToken))
-	wire.NoteParams(c, map[string][]string{"client_id": {f["client_id"]}}) // never the secret or token
 	// The engine checks the client (missing, then invalid credentials), then
 	// that it may refresh, then the token: an empty access_token comes back
 	// as the missing refresh_token, rendered "Missing access token".

@@ -16,7 +16,7 @@ import (
 	"github.com/tokengate/tokengate/core"
 )
 
-// The seed's verbatim error messages (001), the long one on one line.
+// Accounda's verbatim error messages (its user API document), the long one on one line.
 const (
 	msgMissingCreds   = "Missing client credentials"
 	msgInvalidCreds   = "Invalid client credentials"
@@ -40,8 +40,8 @@ const (
 
 func flagMsg(p string) string { return "Invalid value for " + p + ": use 1 (optional) or 8 (required)" }
 
-// seedUserSample is the 200 body of both user endpoints in seed 001, verbatim.
-const seedUserSample = `{
+// vendorUserSample is the 200 body of both user endpoints in Accounda's user API document, verbatim.
+const vendorUserSample = `{
 "data": {
 "username": "johndoe",
 "first_name": "John",
@@ -75,7 +75,7 @@ const seedUserSample = `{
 }
 }`
 
-// The seed's sample request lines, placeholders replaced by real values
+// The vendor's sample request lines, placeholders replaced by real values
 // (auth_id 1) and µsoft=1 restored to &microsoft=1.
 const (
 	validateSampleQuery    = "/v1/user/validate/?auth_id=1&user_data=1&discord=1&microsoft=1&google=1&github=1"
@@ -256,8 +256,8 @@ func TestTokenSampleRequests(t *testing.T) {
 		headers [][2]string
 		body    string
 	}{
-		// Seeds 000 and 001, "Sample Request", verbatim.
-		{"seed sample", [][2]string{formCT}, sample},
+		// Both Accounda documents' "Sample Request", verbatim.
+		{"vendor sample", [][2]string{formCT}, sample},
 		// The curl example: two -d flags joined with &, curl's headers.
 		{"curl example", [][2]string{{"User-Agent", "curl/8.5.0"}, {"Accept", "*/*"}, formCT}, sample},
 		{"demo client", [][2]string{formCT}, "client_id=demo-client&client_secret=demo-secret"},
@@ -338,7 +338,7 @@ func TestUserSampleRequests(t *testing.T) {
 	g := start(t, "")
 	tok := token(t, g, "demo-client", "demo-secret")
 	var want bytes.Buffer
-	if err := json.Compact(&want, []byte(seedUserSample)); err != nil {
+	if err := json.Compact(&want, []byte(vendorUserSample)); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -360,7 +360,7 @@ func TestUserSampleRequests(t *testing.T) {
 				t.Fatalf("status %d, body %s", r.status, r.body)
 			}
 			if got := bytes.TrimSpace(r.body); !bytes.Equal(got, want.Bytes()) {
-				t.Errorf("body\n%s\nwant the seed's sample\n%s", got, want.Bytes())
+				t.Errorf("body\n%s\nwant the vendor's sample\n%s", got, want.Bytes())
 			}
 			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q", ct)

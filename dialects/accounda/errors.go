@@ -1,8 +1,10 @@
 package accounda
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,7 +13,7 @@ import (
 )
 
 // The messages of Accounda's {"error": "..."} bodies. The first eight are
-// verbatim from the seeds; the rest are ours (docs/dialects/accounda.md).
+// verbatim from Accounda's documents; the rest are ours (docs/dialects/accounda.md).
 const (
 	MsgMissingClientCredentials = "Missing client credentials"
 	MsgInvalidClientCredentials = "Invalid client credentials"
@@ -54,7 +56,7 @@ func MsgInvalidFlag(provider string) string {
 // github order).
 func MsgRequiredLinkMissing(providers string) string { return msgRequiredLinkPrefix + providers }
 
-// endpoint tells RenderError which route's wording applies.
+// endpoint tells Describe which route's wording applies.
 type endpoint int
 
 const (
@@ -65,9 +67,21 @@ const (
 	epInformation
 )
 
-const keyEndpoint = "accounda.endpoint"
-
-func setEndpoint(c echo.Context, ep endpoint) { c.Set(keyEndpoint, ep) }
+// endpointOf is the endpoint whose route the request matched (epNone for
+// unrouted paths).
+func (d *Dialect) endpointOf(c echo.Context) endpoint {
+	switch strings.TrimPrefix(c.Path(), d.prefix) {
+	case PathToken:
+		return epToken
+	case PathRefresh:
+		return epRefresh
+	case PathValidate:
+		return epValidate
+	case PathInformation:
+		return epInformation
+	}
+	return epNone
+}
 
 // knownParams are the parameter names a duplicate message may name; they
 // are all ours, never caller input.
@@ -163,18 +177,20 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// RenderError writes {"error": "<message>"} with the status of the table
-// above. 401s carry WWW-Authenticate: Bearer (RFC 6750), 405s an Allow
-// header, and every error Cache-Control: no-store.
-func (d *Dialect) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
-	ep, _ := c.Get(keyEndpoint).(endpoint)
-	status, msg := describe(e, ep)
-	if e.Status != 0 { // an injected fault answers exactly what the test asked for
-		status, msg = e.Status, e.Description
-	}
+// Describe maps a domain error to the status and message of the table
+// above, worded for the endpoint the request reached.
+func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
+	status, msg := describe(e, d.endpointOf(c))
+	return wire.Answer{Status: status, Text: msg}
+}
+
+// WriteError writes Accounda's one error shape, {"error": "..."}: the code
+// when the answer has one (a fault rule's), else the message. 401s carry
+// WWW-Authenticate: Bearer (RFC 6750), 405s an Allow header, and every
+// error Cache-Control: no-store.
+func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	h := c.Response().Header()
-	switch status {
+	switch a.Status {
 	case http.StatusUnauthorized:
 		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="accounda"`)
 	case http.StatusMethodNotAllowed:
@@ -183,5 +199,5 @@ func (d *Dialect) RenderError(c echo.Context, err error) error {
 		}
 	}
 	wire.NoStore(c)
-	return c.JSON(status, errorBody{Error: msg})
+	return c.JSON(a.Status, errorBody{Error: cmp.Or(a.Code, a.Text)})
 }

@@ -58,7 +58,7 @@ func FuzzAccounda(f *testing.F) {
 	}
 	fresh(f)
 
-	// The seed corpus (testdata/fuzz/FuzzAccounda) holds the seeds' sample
+	// The seed corpus (testdata/fuzz/FuzzAccounda) holds Accounda's sample
 	// requests, verbatim and with real values.
 	f.Fuzz(func(t *testing.T, route int, method, query, contentType, body, authorization, clientID, authToken string) {
 		if route < 0 {
@@ -126,8 +126,8 @@ func TestMount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Name() != "accounda" {
-		t.Errorf("Name %q", d.Name())
+	if err := d.Configure(dialects.Instance{Name: "accounda", Type: "accounda"}); err != nil {
+		t.Fatal(err)
 	}
 	r := &recordingRouter{}
 	if err := d.Mount(r, dialects.Deps{}); err != nil {
@@ -137,8 +137,8 @@ func TestMount(t *testing.T) {
 	if got := strings.Join(r.routes, ","); got != want {
 		t.Errorf("routes %s, want %s", got, want)
 	}
-	bad := dialects.Deps{Config: config.DialectConfig{Options: map[string]any{"refresh": false}}}
-	if err := d.Mount(&recordingRouter{}, bad); err == nil || !strings.Contains(err.Error(), "refresh") {
+	bad := dialects.Instance{Name: "accounda", Type: "accounda", Config: config.DialectConfig{Options: map[string]any{"refresh": false}}}
+	if err := d.Configure(bad); err == nil || err.Error() != "refresh: unknown key" {
 		t.Errorf("unknown option: err %v, want an error naming it", err)
 	}
 	for path, want := range map[string]bool{

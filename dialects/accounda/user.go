@@ -20,7 +20,7 @@ const (
 	headerAuthToken     = "Auth-Token"
 )
 
-// Linked-account flag values (seed 001: "1: optional; 8: required").
+// Linked-account flag values (Accounda's user API document: "1: optional; 8: required").
 const (
 	flagOptional = "1"
 	flagRequired = "8"
@@ -38,7 +38,6 @@ type userParams struct {
 // query (400), authorization (403), required linked accounts (403).
 func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		setEndpoint(c, ep)
 		ctx := c.Request().Context()
 		hdr := c.Request().Header
 		bearer, clientID, err := requiredHeaders(hdr)
@@ -47,11 +46,8 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		}
 		wire.NoteClient(c, clientID, "")
 
-		t, err := d.engine.Validate(ctx, bearer)
-		if t != nil && t.Dialect != Name {
-			// A token of another vendor's API is no Accounda token.
-			return &core.Error{Kind: core.KindInvalidToken, Description: "token issued by another dialect"}
-		}
+		// A token issued through another dialect instance is unknown here.
+		t, err := d.engine.Validate(ctx, d.profile, bearer)
 		if err != nil {
 			return err
 		}
@@ -66,7 +62,7 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		if err != nil {
 			return core.AsError(err)
 		}
-		if err := d.engine.CheckClientUsable(client, Name); err != nil {
+		if err := d.engine.CheckClientUsable(client, d.profile); err != nil {
 			return err
 		}
 
@@ -78,7 +74,6 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		wire.NoteParams(c, safeParams(q)) // the query holds no secret; headers are never noted
 		authToken := ""
 		if ep == epValidate {
 			vals := hdr.Values(headerAuthToken)
@@ -174,17 +169,6 @@ func parseUserParams(q url.Values, ep endpoint) (userParams, error) {
 	return p, err
 }
 
-// safeParams keeps the query parameters the endpoints read.
-func safeParams(q url.Values) map[string][]string {
-	out := map[string][]string{}
-	for _, k := range []string{"auth_id", "user_data", "google", "microsoft", "discord", "github"} {
-		if v, ok := q[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // parseAuthID reads a positive decimal auth_id. Anything else is the same
 // answer as an unknown one.
 func parseAuthID(s string) (int64, error) {
@@ -205,7 +189,7 @@ type dataResponse struct {
 	Data any `json:"data"`
 }
 
-// userPayload lists the fields in the order of the seed's sample.
+// userPayload lists the fields in the order of the vendor's sample.
 type userPayload struct {
 	Username  string          `json:"username"`
 	FirstName string          `json:"first_name"`

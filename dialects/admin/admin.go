@@ -139,9 +139,36 @@ func notFound(c echo.Context, what, id string) error {
 	return c.JSON(http.StatusNotFound, Problem{Error: "not_found", Message: fmt.Sprintf("no %s %q", what, id)})
 }
 
+// failed answers an engine error: KindNotFound as no such what (with id),
+// a conflict or an invalid request naming the field, anything else as
+// storeFailed does.
+func failed(c echo.Context, err error, what, id string) error {
+	var e *core.Error
+	if !errors.As(err, &e) {
+		return storeFailed(c, err)
+	}
+	switch e.Kind {
+	case core.KindNotFound:
+		return notFound(c, what, id)
+	case core.KindConflict:
+		msg := e.Description
+		if recordIDs[e.Param] {
+			msg += "; use PUT to replace it"
+		}
+		return c.JSON(http.StatusConflict, Problem{Error: "conflict", Field: e.Param, Message: msg})
+	case core.KindInvalidRequest:
+		return invalid(c, e.Param, e.Description)
+	}
+	return storeFailed(c, err)
+}
+
+// recordIDs are the fields that name a record: a POST that conflicts on
+// one should have been a PUT.
+var recordIDs = map[string]bool{"client_id": true, "user_id": true, "auth_id": true}
+
 // storeFailed answers an unexpected store error without leaking its text.
 func storeFailed(c echo.Context, err error) error {
-	if errors.Is(err, core.ErrUnavailable) {
+	if core.KindOf(err) == core.KindUnavailable {
 		return c.JSON(http.StatusServiceUnavailable, Problem{Error: "unavailable", Message: "storage unavailable"})
 	}
 	c.Logger().Error(err)

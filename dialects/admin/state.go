@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,14 +10,15 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 )
 
 // ---- clients ----
 
 func (a *API) listClients(c echo.Context) error {
-	list, err := a.engine.Store().ListClients(c.Request().Context())
+	list, err := a.engine.ListClients(c.Request().Context())
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "", "")
 	}
 	out := make([]config.Client, 0, len(list))
 	for _, cl := range list {
@@ -28,12 +28,9 @@ func (a *API) listClients(c echo.Context) error {
 }
 
 func (a *API) getClient(c echo.Context) error {
-	cl, err := a.engine.Store().GetClient(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "client", c.Param("id"))
-	}
+	cl, err := a.engine.GetClient(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "client", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.ClientFromCore(cl))
 }
@@ -49,7 +46,6 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 	if err := decode(c, &in); err != nil {
 		return invalid(c, "", err.Error())
 	}
-	ctx := c.Request().Context()
 	if id != "" {
 		if in.ClientID == "" {
 			in.ClientID = id
@@ -58,60 +54,43 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 			return invalid(c, "client_id", "must match the client id in the path")
 		}
 	}
-	var keep *core.Client
-	if id != "" && in.ClientSecret == "" {
-		old, err := a.engine.Store().GetClient(ctx, id)
-		if errors.Is(err, core.ErrNotFound) {
-			return invalid(c, "client_secret", "is required")
-		}
-		if err != nil {
-			return storeFailed(c, err)
-		}
-		keep, in.ClientSecret = old, "unchanged"
+	keep := id != "" && in.ClientSecret == ""
+	if keep {
+		in.ClientSecret = "unchanged" // validated as present; the engine keeps the stored one
 	}
-	if err := config.ValidateClient(&in); err != nil {
+	if err := a.cfg.ValidateClient(&in, dialects.Catalog()); err != nil {
 		return a.validationFailed(c, err)
 	}
-	if id == "" {
-		if _, err := a.engine.Store().GetClient(ctx, in.ClientID); err == nil {
-			return c.JSON(http.StatusConflict, Problem{Error: "conflict", Field: "client_id", Message: "a client with this client_id exists; use PUT to replace it"})
-		}
+	if keep {
+		in.ClientSecret = ""
 	}
 	cl, err := in.ToCore()
 	if err != nil {
 		return storeFailed(c, err)
 	}
-	if keep != nil {
-		cl.SecretHash = keep.SecretHash
+	ctx := c.Request().Context()
+	if id == "" {
+		cl, err = a.engine.CreateClient(ctx, cl)
+	} else {
+		cl, err = a.engine.ReplaceClient(ctx, cl)
 	}
-	cl.UpdatedAt = a.clock.Now()
-	if err := a.engine.Store().PutClient(ctx, cl); err != nil {
-		return storeFailed(c, err)
+	if err != nil {
+		return failed(c, err, "client", in.ClientID)
 	}
-	a.engine.InvalidateClient(cl.ID)
 	return c.JSON(status, config.ClientFromCore(cl))
 }
 
 func (a *API) deleteClient(c echo.Context) error {
-	ctx := c.Request().Context()
-	err := a.engine.Store().DeleteClient(ctx, c.Param("id"))
-	a.engine.InvalidateClient(c.Param("id"))
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "client", c.Param("id"))
-	}
-	if err != nil {
-		return storeFailed(c, err)
-	}
-	if _, err := a.engine.Store().RevokeClientTokens(ctx, c.Param("id"), a.clock.Now()); err != nil {
-		return storeFailed(c, err)
+	if err := a.engine.DeleteClient(c.Request().Context(), c.Param("id")); err != nil {
+		return failed(c, err, "client", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (a *API) revokeClientTokens(c echo.Context) error {
-	n, err := a.engine.Store().RevokeClientTokens(c.Request().Context(), c.Param("id"), a.clock.Now())
+	n, err := a.engine.RevokeClientTokens(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "", "")
 	}
 	return c.JSON(http.StatusOK, map[string]int{"revoked": n})
 }
@@ -119,9 +98,9 @@ func (a *API) revokeClientTokens(c echo.Context) error {
 // ---- users ----
 
 func (a *API) listUsers(c echo.Context) error {
-	list, err := a.engine.Store().ListUsers(c.Request().Context())
+	list, err := a.engine.ListUsers(c.Request().Context())
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "", "")
 	}
 	out := make([]config.User, 0, len(list))
 	for _, u := range list {
@@ -131,12 +110,9 @@ func (a *API) listUsers(c echo.Context) error {
 }
 
 func (a *API) getUser(c echo.Context) error {
-	u, err := a.engine.Store().GetUser(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "user", c.Param("id"))
-	}
+	u, err := a.engine.GetUser(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "user", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.UserFromCore(u))
 }
@@ -152,7 +128,6 @@ func (a *API) saveUser(c echo.Context, id string, status int) error {
 	if err := decode(c, &in); err != nil {
 		return invalid(c, "", err.Error())
 	}
-	ctx := c.Request().Context()
 	if id != "" {
 		if in.UserID == "" {
 			in.UserID = id
@@ -164,41 +139,25 @@ func (a *API) saveUser(c echo.Context, id string, status int) error {
 	if err := config.ValidateUser(&in); err != nil {
 		return a.validationFailed(c, err)
 	}
-	var old *core.User
-	if o, err := a.engine.Store().GetUser(ctx, in.UserID); err == nil {
-		if id == "" {
-			return c.JSON(http.StatusConflict, Problem{Error: "conflict", Field: "user_id", Message: "a user with this user_id exists; use PUT to replace it"})
-		}
-		old = o
-	} else if !errors.Is(err, core.ErrNotFound) {
-		return storeFailed(c, err)
-	}
-	if other, err := a.engine.Store().GetUserByUsername(ctx, in.Username); err == nil && other.ID != in.UserID {
-		return c.JSON(http.StatusConflict, Problem{Error: "conflict", Field: "username", Message: "another user has this username"})
-	}
 	u, err := in.ToCore()
 	if err != nil {
 		return storeFailed(c, err)
 	}
-	if in.Password == "" && old != nil {
-		u.PasswordHash = old.PasswordHash
+	ctx := c.Request().Context()
+	if id == "" {
+		u, err = a.engine.CreateUser(ctx, u)
+	} else {
+		u, err = a.engine.ReplaceUser(ctx, u)
 	}
-	u.UpdatedAt = a.clock.Now()
-	if err := a.engine.Store().PutUser(ctx, u); err != nil {
-		return storeFailed(c, err)
+	if err != nil {
+		return failed(c, err, "user", in.UserID)
 	}
-	a.engine.InvalidateUser(u.ID)
 	return c.JSON(status, config.UserFromCore(u))
 }
 
 func (a *API) deleteUser(c echo.Context) error {
-	err := a.engine.Store().DeleteUser(c.Request().Context(), c.Param("id"))
-	a.engine.InvalidateUser(c.Param("id"))
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "user", c.Param("id"))
-	}
-	if err != nil {
-		return storeFailed(c, err)
+	if err := a.engine.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
+		return failed(c, err, "user", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -206,9 +165,9 @@ func (a *API) deleteUser(c echo.Context) error {
 // ---- authorizations ----
 
 func (a *API) listAuthorizations(c echo.Context) error {
-	list, err := a.engine.Store().ListAuthorizations(c.Request().Context())
+	list, err := a.engine.ListAuthorizations(c.Request().Context())
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "", "")
 	}
 	out := make([]config.Authorization, 0, len(list))
 	for _, x := range list {
@@ -227,12 +186,9 @@ func (a *API) getAuthorization(c echo.Context) error {
 	if !ok {
 		return invalid(c, "auth_id", "must be a positive integer")
 	}
-	x, err := a.engine.Store().GetAuthorization(c.Request().Context(), id)
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "authorization", c.Param("id"))
-	}
+	x, err := a.engine.GetAuthorization(c.Request().Context(), id)
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "authorization", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, config.AuthorizationFromCore(x))
 }
@@ -256,7 +212,6 @@ func (a *API) saveAuthorization(c echo.Context, id int64, status int) error {
 	if err := decode(c, &in); err != nil {
 		return invalid(c, "", err.Error())
 	}
-	ctx := c.Request().Context()
 	if id != 0 {
 		if in.AuthID == 0 {
 			in.AuthID = id
@@ -265,47 +220,33 @@ func (a *API) saveAuthorization(c echo.Context, id int64, status int) error {
 			return invalid(c, "auth_id", "must match the auth id in the path")
 		}
 	}
-	old, err := a.engine.Store().GetAuthorization(ctx, in.AuthID)
-	switch {
-	case err == nil && id == 0:
-		return c.JSON(http.StatusConflict, Problem{Error: "conflict", Field: "auth_id", Message: "an authorization with this auth_id exists; use PUT to replace it"})
-	case err != nil && !errors.Is(err, core.ErrNotFound):
-		return storeFailed(c, err)
-	}
-	keep := in.AuthToken == "" && old != nil
+	keep := id != 0 && in.AuthToken == ""
 	if keep {
-		in.AuthToken = "unchanged"
+		in.AuthToken = "unchanged" // validated as present; the engine keeps the stored one
 	}
 	if err := config.ValidateAuthorization(&in); err != nil {
 		return a.validationFailed(c, err)
 	}
-	if err := a.mustExist(ctx, in); err != nil {
-		return invalid(c, err.field, err.msg)
+	if keep {
+		in.AuthToken = ""
 	}
 	x := in.ToCore()
-	if keep {
-		x.TokenDigest, x.CreatedAt = old.TokenDigest, old.CreatedAt
+	var err error
+	ctx := c.Request().Context()
+	if id == 0 {
+		x, err = a.engine.CreateAuthorization(ctx, x)
+	} else {
+		x, err = a.engine.ReplaceAuthorization(ctx, x)
 	}
-	if x.CreatedAt.IsZero() {
-		x.CreatedAt = a.clock.Now()
+	if e := (*core.Error)(nil); errors.As(err, &e) && e.Kind == core.KindInvalidRequest && e.Reason == core.ReasonMissing {
+		// A PUT of a new authorization without auth_token: answered as the
+		// validator words a missing field.
+		return a.validationFailed(c, &config.ValidationError{Problems: []string{e.Param + ": " + e.Description}})
 	}
-	if err := a.engine.Store().PutAuthorization(ctx, x); err != nil {
-		return storeFailed(c, err)
+	if err != nil {
+		return failed(c, err, "authorization", strconv.FormatInt(in.AuthID, 10))
 	}
-	a.engine.InvalidateAuthorization(x.ID)
 	return c.JSON(status, config.AuthorizationFromCore(x))
-}
-
-type fieldErr struct{ field, msg string }
-
-func (a *API) mustExist(ctx context.Context, in config.Authorization) *fieldErr {
-	if _, err := a.engine.Store().GetUser(ctx, in.UserID); err != nil {
-		return &fieldErr{"user_id", "names no user " + strconv.Quote(in.UserID)}
-	}
-	if _, err := a.engine.Store().GetClient(ctx, in.ClientID); err != nil {
-		return &fieldErr{"client_id", "names no client " + strconv.Quote(in.ClientID)}
-	}
-	return nil
 }
 
 func (a *API) deleteAuthorization(c echo.Context) error {
@@ -313,13 +254,8 @@ func (a *API) deleteAuthorization(c echo.Context) error {
 	if !ok {
 		return invalid(c, "auth_id", "must be a positive integer")
 	}
-	err := a.engine.Store().DeleteAuthorization(c.Request().Context(), id)
-	a.engine.InvalidateAuthorization(id)
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "authorization", c.Param("id"))
-	}
-	if err != nil {
-		return storeFailed(c, err)
+	if err := a.engine.DeleteAuthorization(c.Request().Context(), id); err != nil {
+		return failed(c, err, "authorization", c.Param("id"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -351,9 +287,9 @@ func (a *API) listTokens(c echo.Context) error {
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	list, err := a.engine.Store().ListTokens(c.Request().Context(), f)
+	list, err := a.engine.ListTokens(c.Request().Context(), f)
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "", "")
 	}
 	now := a.clock.Now()
 	out := make([]TokenInfo, 0, len(list))
@@ -385,26 +321,25 @@ func (a *API) revokeToken(c echo.Context) error {
 	case in.Token != "" && in.ClientID != "":
 		return invalid(c, "token", "give token or client_id, not both")
 	case in.ClientID != "":
-		n, err := a.engine.Store().RevokeClientTokens(ctx, in.ClientID, a.clock.Now())
+		n, err := a.engine.RevokeClientTokens(ctx, in.ClientID)
 		if err != nil {
-			return storeFailed(c, err)
+			return failed(c, err, "", "")
 		}
 		return c.JSON(http.StatusOK, map[string]int{"revoked": n})
 	case in.Token != "":
-		return a.revokeDigest(c, core.Digest(in.Token))
+		return a.revoked(c, a.engine.RevokeTokenByValue(ctx, in.Token))
 	}
 	return invalid(c, "token", "is required (or client_id)")
 }
 
-func (a *API) revokeTokenByID(c echo.Context) error { return a.revokeDigest(c, c.Param("id")) }
+func (a *API) revokeTokenByID(c echo.Context) error {
+	return a.revoked(c, a.engine.RevokeTokenByDigest(c.Request().Context(), c.Param("id")))
+}
 
-func (a *API) revokeDigest(c echo.Context, digest string) error {
-	err := a.engine.Store().RevokeToken(c.Request().Context(), digest, a.clock.Now())
-	if errors.Is(err, core.ErrNotFound) {
-		return notFound(c, "token", "")
-	}
+// revoked answers the revocation of one token.
+func (a *API) revoked(c echo.Context, err error) error {
 	if err != nil {
-		return storeFailed(c, err)
+		return failed(c, err, "token", "")
 	}
 	return c.JSON(http.StatusOK, map[string]int{"revoked": 1})
 }
@@ -423,54 +358,22 @@ func (a *API) reset(c echo.Context) error {
 	if err := a.validate.Struct(in); err != nil {
 		return a.validationFailed(c, err)
 	}
+	var seed *core.Seed
+	if in.To == "config" {
+		sd, err := a.cfg.Seed()
+		if err != nil {
+			return storeFailed(c, err)
+		}
+		seed = &sd
+	}
 	ctx := c.Request().Context()
-	s := a.engine.Store()
-	if err := s.DeleteAllTokens(ctx); err != nil {
-		return storeFailed(c, err)
+	if err := a.engine.Reset(ctx, seed); err != nil {
+		return failed(c, err, "", "")
 	}
 	a.plane.Journal.Clear()
 	a.plane.Faults.Clear()
 	if err := a.plane.PublishFaults(ctx, true); err != nil {
 		return storeFailed(c, err)
 	}
-	if in.To == "config" {
-		err := a.restoreConfig(ctx)
-		a.engine.InvalidateAll()
-		if err != nil {
-			return storeFailed(c, err)
-		}
-	}
 	return c.JSON(http.StatusOK, map[string]any{"reset": true, "to": in.To})
-}
-
-func (a *API) restoreConfig(ctx context.Context) error {
-	s := a.engine.Store()
-	auths, err := s.ListAuthorizations(ctx)
-	if err != nil {
-		return err
-	}
-	for _, x := range auths {
-		if err := s.DeleteAuthorization(ctx, x.ID); err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-	}
-	users, err := s.ListUsers(ctx)
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if err := s.DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-	}
-	clients, err := s.ListClients(ctx)
-	if err != nil {
-		return err
-	}
-	for _, cl := range clients {
-		if err := s.DeleteClient(ctx, cl.ID); err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-	}
-	return a.cfg.Seed(ctx, s)
 }

@@ -31,7 +31,7 @@ func BenchmarkRequestPath(b *testing.B) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Authorization", "Basic ZGVtby1jbGllbnQ6ZGVtby1zZWNyZXQ=")
 		c := e.NewContext(req, httptest.NewRecorder())
-		c.Set(wire.KeyDialect, "oauth2")
+		wire.RequestOf(c).Instance = "oauth2"
 		if err := h(c); err != nil {
 			b.Fatal(err)
 		}

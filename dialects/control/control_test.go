@@ -2,10 +2,15 @@ package control
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 func TestJournalRingNewestFirst(t *testing.T) {
@@ -99,17 +104,68 @@ func TestFaultProbability(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
-	p := RedactParams(url.Values{"client_id": {"c"}, "client_secret": {"s"}, "clientSecret": {"s"}, "code": {"x"},
-		"refresh_token": {"r"}, "password": {"p"}, "user_id": {"u"}})
-	for k, v := range p {
+	// Standard names are always secret; others only where the dialect
+	// declares them.
+	facts := &wire.Facts{SecretParams: []string{"clientsecret"}, SecretHeaders: []string{"auth-token"}}
+	params := url.Values{"client_id": {"c"}, "client_secret": {"s"}, "clientSecret": {"s"}, "code": {"x"},
+		"refresh_token": {"r"}, "password": {"p"}, "user_id": {"u"}, "CLIENT_ASSERTION": {"a"}}
+	for k, v := range RedactParams(params, facts) {
 		secret := k != "client_id" && k != "user_id"
 		if secret != (v[0] == Redacted) {
 			t.Errorf("%s = %v", k, v)
 		}
 	}
-	h := RedactHeaders(http.Header{"Authorization": {"Basic ZGVtbzpzZWNyZXQ="}, "Auth-Token": {"t"},
-		"Cookie": {"tg_csrf=x"}, "Client-Id": {"demo-client"}})
+	if p := RedactParams(params, &wire.StandardFacts); p["clientSecret"][0] != "s" || p["client_secret"][0] != Redacted {
+		t.Errorf("undeclared clientSecret: %v", p)
+	}
+	hdr := http.Header{"Authorization": {"Basic ZGVtbzpzZWNyZXQ="}, "Auth-Token": {"t"},
+		"Cookie": {"tg_csrf=x"}, "Client-Id": {"demo-client"}}
+	h := RedactHeaders(hdr, facts)
 	if h["Authorization"] != "Basic [redacted]" || h["Auth-Token"] != Redacted || h["Cookie"] != Redacted || h["Client-Id"] != "demo-client" {
 		t.Fatalf("headers %v", h)
+	}
+	if h := RedactHeaders(hdr, &wire.StandardFacts); h["Auth-Token"] != "t" || h["Cookie"] != Redacted {
+		t.Fatalf("undeclared Auth-Token: %v", h)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"1500ms"`: 1500 * time.Millisecond, `2`: 2 * time.Second, `0.5`: 500 * time.Millisecond} {
+		var s Seconds
+		if err := json.Unmarshal([]byte(in), &s); err != nil || time.Duration(s) != want {
+			t.Errorf("%s: %v %v", in, time.Duration(s), err)
+		}
+	}
+	var s Seconds
+	if err := json.Unmarshal([]byte(`"soon"`), &s); err == nil {
+		t.Error(`"soon" accepted`)
+	}
+	if b, _ := json.Marshal(Rule{Status: 503, RetryAfter: Seconds(2 * time.Second)}); !strings.Contains(string(b), `"retry_after":"2s"`) {
+		t.Errorf("encoded %s", b)
+	}
+	var f Faults
+	for _, tc := range []struct {
+		rule Rule
+		want time.Duration
+	}{
+		{Rule{Status: 503}, DefaultRetryAfter},
+		{Rule{Status: 429}, DefaultRetryAfter},
+		{Rule{Status: 500}, 0},
+		{Rule{Status: 503, RetryAfter: Seconds(5 * time.Second)}, 5 * time.Second},
+		{Rule{Status: 400, RetryAfter: Seconds(time.Second)}, time.Second},
+	} {
+		f.Clear()
+		if _, err := f.Add(tc.rule); err != nil {
+			t.Fatal(err)
+		}
+		if a := f.Match(context.Background(), "d", "/", "/", "", ""); a == nil || a.RetryAfter != tc.want {
+			t.Errorf("%+v: %+v", tc.rule, a)
+		}
+	}
+	for _, bad := range []Rule{{Status: 503, RetryAfter: -1}, {Latency: "1s", RetryAfter: Seconds(time.Second)}} {
+		var re *RuleError
+		if _, err := f.Add(bad); !errors.As(err, &re) || re.Field != "retry_after" {
+			t.Errorf("rule %+v: %v", bad, err)
+		}
 	}
 }

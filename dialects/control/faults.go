@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	mrand "math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -22,27 +25,61 @@ type Rule struct {
 	ClientID  string `json:"client_id,omitempty"`
 	GrantType string `json:"grant_type,omitempty"`
 
-	Status  int     `json:"status,omitempty" validate:"omitempty,min=400,max=599"`
-	Code    string  `json:"code,omitempty"`
-	Text    string  `json:"text,omitempty"`
-	Latency string  `json:"latency,omitempty"`
-	Drop    bool    `json:"drop,omitempty"`
-	Count   int     `json:"count,omitempty" validate:"min=0"`
-	Prob    float64 `json:"probability,omitempty" validate:"min=0,max=1"`
+	Status int    `json:"status,omitempty" validate:"omitempty,min=400,max=599"`
+	Code   string `json:"code,omitempty"`
+	Text   string `json:"text,omitempty"`
+	// RetryAfter is sent with a status answer as Retry-After (whole
+	// seconds, rounded up); 429 and 503 answers without one get
+	// DefaultRetryAfter, so clients back off.
+	RetryAfter Seconds `json:"retry_after,omitempty"`
+	Latency    string  `json:"latency,omitempty"`
+	Drop       bool    `json:"drop,omitempty"`
+	Count      int     `json:"count,omitempty" validate:"min=0"`
+	Prob       float64 `json:"probability,omitempty" validate:"min=0,max=1"`
 
 	Hits int64 `json:"hits"`
 
 	latency time.Duration
 }
 
+// DefaultRetryAfter is the Retry-After of a 429 or 503 rule that sets none.
+const DefaultRetryAfter = time.Second
+
+// Seconds is a duration written in JSON as a Go duration string ("1500ms",
+// "2s") or a number of seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes s as a duration string.
+func (s Seconds) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(s).String()) }
+
+// UnmarshalJSON reads a duration string or a number of seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var n float64
+	if err := json.Unmarshal(b, &n); err == nil {
+		*s = Seconds(n * float64(time.Second))
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return errors.New("must be a duration such as 2s or a number of seconds")
+	}
+	d, err := time.ParseDuration(str)
+	if err != nil {
+		return errors.New("must be a duration such as 2s or a number of seconds")
+	}
+	*s = Seconds(d)
+	return nil
+}
+
 // Action is what a fired rule does to one request.
 type Action struct {
-	RuleID  string
-	Status  int
-	Code    string
-	Text    string
-	Latency time.Duration
-	Drop    bool
+	RuleID     string
+	Status     int
+	Code       string
+	Text       string
+	RetryAfter time.Duration
+	Latency    time.Duration
+	Drop       bool
 }
 
 // Faults is the set of active rules. With a shared store (replicas on one
@@ -75,6 +112,12 @@ func (r *Rule) Prepare() error {
 	}
 	if r.Drop && r.Status != 0 {
 		return &RuleError{"drop", "cannot be combined with status"}
+	}
+	switch {
+	case r.RetryAfter < 0:
+		return &RuleError{"retry_after", "must not be negative"}
+	case r.RetryAfter > 0 && r.Status == 0:
+		return &RuleError{"retry_after", "needs a status"}
 	}
 	return nil
 }
@@ -185,5 +228,9 @@ func (f *Faults) Match(ctx context.Context, dialect, route, path, clientID, gran
 }
 
 func (r *Rule) action() *Action {
-	return &Action{RuleID: r.ID, Status: r.Status, Code: r.Code, Text: r.Text, Latency: r.latency, Drop: r.Drop}
+	retry := time.Duration(r.RetryAfter)
+	if retry == 0 && (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable) {
+		retry = DefaultRetryAfter
+	}
+	return &Action{RuleID: r.ID, Status: r.Status, Code: r.Code, Text: r.Text, RetryAfter: retry, Latency: r.latency, Drop: r.Drop}
 }

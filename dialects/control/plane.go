@@ -115,26 +115,23 @@ func (p *Plane) PublishFaults(ctx context.Context, resetHits bool) error {
 	return p.shared.PutControl(ctx, keyFaults, raw)
 }
 
-const keyFault = "tg.fault"
-
-// Middleware runs on every dialect route: it peeks at the request for the
-// journal and the fault matcher, then applies a firing fault. A status fault
-// returns a core.Error with that status, which the gateway renders in the
-// dialect's own style.
+// Middleware runs on every dialect route: it notes the client id and grant
+// the request presents (for the journal and the fault matcher), then applies
+// a firing fault. A status fault answers a *wire.ForcedAnswer, which the
+// gateway renders in the dialect's own envelope.
 func (p *Plane) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if err := p.Sync(ctx); err != nil {
 			return core.Unavailable(err)
 		}
-		peek := PeekRequest(c)
-		dialect, _ := c.Get(wire.KeyDialect).(string)
-		a := p.Faults.Match(ctx, dialect, c.Path(), c.Request().URL.Path, peek.ClientID, peek.Grant)
+		notePresented(c)
+		r := wire.RequestOf(c)
+		a := p.Faults.Match(ctx, r.Instance, c.Path(), c.Request().URL.Path, r.ClientID, r.Grant)
 		if a == nil {
 			return next(c)
 		}
-		c.Set(keyFault, a.RuleID)
-		wire.NoteClient(c, peek.ClientID, peek.Grant)
+		r.FaultID = a.RuleID
 		if a.Latency > 0 {
 			t := time.NewTimer(a.Latency)
 			select {
@@ -149,36 +146,10 @@ func (p *Plane) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			p.Observe(c, 0, 0)
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
 		case a.Status != 0:
-			return faultError(a)
+			return &wire.ForcedAnswer{Status: a.Status, Code: a.Code, Text: a.Text, RetryAfter: a.RetryAfter}
 		}
 		return next(c)
 	}
-}
-
-// faultError is the engine error a status fault answers with.
-func faultError(a *Action) *core.Error {
-	kind := core.KindServerError
-	switch {
-	case a.Status == http.StatusUnauthorized:
-		kind = core.KindInvalidClient
-	case a.Status == http.StatusForbidden:
-		kind = core.KindAccessDenied
-	case a.Status == http.StatusNotFound:
-		kind = core.KindNotFound
-	case a.Status == http.StatusConflict:
-		kind = core.KindConflict
-	case a.Status == http.StatusTooManyRequests:
-		kind = core.KindRateLimited
-	case a.Status == http.StatusServiceUnavailable || a.Status == http.StatusBadGateway || a.Status == http.StatusGatewayTimeout:
-		kind = core.KindUnavailable
-	case a.Status < 500:
-		kind = core.KindInvalidRequest
-	}
-	text := a.Text
-	if text == "" {
-		text = "injected fault: " + http.StatusText(a.Status)
-	}
-	return &core.Error{Kind: kind, Status: a.Status, Code: a.Code, Description: text}
 }
 
 // Observe journals one finished request (the gateway calls it after the
@@ -187,26 +158,20 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	if !p.Journal.Enabled() {
 		return
 	}
-	dialect, _ := c.Get(wire.KeyDialect).(string)
-	peek := PeekRequest(c)
-	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, Dialect: dialect, Route: c.Path(), Method: c.Request().Method,
-		ClientID: wire.ClientID(c), GrantType: wire.Grant(c), Status: status,
-		LatencyMS: float64(latency.Microseconds()) / 1000, ErrorID: wire.ErrorID(c),
-		Headers: RedactHeaders(c.Request().Header), Params: RedactParams(peek.Params)}
-	if e.ClientID == "" {
-		e.ClientID = peek.ClientID
-	}
-	if e.GrantType == "" {
-		e.GrantType = peek.Grant
-	}
-	if err := wire.Err(c); err != nil {
-		e.Error = string(err.Kind)
-		if err.Code != "" {
-			e.Error = err.Code
-		}
-	}
-	if id, ok := c.Get(keyFault).(string); ok {
-		e.Fault = id
+	notePresented(c)
+	r := wire.RequestOf(c)
+	facts := factsOf(c)
+	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, Dialect: r.Instance, Route: c.Path(), Method: c.Request().Method,
+		ClientID: r.ClientID, GrantType: r.Grant, Status: status,
+		LatencyMS: float64(latency.Microseconds()) / 1000, ErrorID: r.ErrorID, Fault: r.FaultID,
+		Headers: RedactHeaders(c.Request().Header, facts), Params: RedactParams(wire.Params(c), facts)}
+	switch {
+	case r.Forced != nil && r.Forced.Code != "":
+		e.Error = r.Forced.Code
+	case r.Forced != nil:
+		e.Error = string(r.Forced.Kind())
+	case r.Err != nil:
+		e.Error = string(r.Err.Kind)
 	}
 	p.Journal.Add(e)
 }

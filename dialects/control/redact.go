@@ -4,30 +4,33 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // Redacted replaces every secret value in the journal.
 const Redacted = "[redacted]"
 
-// secretParams are parameters whose values are credentials, tokens or codes
-// in some dialect; they never reach the journal.
+// secretParams are the standard parameters whose values are credentials,
+// tokens or codes (RFC 6749, 7009, 7521, 7636, 7662, OpenID Connect); a
+// dialect declares its own others (wire.Facts). They never reach the journal.
 var secretParams = map[string]bool{
-	"client_secret": true, "clientsecret": true, "password": true, "code": true, "code_verifier": true,
-	"refresh_token": true, "access_token": true, "token": true, "auth_token": true, "csrf_token": true,
-	"id_token": true, "assertion": true, "secret": true,
+	"client_secret": true, "password": true, "code": true, "code_verifier": true, "refresh_token": true,
+	"access_token": true, "token": true, "assertion": true, "client_assertion": true, "id_token": true,
 }
 
-// secretHeaders carry credentials; Authorization keeps only its scheme.
+// secretHeaders are the standard headers that carry credentials;
+// Authorization keeps only its scheme. A dialect declares its own others.
 var secretHeaders = map[string]bool{
-	"Authorization": true, "Auth-Token": true, "Cookie": true, "Set-Cookie": true,
-	"Proxy-Authorization": true, "X-Admin-Token": true,
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
 }
 
-// RedactParams copies params with secret values replaced.
-func RedactParams(p url.Values) map[string][]string {
+// RedactParams copies params with the values of standard secret parameters
+// and those f declares replaced.
+func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 	out := make(map[string][]string, len(p))
 	for k, vals := range p {
-		if secretParams[strings.ToLower(k)] {
+		if secretParams[strings.ToLower(k)] || containsFold(f.SecretParams, k) {
 			r := make([]string, len(vals))
 			for i := range r {
 				r[i] = Redacted
@@ -40,13 +43,14 @@ func RedactParams(p url.Values) map[string][]string {
 	return out
 }
 
-// RedactHeaders copies headers with credentials replaced; an Authorization
-// header keeps its scheme so a test can see "Basic" or "Bearer" was used.
-func RedactHeaders(h http.Header) map[string]string {
+// RedactHeaders copies headers with credentials (standard ones and those f
+// declares) replaced; an Authorization header keeps its scheme so a test
+// can see "Basic" or "Bearer" was used.
+func RedactHeaders(h http.Header, f *wire.Facts) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vals := range h {
 		v := strings.Join(vals, ", ")
-		if secretHeaders[http.CanonicalHeaderKey(k)] {
+		if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) {
 			if scheme, _, ok := strings.Cut(v, " "); ok && (k == "Authorization" || k == "Proxy-Authorization") {
 				v = scheme + " " + Redacted
 			} else {
@@ -56,4 +60,13 @@ func RedactHeaders(h http.Header) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

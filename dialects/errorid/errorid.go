@@ -1,24 +1,23 @@
 package errorid
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Name is the dialect's config key.
+// Name is the dialect's type (and default instance name).
 const Name = "errorid"
 
 // PathPrefix is the part of the URL space the dialect owns (below its
@@ -38,39 +37,49 @@ type Options struct {
 	// TimeZone is the IANA zone WorkingHours is read in; empty: UTC.
 	TimeZone string `yaml:"time_zone"`
 	// OneActiveToken refuses (409) a token request while the client still
-	// holds an active access token issued by this dialect.
+	// holds an active access token issued by this dialect (an atomic store
+	// operation, so it holds across replicas).
 	OneActiveToken bool `yaml:"one_active_token"`
 }
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
+	inst    dialects.Instance
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
 	hours   *Schedule // nil: always open
-	// issue serialises check-then-issue under one_active_token.
-	issue sync.Mutex
 }
-
-func (d *Dialect) Name() string { return Name }
 
 // Owns claims /v1/oauth and everything below it.
 func (d *Dialect) Owns(path string) bool { return dialects.HasPathPrefix(path, PathPrefix) }
 
+// WireFacts: the client id and secret are JSON properties spelt either
+// way; the grant is implied.
+func (d *Dialect) WireFacts() wire.Facts {
+	return wire.Facts{ClientIDParams: idNames[:], SecretParams: secretNames[1:]}
+}
+
+// Configure decodes the options and parses the working hours.
+func (d *Dialect) Configure(inst dialects.Instance) error {
+	d.inst = inst
+	var p config.Problems
+	p.Merge(inst.Config.DecodeOptions(&d.opts))
+	if loc, err := LoadZone(d.opts.TimeZone); err != nil {
+		p.Add("time_zone", "%v", err)
+	} else if d.hours, err = NewSchedule(d.opts.WorkingHours, loc); err != nil {
+		p.Add("working_hours", "%v", err)
+	}
+	return p.Err()
+}
+
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
-		return err
-	}
-	hours, err := ParseSchedule(d.opts.WorkingHours, d.opts.TimeZone)
-	if err != nil {
-		return err
-	}
-	d.engine, d.hours = deps.Engine, hours
-	ttl := time.Duration(deps.Config.AccessTokenTTL)
+	d.engine = deps.Engine
+	ttl := time.Duration(d.inst.Config.AccessTokenTTL)
 	if ttl <= 0 {
 		ttl = core.DefaultAccessTTL
 	}
-	d.profile = &core.Profile{Dialect: Name, AccessTTL: ttl}
+	d.profile = &core.Profile{Dialect: d.inst.Name, Type: d.inst.Type, AccessTTL: ttl, OneActiveAccessToken: d.opts.OneActiveToken}
 	r.Add(http.MethodPost, TokenPath, d.duringHours(d.token))
 	return nil
 }
@@ -118,14 +127,8 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	req := core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret}
-	var res *core.TokenResult
-	if d.opts.OneActiveToken {
-		res, err = d.issueOnlyOne(ctx, req)
-	} else {
-		res, err = d.engine.Token(ctx, d.profile, req)
-	}
+	res, err := d.engine.Token(c.Request().Context(), d.profile,
+		core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret})
 	if err != nil {
 		return err
 	}
@@ -159,34 +162,6 @@ func property(obj map[string]json.RawMessage, names [2]string) (string, error) {
 	}
 	return v, nil
 }
-
-// issueOnlyOne refuses a token while the client still holds an active access
-// token of this dialect. The check and the issue run under one mutex, so
-// they are atomic within this process (not across processes sharing a
-// database).
-func (d *Dialect) issueOnlyOne(ctx context.Context, req core.TokenRequest) (*core.TokenResult, error) {
-	d.issue.Lock()
-	defer d.issue.Unlock()
-	client, err := d.engine.AuthenticateClient(ctx, Name, req.ClientID, req.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := d.engine.Store().ListTokens(ctx, core.TokenFilter{ClientID: client.ID, Dialect: Name, Kind: core.TokenAccess})
-	if err != nil {
-		return nil, core.AsError(err)
-	}
-	now := d.engine.Now()
-	for _, t := range tokens {
-		if t.Active(now) {
-			return nil, &core.Error{Kind: core.KindConflict, Reason: reasonActiveToken,
-				Description: "the client already holds an active access token"}
-		}
-	}
-	return d.engine.Token(ctx, d.profile, req)
-}
-
-// reasonActiveToken refines KindConflict for one_active_token (dialect-local).
-const reasonActiveToken core.Reason = "errorid_active_token"
 
 // ErrorBody is the vendor's error schema: all five keys are always present.
 type ErrorBody struct {
@@ -224,7 +199,7 @@ var (
 		core.ReasonClosedHours:    {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
 		core.ReasonClientDisabled: {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
 		core.ReasonClientExpired:  {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
-		reasonActiveToken:         {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
+		core.ReasonActiveToken:    {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
 	}
 	byKind = map[core.Kind]class{
 		core.KindInvalidClient:        {http.StatusUnauthorized, "INVALID_CLIENT", "Client authentication failed.", false, false},
@@ -266,42 +241,40 @@ func classify(e *core.Error) class {
 // maxValueLen bounds the echoed parameter_value.
 const maxValueLen = 128
 
-// RenderError writes {"errorId", "code", "text", "parameter_name",
-// "parameter_value"} with a fresh UUID as errorId, noted for the access log.
-func (d *Dialect) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
+// Describe maps a domain error to its row of the table; parameter_name and
+// parameter_value name the offending parameter where the row says so.
+func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
 	cl := classify(e)
-	id := uuid.NewString()
-	c.Set(wire.KeyErrorID, id)
-	status, body := cl.Status, ErrorBody{ErrorID: id, Code: cl.Code, Text: cl.Text}
+	a := wire.Answer{Status: cl.Status, Code: cl.Code, Text: cl.Text}
 	if cl.Detail && e.Description != "" {
-		body.Text = e.Description
-	}
-	// An injected fault (the control plane) says exactly what to answer.
-	if e.Status != 0 || e.Code != "" {
-		if e.Status != 0 {
-			status = e.Status
-		}
-		if e.Code != "" {
-			body.Code = e.Code
-		}
-		if e.Description != "" {
-			body.Text = e.Description
-		}
+		a.Text = e.Description
 	}
 	if cl.Param && e.Param != "" {
-		name := e.Param
-		body.ParameterName = &name
+		a.Param = e.Param
 		// A value exists only for a parameter that was sent and could not be
 		// used; a missing or duplicated one has none, and a secret is never echoed.
 		// An absent Content-Type header has no value either.
-		if e.Reason == core.ReasonMalformed && !isSecret(name) && !(cl.Code == classMediaType.Code && e.Value == "") {
+		if e.Reason == core.ReasonMalformed && !isSecret(e.Param) && !(cl.Code == classMediaType.Code && e.Value == "") {
 			v := clip(e.Value, maxValueLen)
-			body.ParameterValue = &v
+			a.Value = &v
 		}
 	}
+	return a
+}
+
+// WriteError writes {"errorId", "code", "text", "parameter_name",
+// "parameter_value"} with a fresh UUID as errorId, noted for the access log
+// and the journal.
+func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
+	id := uuid.NewString()
+	wire.RequestOf(c).ErrorID = id
+	body := ErrorBody{ErrorID: id, Code: a.Code, Text: a.Text, ParameterValue: a.Value}
+	if a.Param != "" {
+		name := a.Param
+		body.ParameterName = &name
+	}
 	wire.NoStore(c)
-	return c.JSON(status, body)
+	return c.JSON(a.Status, body)
 }
 
 // isSecret reports whether a parameter's value must never be echoed.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -16,8 +17,8 @@ import (
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/control"
-	"github.com/tokengate/tokengate/dialects/gateway"
 )
 
 const clientsYAML = `
@@ -178,7 +179,7 @@ func checkToken(t *testing.T, r response, ttl float64) {
 	}
 }
 
-// TestTokenSpellings sends the seed's one documented request, with the
+// TestTokenSpellings sends the vendor's one documented request, with the
 // property names in both spellings the lost rendering allows.
 func TestTokenSpellings(t *testing.T) {
 	g := start(t, "")
@@ -199,7 +200,7 @@ func TestTokenSpellings(t *testing.T) {
 				t.Errorf("access token issued twice")
 			}
 			seen[tok] = true
-			stored, err := g.App.Engine.Store().GetToken(context.Background(), core.Digest(tok))
+			stored, err := g.App.Store.GetToken(context.Background(), core.Digest(tok))
 			if err != nil {
 				t.Fatalf("issued token not stored: %v", err)
 			}
@@ -543,7 +544,7 @@ func TestOneActiveToken(t *testing.T) {
 	g.Clock().Advance(2 * time.Second)
 	checkToken(t, postJSON(t, g, req), 600)
 
-	if _, err := g.App.Engine.Store().RevokeClientTokens(ctx, "demo-client", g.App.Engine.Now()); err != nil {
+	if _, err := g.App.Store.RevokeClientTokens(ctx, "demo-client", g.App.Engine.Now()); err != nil {
 		t.Fatal(err)
 	}
 	checkToken(t, postJSON(t, g, req), 600)
@@ -589,28 +590,23 @@ func TestOneActiveTokenOff(t *testing.T) {
 	checkToken(t, postJSON(t, g, req), 3600)
 }
 
-// TestMountErrors: invalid options fail start-up with a clear message.
-func TestMountErrors(t *testing.T) {
+// TestOptionErrors: invalid options fail config validation (config check,
+// before serve opens storage), each naming its exact key.
+func TestOptionErrors(t *testing.T) {
 	cases := []struct{ options, want string }{
-		{`{working_hours: "Mon-Fry 08:00-18:00"}`, `unknown day "Fry"`},
-		{`{working_hours: "Mon-Fri 8-18"}`, `working_hours "Mon-Fri 8-18"`},
-		{`{working_hours: "Mon-Fri 08:00-18:00", time_zone: "Berlin"}`, `time_zone "Berlin"`},
-		{`{time_zone: "Mars/Olympus"}`, `time_zone "Mars/Olympus"`},
-		{`{working_hour: "Mon-Fri 08:00-18:00"}`, `working_hour`},
-		{`{one_active_token: "maybe"}`, "maybe"},
+		{`{working_hours: "Mon-Fry 08:00-18:00"}`, `dialects[errorid].working_hours: "Mon-Fry 08:00-18:00": window 1 "Mon-Fry 08:00-18:00": unknown day "Fry"`},
+		{`{working_hours: "Mon-Fri 8-18"}`, `dialects[errorid].working_hours: "Mon-Fri 8-18"`},
+		{`{working_hours: "Mon-Fri 08:00-18:00", time_zone: "Berlin"}`, `dialects[errorid].time_zone: "Berlin" is not an IANA time zone name`},
+		{`{time_zone: "Mars/Olympus"}`, `dialects[errorid].time_zone: "Mars/Olympus"`},
+		{`{working_hour: "Mon-Fri 08:00-18:00"}`, `dialects[errorid].working_hour: unknown key`},
+		{`{one_active_token: "maybe"}`, "dialects[errorid].one_active_token: cannot unmarshal !!str `maybe` into bool"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.options, func(t *testing.T) {
-			cfg, err := config.Parse([]byte("dialects:\n  errorid: " + tc.options + "\n"))
-			if err != nil {
-				t.Fatalf("config: %v", err)
-			}
-			_, err = gateway.New(gateway.Options{Config: cfg, Engine: core.New(core.Options{})})
-			if err == nil {
-				t.Fatalf("gateway.New succeeded, want an error")
-			}
-			if !strings.Contains(err.Error(), "errorid") || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %q, want it to name errorid and %q", err, tc.want)
+			_, err := config.Parse([]byte("dialects:\n  errorid: "+tc.options+"\n"), dialects.Catalog())
+			var ve *config.ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || !strings.HasPrefix(ve.Problems[0], tc.want) {
+				t.Fatalf("error %v, want one problem starting %q", err, tc.want)
 			}
 		})
 	}

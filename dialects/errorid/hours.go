@@ -46,7 +46,7 @@ func LoadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("time_zone %q is not an IANA time zone name such as Europe/Berlin", name)
+		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Berlin", name)
 	}
 	return loc, nil
 }
@@ -56,8 +56,18 @@ func LoadZone(name string) (*time.Location, error) {
 func ParseSchedule(spec, zone string) (*Schedule, error) {
 	loc, err := LoadZone(zone)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("time_zone %w", err)
 	}
+	s, err := NewSchedule(spec, loc)
+	if err != nil {
+		return nil, fmt.Errorf("working_hours %w", err)
+	}
+	return s, nil
+}
+
+// NewSchedule parses a working_hours spec read in loc. An empty spec
+// returns nil: always open.
+func NewSchedule(spec string, loc *time.Location) (*Schedule, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, nil
 	}
@@ -65,7 +75,7 @@ func ParseSchedule(spec, zone string) (*Schedule, error) {
 	for i, part := range strings.Split(spec, ";") {
 		w, err := parseWindow(part)
 		if err != nil {
-			return nil, fmt.Errorf("working_hours %q: window %d %q: %s (want e.g. \"Mon-Fri 08:00-18:00; Sat 09:00-12:00\")",
+			return nil, fmt.Errorf("%q: window %d %q: %s (want e.g. \"Mon-Fri 08:00-18:00; Sat 09:00-12:00\")",
 				spec, i+1, strings.TrimSpace(part), err)
 		}
 		s.windows = append(s.windows, w)

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/errorid"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/dialects/wire"
@@ -25,7 +26,7 @@ func render(t *testing.T, err error) (response, echo.Context) {
 	req := httptest.NewRequest(http.MethodPost, "/v1/oauth/token", nil)
 	rec := httptest.NewRecorder()
 	c := e.NewContext(req, rec)
-	if rerr := (&errorid.Dialect{}).RenderError(c, err); rerr != nil {
+	if rerr := dialects.RenderError(&errorid.Dialect{}, c, err); rerr != nil {
 		t.Fatalf("RenderError: %v", rerr)
 	}
 	r := response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
@@ -62,8 +63,8 @@ func TestRenderInternal(t *testing.T) {
 					t.Errorf("%s = %#v, want %#v", k, r.Body[k], v)
 				}
 			}
-			if got := wire.ErrorID(c); got != id {
-				t.Errorf("wire.KeyErrorID = %q, want the body's errorId %q", got, id)
+			if got := wire.RequestOf(c).ErrorID; got != id {
+				t.Errorf("the request's ErrorID = %q, want the body's errorId %q", got, id)
 			}
 		})
 	}

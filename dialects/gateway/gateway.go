@@ -1,12 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +22,11 @@ type Options struct {
 	Config *config.Config
 	Engine *core.Engine
 	Logger *slog.Logger
+	// Instances are the provisioned dialect instances to mount; nil:
+	// provision the config's enabled instances here.
+	Instances []*dialects.Provisioned
 	// Middleware runs on every dialect route, after routing and tagging
-	// (the control plane adds fault injection and the journal's peek here).
+	// (the control plane adds fault injection here).
 	Middleware []echo.MiddlewareFunc
 	// Observe is told about every finished dialect request (the journal).
 	Observe func(c echo.Context, status int, latency time.Duration)
@@ -40,25 +42,22 @@ type Gateway struct {
 	log     *slog.Logger
 	main    *echo.Echo
 	byAddr  map[string]*echo.Echo
-	mounted []*mounted
+	mounted []*dialects.Provisioned
+	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
 }
 
-type mounted struct {
-	dialect dialects.Dialect
-	prefix  string
-	listen  string
-	routes  []dialects.Route
-}
-
-// New builds the gateway. Unknown dialect names, failing dialect options and
-// two dialects claiming one method + path on one listener are errors.
+// New builds the gateway: it mounts every provisioned instance (provisioning
+// them first when Options.Instances is nil), then starts those that need
+// storage. Unknown types, failing options and two instances claiming one
+// method + path on one listener are errors.
 func New(o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, routeMW: o.Middleware, observe: o.Observe}
+	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
+		routeMW: o.Middleware, observe: o.Observe}
 	g.main = g.newEcho()
 	g.byAddr[o.Config.Listen] = g.main
 	g.main.GET("/healthz", func(c echo.Context) error {
@@ -68,36 +67,27 @@ func New(o Options) (*Gateway, error) {
 	if secrets == nil {
 		secrets = dialects.NewSecrets()
 	}
-	claimed := map[string]string{} // listen + route -> dialect
-	for _, name := range sortedKeys(o.Config.Dialects) {
-		dc := o.Config.Dialects[name]
-		if !dc.IsEnabled() {
-			continue
+	insts := o.Instances
+	if insts == nil {
+		var err error
+		if insts, err = dialects.Provision(o.Config); err != nil {
+			return nil, err
 		}
-		d, err := dialects.Lookup(name)
-		if err != nil {
-			return nil, fmt.Errorf("dialects.%s: %w", name, err)
-		}
-		m := &mounted{dialect: d, prefix: strings.TrimSuffix(dc.Prefix, "/"), listen: dc.Listen}
-		e := g.main
-		if dc.Listen != "" && dc.Listen != o.Config.Listen {
-			if g.byAddr[dc.Listen] == nil {
-				g.byAddr[dc.Listen] = g.newEcho()
+	}
+	deps := func(p *dialects.Provisioned) dialects.Deps {
+		return dialects.Deps{Engine: o.Engine, Logger: o.Logger.With("dialect", p.Name), Prefix: p.Prefix, Secrets: secrets}
+	}
+	if err := dialects.Mount(insts, deps, g.bind); err != nil {
+		return nil, err
+	}
+	for _, p := range insts {
+		g.mounted = append(g.mounted, p)
+		g.byName[p.Name] = p
+		if s, ok := p.Dialect.(dialects.Starter); ok {
+			if err := s.Start(context.Background()); err != nil {
+				return nil, fmt.Errorf("dialects[%s]: %w", p.Name, err)
 			}
-			e = g.byAddr[dc.Listen]
-		} else {
-			m.listen = o.Config.Listen
 		}
-		r := &router{e: e, m: m, claimed: claimed, mw: g.routeMW}
-		deps := dialects.Deps{Engine: o.Engine, Logger: o.Logger.With("dialect", name), Config: dc,
-			Prefix: m.prefix, Secrets: secrets}
-		if err := d.Mount(r, deps); err != nil {
-			return nil, fmt.Errorf("dialects.%s: %w", name, err)
-		}
-		if r.err != nil {
-			return nil, r.err
-		}
-		g.mounted = append(g.mounted, m)
 	}
 	if o.Extra != nil {
 		if err := o.Extra(g.main); err != nil {
@@ -107,37 +97,24 @@ func New(o Options) (*Gateway, error) {
 	return g, nil
 }
 
-// router adds a dialect's routes under its prefix and tags each request with
-// the dialect, so errors and logs know whose wire format applies.
-type router struct {
-	e       *echo.Echo
-	m       *mounted
-	claimed map[string]string
-	mw      []echo.MiddlewareFunc
-	err     error
-}
-
-func (r *router) Add(method, path string, h echo.HandlerFunc) {
-	full := r.m.prefix + path
-	key := r.m.listen + " " + method + " " + full
-	if other, dup := r.claimed[key]; dup && r.err == nil {
-		r.err = fmt.Errorf("route collision: %s %s is claimed by dialects %s and %s", method, full, other, r.m.dialect.Name())
-		return
-	}
-	r.claimed[key] = r.m.dialect.Name()
-	r.m.routes = append(r.m.routes, dialects.Route{Method: method, Path: full})
-	m := r.m
+// bind registers one route of an instance on its listener, tagging each
+// request with the instance so errors, logs and the journal know whose wire
+// format applies.
+func (g *Gateway) bind(p *dialects.Provisioned, method, path string, h echo.HandlerFunc) {
+	e := g.Listener(p.Listen)
 	tag := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Set(keyMounted, m)
-			c.Set(wire.KeyDialect, m.dialect.Name())
+			tagRequest(c, p)
 			return next(c)
 		}
 	}
-	r.e.Add(method, full, h, append([]echo.MiddlewareFunc{tag}, r.mw...)...)
+	e.Add(method, path, h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...)
 }
 
-const keyMounted = "tg.mounted"
+func tagRequest(c echo.Context, p *dialects.Provisioned) {
+	r := wire.RequestOf(c)
+	r.Instance, r.Type, r.Facts = p.Name, p.Type, &p.Facts
+}
 
 func (g *Gateway) newEcho() *echo.Echo {
 	e := echo.New()
@@ -174,39 +151,37 @@ func (g *Gateway) Listeners() map[string]http.Handler {
 	return out
 }
 
-// Routes lists each enabled dialect's routes, for the start-up log.
+// Routes lists each enabled instance's routes, for the start-up log.
 func (g *Gateway) Routes() map[string][]dialects.Route {
 	out := map[string][]dialects.Route{}
 	for _, m := range g.mounted {
-		out[m.dialect.Name()] = m.routes
+		out[m.Name] = m.Routes
 	}
 	return out
 }
 
-// Dialect returns the mounted dialect named name, or nil.
+// Dialect returns the mounted instance named name, or nil.
 func (g *Gateway) Dialect(name string) dialects.Dialect {
-	for _, m := range g.mounted {
-		if m.dialect.Name() == name {
-			return m.dialect
-		}
+	if p := g.byName[name]; p != nil {
+		return p.Dialect
 	}
 	return nil
 }
 
-// DialectFor returns the dialect that owns the request: the routed one, or
-// for unrouted paths the one whose Owns claims the path.
+// DialectFor returns the dialect that owns the request: the routed
+// instance, or for unrouted paths the one whose Owns claims the path.
 func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
-	if m, ok := c.Get(keyMounted).(*mounted); ok {
-		return m.dialect
+	if p := g.byName[wire.RequestOf(c).Instance]; p != nil {
+		return p.Dialect
 	}
 	path := c.Request().URL.Path
 	for _, m := range g.mounted {
-		if m.prefix != "" && !dialects.HasPathPrefix(path, m.prefix) {
+		if m.Prefix != "" && !dialects.HasPathPrefix(path, m.Prefix) {
 			continue
 		}
-		if m.dialect.Owns(strings.TrimPrefix(path, m.prefix)) {
-			c.Set(wire.KeyDialect, m.dialect.Name())
-			return m.dialect
+		if m.Dialect.Owns(strings.TrimPrefix(path, m.Prefix)) {
+			tagRequest(c, m)
+			return m.Dialect
 		}
 	}
 	return nil
@@ -218,28 +193,15 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	ce := wire.FromHTTPError(err)
-	wire.NoteError(c, ce)
-	if ce.RetryAfter > 0 {
-		secs := int64((ce.RetryAfter + time.Second - 1) / time.Second)
-		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	}
 	if d := g.DialectFor(c); d != nil {
-		if rerr := d.RenderError(c, ce); rerr != nil {
+		if rerr := dialects.RenderError(d, c, err); rerr != nil {
 			g.log.Error("rendering an error failed", "error", rerr.Error())
 		}
 		return
 	}
+	ce := wire.FromHTTPError(err)
+	wire.NoteError(c, ce)
 	_ = c.JSON(wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ErrPanic marks a recovered panic; its value is logged, never rendered.

@@ -23,8 +23,8 @@ type stub struct {
 	panics     bool
 }
 
-func (s *stub) Name() string          { return s.name }
-func (s *stub) Owns(path string) bool { return dialects.HasPathPrefix(path, "/"+s.name) }
+func (s *stub) Configure(dialects.Instance) error { return nil }
+func (s *stub) Owns(path string) bool             { return dialects.HasPathPrefix(path, "/"+s.name) }
 func (s *stub) Mount(r dialects.Router, _ dialects.Deps) error {
 	r.Add(http.MethodPost, s.path, func(c echo.Context) error {
 		if s.panics {
@@ -34,8 +34,7 @@ func (s *stub) Mount(r dialects.Router, _ dialects.Deps) error {
 	})
 	return nil
 }
-func (s *stub) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
+func (s *stub) Describe(_ echo.Context, e *core.Error) wire.Answer {
 	status := http.StatusBadRequest
 	switch {
 	case e.Kind == core.KindNotFound:
@@ -45,7 +44,10 @@ func (s *stub) RenderError(c echo.Context, err error) error {
 	case e.Kind == core.KindServerError:
 		status = 500
 	}
-	return c.JSON(status, map[string]string{"stub": string(e.Kind)})
+	return wire.Answer{Status: status, Code: string(e.Kind)}
+}
+func (s *stub) WriteError(c echo.Context, a wire.Answer) error {
+	return c.JSON(a.Status, map[string]string{"stub": a.Code})
 }
 
 func init() {
@@ -64,7 +66,7 @@ func newGateway(t *testing.T, ds map[string]config.DialectConfig) (*gateway.Gate
 }
 
 func TestUnknownDialectAndCollisionsFailStartup(t *testing.T) {
-	if _, err := newGateway(t, map[string]config.DialectConfig{"nope": {}}); err == nil || !strings.Contains(err.Error(), `unknown dialect "nope"`) {
+	if _, err := newGateway(t, map[string]config.DialectConfig{"nope": {}}); err == nil || !strings.Contains(err.Error(), `dialects[nope]: unknown dialect type "nope"`) {
 		t.Fatalf("unknown dialect: %v", err)
 	}
 	_, err := newGateway(t, map[string]config.DialectConfig{"stub-a": {}, "stub-b": {}})

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,19 +15,22 @@ import (
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// accessLog writes one structured line per request. It renders a returned
-// error itself so the status it logs is the one sent. It never logs
-// parameters, headers or bodies: those may hold secrets.
+// accessLog creates the request's per-request value and writes one
+// structured line per request. It renders a returned error itself so the
+// status it logs is the one sent. It never logs parameters, headers or
+// bodies: those may hold secrets.
 func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		r := wire.RequestOf(c)
+		r.MaxParams = g.cfg.Limits.MaxParams
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		if g.observe != nil && c.Get(wire.KeyDialect) != nil {
+		if g.observe != nil && r.Instance != "" {
 			g.observe(c, c.Response().Status, time.Since(start))
 		}
-		e := wire.Err(c)
+		e := r.Err
 		level := slog.LevelInfo
 		if e != nil && (e.Kind == core.KindServerError || e.Kind == core.KindUnavailable) {
 			level = slog.LevelError
@@ -41,14 +45,14 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", c.Response().Status),
 			slog.Duration("latency", time.Since(start)),
 		}
-		if d, _ := c.Get(wire.KeyDialect).(string); d != "" {
-			attrs = append(attrs, slog.String("dialect", d))
+		if r.Instance != "" {
+			attrs = append(attrs, slog.String("dialect", r.Instance))
 		}
-		if id := wire.ClientID(c); id != "" {
-			attrs = append(attrs, slog.String("client_id", id))
+		if r.ClientID != "" {
+			attrs = append(attrs, slog.String("client_id", r.ClientID))
 		}
-		if gt := wire.Grant(c); gt != "" {
-			attrs = append(attrs, slog.String("grant_type", gt))
+		if r.Grant != "" {
+			attrs = append(attrs, slog.String("grant_type", r.Grant))
 		}
 		if e != nil {
 			attrs = append(attrs, slog.String("error", string(e.Kind)))
@@ -59,8 +63,11 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 				attrs = append(attrs, slog.String("cause", e.Cause.Error()))
 			}
 		}
-		if id := wire.ErrorID(c); id != "" {
-			attrs = append(attrs, slog.String("error_id", id))
+		if f := r.Forced; f != nil {
+			attrs = append(attrs, slog.String("error", cmp.Or(f.Code, string(f.Kind()))), slog.String("fault", r.FaultID))
+		}
+		if r.ErrorID != "" {
+			attrs = append(attrs, slog.String("error_id", r.ErrorID))
 		}
 		g.log.LogAttrs(ctx, level, "request", attrs...)
 		return nil
@@ -93,8 +100,7 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // withSource tells the engine's failure limiter where a request came from
-// (the peer address only, never a spoofable forwarding header) and the wire
-// decoders their parameter bound.
+// (the peer address only, never a spoofable forwarding header).
 func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -103,7 +109,6 @@ func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 			host = req.RemoteAddr
 		}
 		c.SetRequest(req.WithContext(core.WithSource(req.Context(), host)))
-		c.Set(wire.KeyMaxParams, g.cfg.Limits.MaxParams)
 		return next(c)
 	}
 }

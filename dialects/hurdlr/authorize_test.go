@@ -87,7 +87,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		c := code(t, g, authorizeQuery(callback, "xyz"))
 		at, rt := tokens(t, g, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "authorization_code", Code: c, RedirectURI: callback})
-		tok, err := g.App.Engine.Validate(ctx, at)
+		tok, err := g.App.Engine.Validate(ctx, nil, at)
 		if err != nil || tok.UserID != "demo-user" || tok.ClientID != "demo-client" {
 			t.Fatalf("%+v %v", tok, err)
 		}
@@ -115,7 +115,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		right := base
 		right.CodeVerifier = verifier
 		at, _ := tokens(t, g, right)
-		if _, err := g.App.Engine.Validate(ctx, at); err != nil {
+		if _, err := g.App.Engine.Validate(ctx, nil, at); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -168,14 +168,14 @@ func TestCodeReplay(t *testing.T) {
 	c := code(t, g, authorizeQuery(callback, "r"))
 	s := seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "authorization_code", Code: c, RedirectURI: callback}
 	at, rt := tokens(t, g, s)
-	if _, err := g.App.Engine.Validate(ctx, at); err != nil {
+	if _, err := g.App.Engine.Validate(ctx, nil, at); err != nil {
 		t.Fatalf("fresh access token invalid: %v", err)
 	}
 	checkError(t, do(t, nil, seedRequest(t, g, s)), 400, "invalid_grant")
-	if _, err := g.App.Engine.Validate(ctx, at); core.KindOf(err) != core.KindInvalidToken {
+	if _, err := g.App.Engine.Validate(ctx, nil, at); core.KindOf(err) != core.KindInvalidToken {
 		t.Fatalf("first access token after replay: %v, want invalid_token", err)
 	}
-	if _, active, _ := g.App.Engine.Introspect(ctx, rt); active {
+	if _, active, _ := g.App.Engine.Introspect(ctx, nil, rt); active {
 		t.Fatal("first refresh token still active after replay")
 	}
 	checkError(t, do(t, nil, seedRequest(t, g, seed{ClientID: "demo-client", ClientSecret: "demo-secret",

@@ -63,12 +63,8 @@ func describe(e *core.Error, w wireError) string {
 	return w.description
 }
 
-// RenderError writes {"error", "error_description"} with the status of the
-// tables above, unless the error sets its own Status or Code (injected
-// faults do); 401s carry a Bearer challenge, the endpoint's documented
-// authorization scheme.
-func (d *Dialect) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
+// Describe maps a domain error to its status and code by the tables above.
+func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
 	w, ok := reasons[e.Reason]
 	if !ok {
 		w, ok = kinds[e.Kind]
@@ -76,16 +72,15 @@ func (d *Dialect) RenderError(c echo.Context, err error) error {
 	if !ok {
 		w = kinds[core.KindServerError]
 	}
-	if e.Status >= 400 && e.Status <= 599 {
-		w.status = e.Status
-	}
-	if e.Code != "" {
-		w.code = e.Code
-	}
-	wire.NoteError(c, e)
+	return wire.Answer{Status: w.status, Code: w.code, Text: describe(e, w)}
+}
+
+// WriteError writes {"error", "error_description"}; 401s carry a Bearer
+// challenge, the endpoint's documented authorization scheme.
+func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	wire.NoStore(c)
-	if w.status == http.StatusUnauthorized {
+	if a.Status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+realm+`"`)
 	}
-	return c.JSON(w.status, errorBody{Error: w.code, Description: describe(e, w)})
+	return c.JSON(a.Status, errorBody{Error: a.Code, Description: a.Text})
 }

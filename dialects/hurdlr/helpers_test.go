@@ -61,7 +61,7 @@ type seed struct {
 	RedirectURI, CodeVerifier string
 }
 
-// body is the request body curl builds from the seed's --data flags: each
+// body is the request body curl builds from the vendor curl's --data flags: each
 // field as given (curl --data does not encode), joined with '&'.
 func (s seed) body() string {
 	b := "client_id=" + s.ClientID + "&client_secret=" + s.ClientSecret + "&grant_type=" + s.GrantType +
@@ -122,7 +122,7 @@ func noRedirect(jar http.CookieJar) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// tokens posts the seed request and requires a 200 token answer.
+// tokens posts the vendor's request and requires a 200 token answer.
 func tokens(t testing.TB, g *tokengatetest.Gateway, s seed) (access, refresh string) {
 	t.Helper()
 	r := do(t, nil, seedRequest(t, g, s))

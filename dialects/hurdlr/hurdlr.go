@@ -14,7 +14,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Name is the dialect's config key.
+// Name is the dialect's type (and default instance name).
 const Name = "hurdlr"
 
 // Paths the dialect serves, below its mount prefix.
@@ -48,34 +48,43 @@ type Options struct {
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
+	inst    dialects.Instance
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
 	page    *loginpage.Page
 }
 
-func (d *Dialect) Name() string { return Name }
-
 // Owns claims everything below /rest/v5/accountant, so unrouted paths and
 // wrong methods there are answered in Hurdlr's error style.
 func (d *Dialect) Owns(path string) bool { return dialects.HasPathPrefix(path, basePath) }
 
+// WireFacts: the client id and grant are form fields (no Basic), and the
+// login page's CSRF token is secret.
+func (d *Dialect) WireFacts() wire.Facts {
+	return wire.Facts{ClientIDParams: []string{"client_id"}, GrantParams: []string{"grant_type"},
+		SecretParams: loginpage.SecretParams}
+}
+
+func (d *Dialect) Configure(inst dialects.Instance) error {
+	d.inst = inst
+	return inst.Config.DecodeOptions(&d.opts)
+}
+
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
-		return err
-	}
 	d.engine = deps.Engine
-	access := time.Duration(deps.Config.AccessTokenTTL)
+	access := time.Duration(d.inst.Config.AccessTokenTTL)
 	if access <= 0 {
 		access = DefaultAccessTTL
 	}
-	refresh := time.Duration(deps.Config.RefreshTokenTTL)
+	refresh := time.Duration(d.inst.Config.RefreshTokenTTL)
 	if refresh <= 0 {
 		refresh = DefaultRefreshTTL
 	}
 	minter := core.HexDotMinter{Rand: deps.Engine.Rand()}
 	d.profile = &core.Profile{
-		Dialect:       Name,
+		Dialect:       d.inst.Name,
+		Type:          d.inst.Type,
 		AccessTTL:     access,
 		RefreshTTL:    refresh,
 		RefreshGrants: []core.GrantType{core.GrantClientCredentials, core.GrantAuthorizationCode, core.GrantRefreshToken},

@@ -2,6 +2,7 @@ package hurdlr_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/hurdlr"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // TestRenderErrorTable renders every kind of failure, including those only
@@ -47,9 +49,9 @@ func TestRenderErrorTable(t *testing.T) {
 		{&core.Error{Kind: core.KindRateLimited, Description: "slow down"}, 429, "rate_limited"},
 		{core.Internal(errors.New("database exploded")), 500, "server_error"},
 		{errors.New("database exploded"), 500, "server_error"},
-		{&core.Error{Kind: core.KindUnavailable, Status: 502, Description: "injected"}, 502, "temporarily_unavailable"},
-		{&core.Error{Kind: core.KindInvalidClient, Status: 401, Code: "custom_code", Description: "injected"}, 401, "custom_code"},
-		{&core.Error{Kind: core.KindInvalidRequest, Status: 418, Description: "injected"}, 418, "invalid_request"},
+		{&wire.ForcedAnswer{Status: 502, Text: "injected"}, 502, "temporarily_unavailable"},
+		{&wire.ForcedAnswer{Status: 401, Code: "custom_code", Text: "injected"}, 401, "custom_code"},
+		{&wire.ForcedAnswer{Status: 418, Text: "injected"}, 418, "invalid_request"},
 		{core.Unavailable(errors.New("database exploded")), 503, "temporarily_unavailable"},
 		{&core.Error{Kind: "made_up"}, 500, "server_error"},
 	}
@@ -57,7 +59,7 @@ func TestRenderErrorTable(t *testing.T) {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/rest/v5/accountant/token", nil), rec)
-			if err := d.RenderError(c, tc.err); err != nil {
+			if err := dialects.RenderError(d, c, tc.err); err != nil {
 				t.Fatal(err)
 			}
 			r := response{status: rec.Code, header: rec.Header(), raw: rec.Body.String()}
@@ -72,27 +74,29 @@ func TestRenderErrorTable(t *testing.T) {
 	}
 }
 
-// TestOptions: require_bearer is the only option; a typo fails at mount.
+// TestOptions: require_bearer is the only option; a typo fails Configure
+// (config check), naming the key.
 func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		opts map[string]any
-		ok   bool
+		err  string
 	}{
-		{nil, true},
-		{map[string]any{"require_bearer": true}, true},
-		{map[string]any{"require_bearer": false}, true},
-		{map[string]any{"require_barer": true}, false},
-		{map[string]any{"require_bearer": "sometimes"}, false},
+		{nil, ""},
+		{map[string]any{"require_bearer": true}, ""},
+		{map[string]any{"require_bearer": false}, ""},
+		{map[string]any{"require_barer": true}, "require_barer: unknown key"},
+		{map[string]any{"require_bearer": "sometimes"}, "require_bearer: cannot unmarshal !!str `sometimes` into bool"},
 	} {
 		d, _ := dialects.Lookup(hurdlr.Name)
-		deps := dialects.Deps{Engine: core.New(core.Options{}), Config: config.DialectConfig{Options: tc.opts},
-			Secrets: dialects.NewSecrets()}
-		err := d.Mount(routes{}, deps)
-		if (err == nil) != tc.ok {
-			t.Fatalf("options %v: err = %v", tc.opts, err)
+		err := d.Configure(dialects.Instance{Name: hurdlr.Name, Type: hurdlr.Name, Config: config.DialectConfig{Options: tc.opts}})
+		if got := fmt.Sprint(err); (err == nil) != (tc.err == "") || (err != nil && got != tc.err) {
+			t.Fatalf("options %v: err = %v, want %q", tc.opts, err, tc.err)
 		}
 	}
 	d, _ := dialects.Lookup(hurdlr.Name)
+	if err := d.Configure(dialects.Instance{Name: hurdlr.Name, Type: hurdlr.Name}); err != nil {
+		t.Fatal(err)
+	}
 	r := routes{}
 	if err := d.Mount(r, dialects.Deps{Engine: core.New(core.Options{}), Secrets: dialects.NewSecrets()}); err != nil {
 		t.Fatal(err)

@@ -14,11 +14,11 @@ import (
 // seedCreatedAt is the created_at of the vendor's example response.
 var seedCreatedAt = time.Unix(1599065168, 0)
 
-// TestSeedRequests sends the vendor's curl for each grant, verbatim with its
+// TestVendorCurlRequests sends the vendor's curl for each grant, verbatim with its
 // values filled, and compares the exact response body. The clock is set to
-// the seed's created_at and frozen, so the body is fully determined by the
+// the vendor example's created_at and frozen, so the body is fully determined by the
 // two tokens.
-func TestSeedRequests(t *testing.T) {
+func TestVendorCurlRequests(t *testing.T) {
 	for _, opts := range []string{"{}", "{require_bearer: true}"} {
 		t.Run(opts, func(t *testing.T) {
 			g := start(t, opts)
@@ -44,7 +44,7 @@ func TestSeedRequests(t *testing.T) {
 			}
 
 			at, rt := exact(t, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "client_credentials", UserID: "demo-user"})
-			tok, err := g.App.Engine.Validate(context.Background(), at)
+			tok, err := g.App.Engine.Validate(context.Background(), nil, at)
 			if err != nil || tok.UserID != "demo-user" || tok.ClientID != "demo-client" || tok.Dialect != "hurdlr" {
 				t.Fatalf("client_credentials token: %+v %v", tok, err)
 			}
@@ -54,13 +54,13 @@ func TestSeedRequests(t *testing.T) {
 
 			g.Clock().Advance(time.Hour)
 			at2, _ := exact(t, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "refresh_token", RefreshToken: rt})
-			if tok, err := g.App.Engine.Validate(context.Background(), at2); err != nil || tok.UserID != "demo-user" {
+			if tok, err := g.App.Engine.Validate(context.Background(), nil, at2); err != nil || tok.UserID != "demo-user" {
 				t.Fatalf("refreshed token: %+v %v", tok, err)
 			}
 
 			c := code(t, g, authorizeQuery(callback, "s1"))
 			at3, _ := exact(t, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "authorization_code", Code: c, RedirectURI: callback})
-			if tok, err := g.App.Engine.Validate(context.Background(), at3); err != nil || tok.UserID != "demo-user" {
+			if tok, err := g.App.Engine.Validate(context.Background(), nil, at3); err != nil || tok.UserID != "demo-user" {
 				t.Fatalf("code token: %+v %v", tok, err)
 			}
 		})
@@ -114,10 +114,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if at2 == at1 || rt2 == rt1 {
 		t.Fatal("refresh did not rotate both tokens")
 	}
-	if _, active, _ := g.App.Engine.Introspect(ctx, rt1); active {
+	if _, active, _ := g.App.Engine.Introspect(ctx, nil, rt1); active {
 		t.Fatal("rotated-out refresh token still active")
 	}
-	if _, err := g.App.Engine.Validate(ctx, at1); err != nil {
+	if _, err := g.App.Engine.Validate(ctx, nil, at1); err != nil {
 		t.Fatalf("the access token issued before the refresh died: %v", err)
 	}
 	at3, rt3 := tokens(t, g, refresh(rt2)) // a chain of rotations works
@@ -125,11 +125,11 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	r := do(t, nil, seedRequest(t, g, refresh(rt1)))
 	checkError(t, r, http.StatusBadRequest, "invalid_grant")
 	for _, tok := range []string{rt3, at3, at2, at1} {
-		if _, active, err := g.App.Engine.Introspect(ctx, tok); active || err != nil {
+		if _, active, err := g.App.Engine.Introspect(ctx, nil, tok); active || err != nil {
 			t.Fatalf("token of the reused family still active (err %v)", err)
 		}
 	}
-	if _, err := g.App.Engine.Validate(ctx, at3); core.KindOf(err) != core.KindInvalidToken {
+	if _, err := g.App.Engine.Validate(ctx, nil, at3); core.KindOf(err) != core.KindInvalidToken {
 		t.Fatalf("Validate(newest access token) = %v, want invalid_token", err)
 	}
 	r = do(t, nil, seedRequest(t, g, refresh(rt3)))
@@ -137,7 +137,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 
 	// Another family of the same user is untouched.
 	at4, _ := tokens(t, g, cc)
-	if _, err := g.App.Engine.Validate(ctx, at4); err != nil {
+	if _, err := g.App.Engine.Validate(ctx, nil, at4); err != nil {
 		t.Fatalf("unrelated family affected: %v", err)
 	}
 }
@@ -151,11 +151,11 @@ func TestLifetimes(t *testing.T) {
 	cc := seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "client_credentials", UserID: "demo-user"}
 	at, rt := tokens(t, g, cc)
 	g.Clock().Advance(7776000*time.Second - time.Second)
-	if _, err := g.App.Engine.Validate(ctx, at); err != nil {
+	if _, err := g.App.Engine.Validate(ctx, nil, at); err != nil {
 		t.Fatalf("access token dead before expires_in: %v", err)
 	}
 	g.Clock().Advance(2 * time.Second)
-	if _, err := g.App.Engine.Validate(ctx, at); core.KindOf(err) != core.KindExpiredToken {
+	if _, err := g.App.Engine.Validate(ctx, nil, at); core.KindOf(err) != core.KindExpiredToken {
 		t.Fatalf("access token after expires_in: %v", err)
 	}
 	_, rt2 := tokens(t, g, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "refresh_token", RefreshToken: rt})
@@ -284,7 +284,7 @@ func TestRequireBearer(t *testing.T) {
 		strict int // status with require_bearer: true
 		code   string
 	}{
-		{"seed placeholder", []string{"Bearer <token>"}, 200, ""},
+		{"vendor placeholder", []string{"Bearer <token>"}, 200, ""},
 		{"hurdlr-shaped token", []string{"Bearer " + strings.Repeat("0", 64) + "." + strings.Repeat("1", 32)}, 200, ""},
 		{"lower-case scheme", []string{"bearer anything"}, 200, ""},
 		{"no header", nil, 401, "invalid_token"},
@@ -346,7 +346,7 @@ func TestUnknownFieldsIgnored(t *testing.T) {
 
 	rt := r.body["refresh_token"].(string)
 	at2, _ := tokens(t, g, seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "refresh_token", RefreshToken: rt, UserID: "other-user", Code: "ignored"})
-	tok, err := g.App.Engine.Validate(context.Background(), at2)
+	tok, err := g.App.Engine.Validate(context.Background(), nil, at2)
 	if err != nil || tok.UserID != "demo-user" {
 		t.Fatalf("refresh with a stray userId changed the user: %+v %v", tok, err)
 	}

@@ -41,6 +41,11 @@ const (
 	csrfField  = "csrf_token"
 )
 
+// SecretParams are the page's form fields whose values the journal must
+// not show (besides the standard password); dialects using the page declare
+// them in their wire.Facts.
+var SecretParams = []string{csrfField}
+
 // authorizeParams are carried from the query into the form as hidden fields.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "state", "scope",
 	"code_challenge", "code_challenge_method"}
@@ -108,7 +113,7 @@ func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequ
 	if err != nil {
 		return req, nil, nil, err
 	}
-	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile.Dialect, req)
+	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile, req)
 	if err != nil {
 		return req, nil, nil, err
 	}

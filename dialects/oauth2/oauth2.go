@@ -16,7 +16,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Name is the dialect's config key.
+// Name is the dialect's type (and default instance name).
 const Name = "oauth2"
 
 func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{} }) }
@@ -29,6 +29,7 @@ type Options struct {
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
+	inst    dialects.Instance
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
@@ -36,21 +37,29 @@ type Dialect struct {
 	page    *loginpage.Page
 }
 
-func (d *Dialect) Name() string { return Name }
-
 func (d *Dialect) Owns(path string) bool {
 	return dialects.HasPathPrefix(path, "/oauth2") || path == "/.well-known/oauth-authorization-server"
 }
 
+// WireFacts: RFC 6749's, plus the login page's CSRF token.
+func (d *Dialect) WireFacts() wire.Facts {
+	f := wire.StandardFacts
+	f.SecretParams = loginpage.SecretParams
+	return f
+}
+
+func (d *Dialect) Configure(inst dialects.Instance) error {
+	d.inst = inst
+	return inst.Config.DecodeOptions(&d.opts)
+}
+
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	if err := deps.Config.DecodeOptions(&d.opts); err != nil {
-		return err
-	}
 	d.engine, d.prefix = deps.Engine, deps.Prefix
 	d.profile = &core.Profile{
-		Dialect:       Name,
-		AccessTTL:     time.Duration(deps.Config.AccessTokenTTL),
-		RefreshTTL:    time.Duration(deps.Config.RefreshTokenTTL),
+		Dialect:       d.inst.Name,
+		Type:          d.inst.Type,
+		AccessTTL:     time.Duration(d.inst.Config.AccessTokenTTL),
+		RefreshTTL:    time.Duration(d.inst.Config.RefreshTokenTTL),
 		RefreshGrants: []core.GrantType{core.GrantAuthorizationCode, core.GrantRefreshToken},
 	}
 	d.page = &loginpage.Page{Engine: d.engine, Profile: d.profile, Secrets: deps.Secrets, Action: d.prefix + "/oauth2/authorize",
@@ -125,7 +134,7 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if _, err := wire.Single(form, "token_type_hint"); err != nil {
 		return nil, "", err
 	}
-	client, err := d.engine.AuthenticateClient(c.Request().Context(), Name, auth.ID, auth.Secret)
+	client, err := d.engine.AuthenticateClient(c.Request().Context(), d.profile, auth.ID, auth.Secret)
 	if err != nil {
 		return nil, "", err
 	}
@@ -150,7 +159,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, active, err := d.engine.Introspect(c.Request().Context(), token)
+	t, active, err := d.engine.Introspect(c.Request().Context(), d.profile, token)
 	if err != nil {
 		return err
 	}
@@ -175,7 +184,7 @@ func (d *Dialect) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.engine.Revoke(c.Request().Context(), client, token); err != nil {
+	if err := d.engine.Revoke(c.Request().Context(), d.profile, client, token); err != nil {
 		return err
 	}
 	wire.NoStore(c)
@@ -200,31 +209,34 @@ func (d *Dialect) metadata(c echo.Context) error {
 	})
 }
 
-// RenderError writes RFC 6749 §5.2 errors: {"error", "error_description"},
-// invalid_client as 401 with WWW-Authenticate.
-func (d *Dialect) RenderError(c echo.Context, err error) error {
-	e := core.AsError(err)
-	status := wire.Status(e)
-	code := string(e.Kind)
+// Describe maps a domain error to RFC 6749 §5.2's codes; invalid_client
+// answers 401 with WWW-Authenticate.
+func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
+	a := wire.Answer{Status: wire.Status(e), Code: string(e.Kind), Text: e.Description}
 	switch e.Kind {
 	case core.KindInvalidClient:
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="tokengate"`)
+		a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate"`}}
 	case core.KindExpiredToken:
-		code = string(core.KindInvalidToken)
+		a.Code = string(core.KindInvalidToken)
 	case core.KindUnavailable:
-		code = "temporarily_unavailable"
+		a.Code = "temporarily_unavailable"
 	case core.KindNotFound:
-		code = "not_found"
+		a.Code = "not_found"
 	case core.KindRateLimited:
-		code = "slow_down"
+		a.Code = "slow_down"
 	}
 	if e.Reason == core.ReasonNotAllowed {
-		code = "method_not_allowed"
+		a.Code = "method_not_allowed"
 	}
-	body := map[string]string{"error": code}
-	if e.Description != "" {
-		body["error_description"] = e.Description
+	return a
+}
+
+// WriteError writes RFC 6749 §5.2's {"error", "error_description"}.
+func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
+	body := map[string]string{"error": a.Code}
+	if a.Text != "" {
+		body["error_description"] = a.Text
 	}
 	wire.NoStore(c)
-	return c.JSON(status, body)
+	return c.JSON(a.Status, body)
 }

@@ -20,27 +20,29 @@ import (
 // may carry when the gateway has not set limits.max_params on the request.
 const DefaultMaxParams = 100
 
-// KeyMaxParams holds the request's parameter bound (an int), set by the gateway.
-const KeyMaxParams = "tg.max_params"
-
 const tooManyParams = "too many parameters"
 
 // MaxParams is the parameter bound for this request.
-func MaxParams(c echo.Context) int {
-	if n, ok := c.Get(KeyMaxParams).(int); ok && n > 0 {
-		return n
+func MaxParams(c echo.Context) int { return RequestOf(c).maxParams() }
+
+// ReadBody returns the request body, read once per request whoever asks
+// first (the control plane or the dialect). An over-limit body (see the
+// gateway's body limit) is invalid_request/too_large, a body that did not
+// arrive within the server's read timeout invalid_request/timeout.
+func ReadBody(c echo.Context) ([]byte, error) {
+	r := RequestOf(c)
+	if !r.bodyRead {
+		r.body, r.bodyErr = readBody(c.Request().Body)
+		r.bodyRead = true
 	}
-	return DefaultMaxParams
+	return r.body, r.bodyErr
 }
 
-// ReadBody reads the request body, turning an over-limit body (see the
-// gateway's body limit) into invalid_request/too_large and a body that did
-// not arrive within the server's read timeout into invalid_request/timeout.
-func ReadBody(c echo.Context) ([]byte, error) {
-	if c.Request().Body == nil {
+func readBody(body io.Reader) ([]byte, error) {
+	if body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(c.Request().Body)
+	b, err := io.ReadAll(body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -94,7 +96,22 @@ func Form(c echo.Context) (url.Values, error) {
 	if mt != echo.MIMEApplicationForm && !(mt == "" && len(body) == 0) {
 		return nil, WrongContentType(echo.MIMEApplicationForm, mt)
 	}
-	return ParseParamsLimit(string(body), MaxParams(c))
+	return BodyParams(c)
+}
+
+// BodyParams parses the body as form parameters, once per request, with the
+// request's parameter bound; the caller checks the content type.
+func BodyParams(c echo.Context) (url.Values, error) {
+	body, err := ReadBody(c)
+	if err != nil {
+		return nil, err
+	}
+	r := RequestOf(c)
+	if !r.formParsed {
+		r.form, r.formErr = ParseParamsLimit(string(body), r.maxParams())
+		r.formParsed = true
+	}
+	return r.form, r.formErr
 }
 
 // ParseParams parses a query string or form body with the default bound.
@@ -154,7 +171,48 @@ func JSONObject(c echo.Context) (map[string]json.RawMessage, error) {
 	if mt := MediaType(c); mt != echo.MIMEApplicationJSON {
 		return nil, WrongContentType(echo.MIMEApplicationJSON, mt)
 	}
-	return parseJSONObject(body, MaxParams(c))
+	r := RequestOf(c)
+	if !r.objParsed {
+		r.obj, r.objErr = parseJSONObject(body, r.maxParams())
+		r.objParsed = true
+	}
+	return r.obj, r.objErr
+}
+
+// Params is what the control plane sees of a request's parameters, parsed
+// once: the query plus a form body or a JSON object body's string members.
+// A body that does not decode adds nothing. The result is shared: callers
+// must not change it.
+func Params(c echo.Context) url.Values {
+	r := RequestOf(c)
+	if r.params != nil {
+		return r.params
+	}
+	p := url.Values{}
+	for k, v := range c.Request().URL.Query() {
+		p[k] = append(p[k], v...)
+	}
+	if req := c.Request(); req.Body != nil && req.ContentLength != 0 {
+		switch MediaType(c) {
+		case echo.MIMEApplicationForm:
+			if form, err := BodyParams(c); err == nil {
+				for k, vals := range form {
+					p[k] = append(p[k], vals...)
+				}
+			}
+		case echo.MIMEApplicationJSON:
+			if obj, err := JSONObject(c); err == nil {
+				for k, raw := range obj {
+					var s string
+					if json.Unmarshal(raw, &s) == nil {
+						p[k] = append(p[k], s)
+					}
+				}
+			}
+		}
+	}
+	r.params = p
+	return p
 }
 
 // ParseJSONObject is JSONObject on bytes, with the default bound.

@@ -11,9 +11,6 @@ import (
 // Status is the default HTTP status for an error; dialects override it where
 // their vendor documents another.
 func Status(e *core.Error) int {
-	if e.Status != 0 {
-		return e.Status
-	}
 	switch e.Reason {
 	case core.ReasonTooLarge:
 		return http.StatusRequestEntityTooLarge

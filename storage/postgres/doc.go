@@ -17,7 +17,8 @@
 //
 // # Schema and migrations
 //
-// The schema is an ordered list of migration steps (migrate.go); the
+// The schema is an ordered list of explicit SQL steps (migrate.go), applied
+// by the runner storage/sqlite uses too (storage/internal/migrate); the
 // schema_version table records the steps applied. Open (unless
 // Options.SkipMigrate) and Migrate apply the pending steps in one
 // transaction holding a transaction-scoped advisory lock
@@ -26,6 +27,9 @@
 // database at a newer version than this build is refused with a
 // *SchemaVersionError ("upgrade tokengate"). Options.Schema puts the store in
 // a schema of its own (created if missing) through search_path.
+// TestSchemaParity checks that these steps and SQLite's make the same
+// tables, columns, keys and indexes (the control plane's tables aside,
+// which only PostgreSQL has).
 //
 // Times are timestamptz, exact to the microsecond, with NULL for the zero
 // time; durations are bigint nanoseconds; slices and maps are JSON text, as

@@ -1,24 +1,12 @@
 package postgres
 
 import (
-	"context"
-	"fmt"
 	"hash/fnv"
 	"time"
 
+	"github.com/tokengate/tokengate/storage/internal/migrate"
 	"gorm.io/gorm"
 )
-
-// migration is one step of the schema's history. Steps run in order, each
-// exactly once per database; a step's version is recorded in schema_version
-// in the same transaction as its DDL, so a database is always at exactly one
-// version. Released steps are never edited: a change to the schema is a new
-// step appended to migrations.
-type migration struct {
-	version int
-	name    string
-	stmts   []string
-}
 
 // migrations is the schema's history, oldest first. The last step's version
 // is the version this build reads and writes.
@@ -27,8 +15,8 @@ type migration struct {
 // durations bigint nanoseconds, slices and maps JSON text, exactly as in
 // storage/sqlite. Keys that lists are ordered by use the "C" collation, so the
 // order is bytewise, whatever the database's locale.
-var migrations = []migration{
-	{version: 1, name: "initial schema", stmts: []string{
+var migrations = []migrate.Step{
+	{Version: 1, Name: "initial schema", Stmts: []string{
 		`CREATE TABLE IF NOT EXISTS clients (
 			id               text COLLATE "C" PRIMARY KEY,
 			secret_hash      text NOT NULL,
@@ -92,7 +80,7 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS idx_signing_keys_dialect ON signing_keys (dialect)`,
 	}},
-	{version: 2, name: "shared control plane", stmts: []string{
+	{Version: 2, Name: "shared control plane", Stmts: []string{
 		`CREATE TABLE IF NOT EXISTS control_state (
 			key   text COLLATE "C" PRIMARY KEY,
 			value bytea NOT NULL
@@ -110,24 +98,12 @@ var migrations = []migration{
 }
 
 // schemaVersion is the schema version this build reads and writes.
-var schemaVersion = migrations[len(migrations)-1].version
+var schemaVersion = migrate.Latest(migrations)
 
 // SchemaVersionError reports a database whose schema this build cannot use:
 // a newer one (upgrade tokengate), or, when Open was told not to migrate, an
 // older one (run tokengate migrate).
-type SchemaVersionError struct {
-	Database int // the version the database records
-	Binary   int // the version this build supports
-}
-
-func (e *SchemaVersionError) Error() string {
-	if e.Database > e.Binary {
-		return fmt.Sprintf("database schema version %d is newer than this binary supports (%d); upgrade tokengate",
-			e.Database, e.Binary)
-	}
-	return fmt.Sprintf("database schema version %d is older than this binary needs (%d); run tokengate migrate",
-		e.Database, e.Binary)
-}
+type SchemaVersionError = migrate.SchemaVersionError
 
 // lockKey is the pg_advisory_lock key serialising migrations of one schema:
 // replicas starting together queue on it, and the first migrates while the
@@ -138,72 +114,26 @@ func lockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// migrate brings the database to the last of steps and reports the versions
-// before and after. Every pending step runs in one transaction holding a
-// transaction-scoped advisory lock (pg_advisory_xact_lock), so concurrent
-// migrators never race and a failed step leaves the database untouched.
-// createSchema, if set, is created first (its name already quoted).
-func migrate(ctx context.Context, db *gorm.DB, key int64, createSchema string, steps []migration) (from, to int, err error) {
-	target := 0
-	if len(steps) > 0 {
-		target = steps[len(steps)-1].version
-	}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", key).Error; err != nil {
-			return err
-		}
-		if createSchema != "" {
-			if err := tx.Exec("CREATE SCHEMA IF NOT EXISTS " + createSchema).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (
+// migrator is how the shared runner (storage/internal/migrate) migrates this
+// store: in one READ COMMITTED transaction holding a transaction-scoped
+// advisory lock (pg_advisory_xact_lock), so concurrent migrators never race,
+// after creating Options.Schema if it is missing.
+func (s *Store) migrator() migrate.Backend[time.Time] {
+	return migrate.Backend[time.Time]{
+		VersionTable: `CREATE TABLE IF NOT EXISTS schema_version (
 			version    integer PRIMARY KEY,
 			applied_at timestamptz
-		)`).Error; err != nil {
-			return err
-		}
-		if err := tx.Raw("SELECT COALESCE(MAX(version), 0) FROM schema_version").Scan(&from).Error; err != nil {
-			return err
-		}
-		to = from
-		if from > target {
-			return &SchemaVersionError{Database: from, Binary: target}
-		}
-		for _, step := range steps {
-			if step.version <= from {
-				continue
+		)`,
+		HasVersionTable: "SELECT to_regclass('schema_version') IS NOT NULL",
+		TxOptions:       readCommitted,
+		Begin: func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", s.lockKey).Error; err != nil {
+				return err
 			}
-			for _, stmt := range step.stmts {
-				if err := tx.Exec(stmt).Error; err != nil {
-					return fmt.Errorf("migration %d (%s): %w", step.version, step.name, err)
-				}
+			if s.createSchema == "" {
+				return nil
 			}
-			if err := tx.Exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-				step.version, time.Now().UTC()).Error; err != nil {
-				return fmt.Errorf("migration %d (%s): %w", step.version, step.name, err)
-			}
-			to = step.version
-		}
-		return nil
-	}, readCommitted)
-	if err != nil {
-		return from, from, err
+			return tx.Exec("CREATE SCHEMA IF NOT EXISTS " + s.createSchema).Error
+		},
 	}
-	return from, to, nil
-}
-
-// currentVersion reads the database's schema version, 0 for a database
-// without a schema_version table.
-func currentVersion(ctx context.Context, db *gorm.DB) (int, error) {
-	var exists bool
-	if err := db.WithContext(ctx).Raw("SELECT to_regclass('schema_version') IS NOT NULL").Scan(&exists).Error; err != nil {
-		return 0, err
-	}
-	if !exists {
-		return 0, nil
-	}
-	var v int
-	err := db.WithContext(ctx).Raw("SELECT COALESCE(MAX(version), 0) FROM schema_version").Scan(&v).Error
-	return v, err
 }

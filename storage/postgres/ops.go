@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -219,4 +220,53 @@ func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) e
 		return s.fail(op, core.ErrNotFound)
 	}
 	return nil
+}
+
+// activeTokenLockClass is the first key of the transaction-scoped advisory
+// locks InsertTokensIfNoActive takes (two-key locks share no space with the
+// migration runner's one-key lock).
+const activeTokenLockClass = 0x746b6761
+
+// InsertTokensIfNoActive inserts tokens unless the client holds an active
+// access token of the dialect at now, in one READ COMMITTED transaction. Its
+// first statement takes an advisory lock on (client, dialect), held to the
+// end of the transaction: a concurrent call from any replica waits there,
+// and its check, a statement started after the lock is granted, sees
+// the rows the previous holder committed.
+func (s *Store) InsertTokensIfNoActive(ctx context.Context, clientID, dialect string, now time.Time, tokens ...*core.Token) error {
+	const op = "insert tokens if no active"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if now.IsZero() {
+		return s.fail(op, sqlstore.ErrZeroTime)
+	}
+	rows, err := sqlstore.TokenRows[time.Time](tokens)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(clientID + "\x00" + dialect))
+	key := int32(h.Sum32())
+	ctx, cancel := s.bound(ctx, len(rows))
+	defer cancel()
+	return s.fail(op, retry(func() error {
+		return s.session(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", activeTokenLockClass, key).Error; err != nil {
+				return err
+			}
+			var active bool
+			if err := tx.Raw(sqlstore.ActiveAccessTokenSQL, clientID, dialect, now.UTC(), string(core.TokenAccess)).
+				Scan(&active).Error; err != nil {
+				return err
+			}
+			if active {
+				return core.ErrActiveToken
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			return tx.CreateInBatches(&rows, sqlstore.BatchSize).Error
+		}, readCommitted)
+	}))
 }

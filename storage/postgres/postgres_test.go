@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/migrate"
 	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 	"github.com/tokengate/tokengate/storage/storagetest"
@@ -283,9 +284,9 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
-// TestMigrateForward applies a fake step 2 to a version 1 database full of
-// rows, as a newer build would, and checks nothing is lost; then this build
-// refuses the result.
+// TestMigrateForward applies a further step to a database holding rows, as
+// a newer build would, and checks nothing is lost; then this build refuses
+// the result.
 func TestMigrateForward(t *testing.T) {
 	t.Parallel()
 	dsn := TestDSN(t)
@@ -301,28 +302,9 @@ func TestMigrateForward(t *testing.T) {
 		}
 	}
 
-	// An older build (supporting no version at all) refuses this one.
-	if _, _, err := migrate(ctx, s.db, s.lockKey, "", nil); err == nil ||
-		!strings.Contains(err.Error(), fmt.Sprintf("database schema version %d is newer than this binary supports (0); upgrade tokengate", schemaVersion)) {
-		t.Errorf("migrating with an older build: %v", err)
-	}
-
-	next := append(append([]migration{}, migrations...), migration{version: schemaVersion + 1, name: "test step",
-		stmts: []string{
-			`ALTER TABLE tokens ADD COLUMN note text NOT NULL DEFAULT 'migrated'`,
-			`CREATE INDEX idx_tokens_note ON tokens (note)`,
-		}})
-	from, to, err := migrate(ctx, s.db, s.lockKey, "", next)
-	if err != nil || from != schemaVersion || to != schemaVersion+1 {
-		t.Fatalf("migrate to %d: from %d to %d, %v", schemaVersion+1, from, to, err)
-	}
-	if from, to, err := migrate(ctx, s.db, s.lockKey, "", next); err != nil || from != to {
-		t.Errorf("migrating again: from %d to %d, %v; want nothing to do", from, to, err)
-	}
-	var note string
-	if err := s.db.Raw("SELECT note FROM tokens WHERE digest = ?", tk.Digest).Scan(&note).Error; err != nil || note != "migrated" {
-		t.Errorf("the new column: %q, %v", note, err)
-	}
+	next := sqlstoretest.CheckMigrate(t, s.db, migrations, func(steps []migrate.Step) (int, int, error) {
+		return migrate.Run(ctx, s.db, s.migrator(), steps)
+	})
 	// The rows survived, and this store still works on the wider table.
 	if got, err := s.GetToken(ctx, tk.Digest); err != nil || !got.IssuedAt.Equal(now) {
 		t.Errorf("token after migrating: %+v, %v", got, err)
@@ -333,24 +315,9 @@ func TestMigrateForward(t *testing.T) {
 	if u, err := s.GetUserByUsername(ctx, "ada"); err != nil || u.ID != "u" {
 		t.Errorf("user after migrating: %+v, %v", u, err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != schemaVersion+1 {
-		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, schemaVersion+1)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != migrate.Latest(next) {
+		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, migrate.Latest(next))
 	}
-	// A failing step applies nothing: neither its own DDL nor the step before.
-	bad := append(append([]migration{}, next...),
-		migration{version: schemaVersion + 2, name: "good", stmts: []string{`CREATE TABLE extra (x int)`}},
-		migration{version: schemaVersion + 3, name: "bad", stmts: []string{`ALTER TABLE nosuchtable ADD COLUMN y int`}})
-	if _, _, err := migrate(ctx, s.db, s.lockKey, "", bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d (bad)", schemaVersion+3)) {
-		t.Errorf("a failing migration: %v", err)
-	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != schemaVersion+1 {
-		t.Errorf("SchemaVersion after a failed migration = %d, %v; want %d", v, err, schemaVersion+1)
-	}
-	var extra bool
-	if err := s.db.Raw("SELECT to_regclass('extra') IS NOT NULL").Scan(&extra).Error; err != nil || extra {
-		t.Errorf("a step of a failed migration was kept: %v, %v", extra, err)
-	}
-
 	// This build refuses the migrated database.
 	if s2, err := Open(ctx, dsn, Options{}); err == nil {
 		_ = s2.Close()
@@ -372,7 +339,7 @@ func TestMigrateFromV0(t *testing.T) {
 	conn := admin(t)
 	schema := pgx.Identifier{cfg.RuntimeParams["search_path"]}.Sanitize()
 	for _, stmt := range []string{
-		migrations[0].stmts[0], // clients, as version 1 has it
+		migrations[0].Stmts[0], // clients, as version 1 has it
 		`INSERT INTO clients VALUES ('old', 'hash', '["client_credentials"]', 'null', 'null', 'null', 60000000000, 0, false, false, NULL, '2030-01-02T03:04:05.123456Z')`,
 	} {
 		if _, err := conn.Exec(ctx, "SET search_path = "+schema+"; "+stmt); err != nil {
@@ -855,6 +822,3 @@ func BenchmarkInsertTokensBulk(b *testing.B) {
 		i++
 	}
 }
-
-// TestImports keeps the package persistence-only (see doc.go).
-func TestImports(t *testing.T) { sqlstoretest.CheckImports(t) }

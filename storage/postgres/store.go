@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/migrate"
 	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 	gormpostgres "gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -157,7 +158,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	version := 0
 	if opts.SkipMigrate {
-		version, err = currentVersion(ctx, s.db)
+		version, err = migrate.Current(ctx, s.db, s.migrator())
 		if err == nil && version != schemaVersion {
 			err = &SchemaVersionError{Database: version, Binary: schemaVersion}
 		}
@@ -189,7 +190,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 func (s *Store) migrate(ctx context.Context) (int, error) {
-	from, to, err := migrate(ctx, s.db, s.lockKey, s.createSchema, migrations)
+	from, to, err := migrate.Run(ctx, s.db, s.migrator(), migrations)
 	if err != nil {
 		return from, err
 	}
@@ -208,7 +209,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	v, err := currentVersion(ctx, s.db)
+	v, err := migrate.Current(ctx, s.db, s.migrator())
 	return v, s.fail(op, err)
 }
 

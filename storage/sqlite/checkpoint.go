@@ -32,15 +32,19 @@ type checkpointer struct {
 	walPath string
 	limit   int64
 	stop    chan struct{}
-	done    sync.WaitGroup
-	once    sync.Once
+	// now asks the goroutine for one round at once; the round is over when
+	// the sent channel is closed. Tests use it instead of waiting for ticks.
+	now  chan chan struct{}
+	done sync.WaitGroup
+	once sync.Once
 }
 
 func startCheckpointer(db *sql.DB, dbPath string, limit int64) *checkpointer {
 	if limit <= 0 {
 		limit = defaultWALLimit
 	}
-	c := &checkpointer{db: db, walPath: dbPath + "-wal", limit: limit, stop: make(chan struct{})}
+	c := &checkpointer{db: db, walPath: dbPath + "-wal", limit: limit, stop: make(chan struct{}),
+		now: make(chan chan struct{})}
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
@@ -51,17 +55,31 @@ func startCheckpointer(db *sql.DB, dbPath string, limit int64) *checkpointer {
 			case <-c.stop:
 				return
 			case <-t.C:
-				// PASSIVE first: it copies what it can without blocking
-				// anyone, so a RESTART that follows has little left to do
-				// while the writer waits for it.
-				_, _ = c.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-				if fi, err := os.Stat(c.walPath); err == nil && fi.Size() > c.limit {
-					_, _ = c.db.Exec("PRAGMA wal_checkpoint(RESTART)")
-				}
+				c.round()
+			case done := <-c.now:
+				c.round()
+				close(done)
 			}
 		}
 	}()
 	return c
+}
+
+// round is one background checkpoint. PASSIVE first: it copies what it can
+// without blocking anyone, so a RESTART that follows has little left to do
+// while the writer waits for it.
+func (c *checkpointer) round() {
+	_, _ = c.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	if fi, err := os.Stat(c.walPath); err == nil && fi.Size() > c.limit {
+		_, _ = c.db.Exec("PRAGMA wal_checkpoint(RESTART)")
+	}
+}
+
+// runNow has the goroutine run one round now and waits for it.
+func (c *checkpointer) runNow() {
+	done := make(chan struct{})
+	c.now <- done
+	<-done
 }
 
 // close stops the goroutine and runs a last full checkpoint, so a cleanly

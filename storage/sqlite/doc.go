@@ -2,8 +2,8 @@
 // driver github.com/mattn/go-sqlite3.
 //
 // It owns the SQLite schema (tables clients, users, authorizations, tokens,
-// signing_keys and schema_version, created by gorm's AutoMigrate from the row
-// types of storage/internal/sqlstore) and the translation of driver errors
+// signing_keys and schema_version) and its migrations, and the translation
+// of driver errors
 // into the core sentinels: missing rows are core.ErrNotFound, duplicate keys
 // core.ErrConflict, a lost race on a token core.ErrConsumed, and a locked,
 // full, read-only, unreadable or closed database core.ErrUnavailable. The
@@ -12,6 +12,26 @@
 // storage/internal/sqlstore; this package adds its hot path (a group
 // committer for InsertTokens, a prepared statement for GetToken), its
 // background checkpointer, and PutAuthorization and RevokeToken.
+//
+// # Schema and migrations
+//
+// The schema is an ordered list of explicit SQL steps (migrate.go), applied
+// by the runner storage/postgres uses too (storage/internal/migrate) and
+// recorded in schema_version. Open applies the pending steps in one
+// transaction on the writer connection, whose BEGIN IMMEDIATE holds the
+// database's write lock, so two processes opening one file migrate it once.
+// A database at a newer version than this build is refused with a
+// *SchemaVersionError ("upgrade tokengate").
+//
+// Step 1 is exactly the schema the releases before explicit migrations had
+// gorm derive from the row types, written out with CREATE ... IF NOT
+// EXISTS. Their databases open unchanged: those releases recorded version
+// 1 already, and one that lacks the record (or the schema_version table)
+// is at version 0, where step 1 adopts its tables as they are. A database
+// written by such a release (testdata/release.db, and the rows it read back
+// in testdata/release.json) is the fixture of TestUpgradeReleaseDatabase.
+// Released steps are never edited; a change is a new step, and the parity
+// test in storage/postgres keeps the two backends' schemas alike.
 //
 // A file store runs in WAL mode with one writer connection, which serialises
 // every write so writers never contend for SQLITE_BUSY, and a separate pool of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 )
 
 // The token endpoints' hot path bypasses gorm: issuing goes through a group
@@ -37,13 +38,18 @@ const selectTokenSQL = `SELECT kind, client_id, user_id, dialect, scopes, family
 const maxGroup = 256
 
 // insertReq is one caller's write: rows to insert and, for an exchange,
-// the token to consume first (only if it is still live).
+// the token to consume first (only if it is still live), or, for a guarded
+// insert, the client whose active access token forbids it.
 type insertReq struct {
 	consume string // digest; "" for a plain insert
-	now     int64  // consumed_at, unix nanoseconds
+	now     int64  // consumed_at or the guard's time, unix nanoseconds
+	guard   *activeGuard
 	rows    []tokenRow
 	done    chan error
 }
+
+// activeGuard names whose active access token refuses an insert.
+type activeGuard struct{ clientID, dialect string }
 
 const consumeTokenSQL = `UPDATE tokens SET consumed_at = ? WHERE digest = ? AND consumed_at IS NULL AND revoked_at IS NULL`
 
@@ -53,6 +59,7 @@ type committer struct {
 	db      *sql.DB
 	insStmt *sql.Stmt // prepared once on the writer connection
 	conStmt *sql.Stmt
+	actStmt *sql.Stmt
 	reqs    chan insertReq
 	quit    chan struct{}
 	stopped sync.WaitGroup
@@ -69,7 +76,14 @@ func newCommitter(db *sql.DB) (*committer, error) {
 		_ = ins.Close()
 		return nil, err
 	}
-	c := &committer{db: db, insStmt: ins, conStmt: con, reqs: make(chan insertReq, maxGroup), quit: make(chan struct{})}
+	act, err := db.Prepare(sqlstore.ActiveAccessTokenSQL)
+	if err != nil {
+		_ = ins.Close()
+		_ = con.Close()
+		return nil, err
+	}
+	c := &committer{db: db, insStmt: ins, conStmt: con, actStmt: act, reqs: make(chan insertReq, maxGroup),
+		quit: make(chan struct{})}
 	c.stopped.Add(1)
 	go c.loop()
 	return c, nil
@@ -86,6 +100,14 @@ func (c *committer) insert(ctx context.Context, rows []tokenRow) error {
 // transaction, or fails with core.ErrConsumed changing nothing.
 func (c *committer) exchange(ctx context.Context, digest string, now int64, rows []tokenRow) error {
 	return c.submit(ctx, insertReq{consume: digest, now: now, rows: rows})
+}
+
+// insertUnlessActive inserts rows unless the guard's client holds an
+// active access token of its dialect at now: the check runs in the writer's
+// transaction, after the batch's earlier requests, so no other write comes
+// between the check and the insert.
+func (c *committer) insertUnlessActive(ctx context.Context, g activeGuard, now int64, rows []tokenRow) error {
+	return c.submit(ctx, insertReq{guard: &g, now: now, rows: rows})
 }
 
 func (c *committer) submit(ctx context.Context, r insertReq) error {
@@ -185,17 +207,19 @@ func (c *committer) commit(batch []insertReq) {
 
 // write runs a batch in one transaction. The returned error is the
 // transaction's (nothing was written); results[i] is request i's own outcome
-// (core.ErrConsumed for an exchange whose token was not live, which wrote
-// nothing for that request).
+// (core.ErrConsumed for an exchange whose token was not live, or
+// core.ErrActiveToken for a guarded insert, which wrote nothing for that
+// request).
 func (c *committer) write(batch []insertReq) (results []error, err error) {
 	tx, err := c.db.Begin()
 	if err != nil {
 		return nil, err
 	}
-	ins, con := tx.Stmt(c.insStmt), tx.Stmt(c.conStmt)
+	ins, con, act := tx.Stmt(c.insStmt), tx.Stmt(c.conStmt), tx.Stmt(c.actStmt)
 	defer func() {
 		_ = ins.Close()
 		_ = con.Close()
+		_ = act.Close()
 		if err != nil {
 			_ = tx.Rollback()
 		}
@@ -210,6 +234,16 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 			}
 			if n, err := res.RowsAffected(); err != nil || n != 1 {
 				results[i] = core.ErrConsumed
+				continue
+			}
+		}
+		if g := r.guard; g != nil {
+			var active bool
+			if err := act.QueryRow(g.clientID, g.dialect, r.now, string(core.TokenAccess)).Scan(&active); err != nil {
+				return nil, err
+			}
+			if active {
+				results[i] = core.ErrActiveToken
 				continue
 			}
 		}
@@ -243,6 +277,7 @@ func (c *committer) stop() {
 		c.stopped.Wait()
 		_ = c.insStmt.Close()
 		_ = c.conStmt.Close()
+		_ = c.actStmt.Close()
 	})
 }
 

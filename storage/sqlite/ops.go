@@ -53,23 +53,40 @@ func (s *Store) InsertTokens(ctx context.Context, tokens ...*core.Token) error {
 	return s.fail(op, s.committer.insert(ctx, rows))
 }
 
+// InsertTokensIfNoActive inserts tokens unless the client holds an active
+// access token of the dialect at now. The check and the insert run in one
+// transaction of the group committer's single writer (hotpath.go), which
+// orders every write: nothing can come between them.
+func (s *Store) InsertTokensIfNoActive(ctx context.Context, clientID, dialect string, now time.Time, tokens ...*core.Token) error {
+	return s.commitAt("insert tokens if no active", now, tokens, func(now int64, rows []tokenRow) error {
+		return s.committer.insertUnlessActive(ctx, activeGuard{clientID, dialect}, now, rows)
+	})
+}
+
 // Exchange consumes a live token and inserts its successors in one
 // transaction through the group committer (hotpath.go): of concurrent
 // exchanges of one token exactly one succeeds; the others get
 // core.ErrConsumed and write nothing.
 func (s *Store) Exchange(ctx context.Context, digest string, now time.Time, successors ...*core.Token) error {
-	const op = "exchange"
+	return s.commitAt("exchange", now, successors, func(now int64, rows []tokenRow) error {
+		return s.committer.exchange(ctx, digest, now, rows)
+	})
+}
+
+// commitAt runs write, a group-commit write of tokens at now (unix
+// nanoseconds), as operation op.
+func (s *Store) commitAt(op string, now time.Time, tokens []*core.Token, write func(now int64, rows []tokenRow) error) error {
 	if err := s.check(op); err != nil {
 		return err
 	}
 	if now.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
 	}
-	rows, err := sqlstore.TokenRows[int64](successors)
+	rows, err := sqlstore.TokenRows[int64](tokens)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	return s.fail(op, s.committer.exchange(ctx, digest, now.UnixNano(), rows))
+	return s.fail(op, write(now.UnixNano(), rows))
 }
 
 // GetToken reads a token with a prepared statement (hotpath.go).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/migrate"
 	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -86,9 +87,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, classify("open", err)
 	}
-	if err := migrate(ctx, s.w); err != nil {
+	from, to, err := migrate.Run(ctx, s.w, migrator, migrations)
+	if err != nil {
 		_ = closeDB(s.w)
 		return nil, classify("migrate", err)
+	}
+	if to != from {
+		log.Info("sqlite: migrated schema", "path", s.path, "from_version", from, "to_version", to)
 	}
 	if !s.memory {
 		n := opts.MaxReaders
@@ -157,44 +162,6 @@ func closeDB(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-// schemaVersionRow records which schema the database holds.
-type schemaVersionRow struct {
-	Version int    `gorm:"column:version;primaryKey;autoIncrement:false"`
-	Applied *int64 `gorm:"column:applied_at"`
-}
-
-func (schemaVersionRow) TableName() string { return "schema_version" }
-
-// schemaVersion is the version this package writes and reads.
-const schemaVersion = 1
-
-// migrate creates or updates the schema (the tags of the sqlstore row types)
-// and records its version.
-func migrate(ctx context.Context, db *gorm.DB) error {
-	db = db.WithContext(ctx)
-	if db.Migrator().HasTable(&schemaVersionRow{}) {
-		var v int
-		if err := db.Model(&schemaVersionRow{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error; err != nil {
-			return err
-		}
-		if v > schemaVersion {
-			return fmt.Errorf("sqlite: database schema version %d is newer than this build's %d", v, schemaVersion)
-		}
-	}
-	if err := db.AutoMigrate(&sqlstore.Client[int64]{}, &sqlstore.User[int64]{}, &sqlstore.Authorization[int64]{},
-		&tokenRow{}, &sqlstore.SigningKey[int64]{}, &schemaVersionRow{}); err != nil {
-		return err
-	}
-	var n int64
-	if err := db.Model(&schemaVersionRow{}).Where("version = ?", schemaVersion).Count(&n).Error; err != nil {
-		return err
-	}
-	if n == 0 {
-		return db.Create(&schemaVersionRow{Version: schemaVersion, Applied: sqlstore.NullTime[int64](time.Now())}).Error
-	}
-	return nil
-}
-
 func (s *Store) prepareHotPath() error {
 	w, err := s.w.DB()
 	if err != nil {
@@ -224,6 +191,16 @@ func (s *Store) prepareHotPath() error {
 		s.ckpt = startCheckpointer(ck, s.path, s.walLimit)
 	}
 	return nil
+}
+
+// SchemaVersion reports the schema version the database records.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	const op = "schema version"
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	v, err := migrate.Current(ctx, s.r, migrator)
+	return v, s.fail(op, err)
 }
 
 // Path returns the database path, ":memory:" for an in-memory store.

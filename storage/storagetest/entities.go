@@ -306,10 +306,16 @@ func testUserListAndDelete(t *testing.T, s core.Store) {
 	putUser(t, s, fullUser("u4", "name-u2"))
 }
 
+// fullAuthorization sets every field of an authorization.
+func fullAuthorization() *core.Authorization {
+	return &core.Authorization{ID: math.MaxInt64 - 1, TokenDigest: digest("auth-big"), UserID: "u2", ClientID: "c2",
+		CreatedAt: at(time.Minute)}
+}
+
 func testAuthorizationCRUD(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
 	auths := []*core.Authorization{
-		{ID: math.MaxInt64 - 1, TokenDigest: digest("auth-big"), UserID: "u2", ClientID: "c2", CreatedAt: at(time.Minute)},
+		fullAuthorization(),
 		{ID: 7, TokenDigest: digest("auth-7"), UserID: "u1", ClientID: "c1", CreatedAt: at(0)},
 		{ID: 3, TokenDigest: digest("auth-3"), UserID: "u1", ClientID: "c2"},
 	}

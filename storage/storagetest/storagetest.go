@@ -18,7 +18,10 @@
 //     contents (a nil and an empty slice or map may be returned for each
 //     other), durations, booleans and times. Times compare with Equal, at
 //     least to the microsecond (the suite uses no finer times), and a zero
-//     time stays zero.
+//     time stays zero. Records are compared whole, with go-cmp (Diff), and
+//     the full* fixtures set every field, so a field added to a core model
+//     is checked on every backend as soon as its fixture sets it (the
+//     package's own tests fail until it does).
 //   - Get* and Delete* of a missing row fail with core.ErrNotFound, and so
 //     does RevokeToken of an unknown digest. Revoking a revoked token keeps
 //     its first RevokedAt.
@@ -33,6 +36,11 @@
 //   - InsertTokens of a digest that exists (in the store or twice in the
 //     batch) fails with core.ErrConflict and stores none of the batch; it
 //     never replaces a stored token.
+//   - InsertTokensIfNoActive refuses with core.ErrActiveToken (an
+//     core.ErrConflict), storing nothing, exactly while the client holds an
+//     access token of the dialect that is neither revoked nor consumed and
+//     expires after now; tokens of other clients, dialects or kinds do not
+//     count.
 //   - Exchange of an unknown digest fails with core.ErrConsumed (not
 //     ErrNotFound): to a caller holding a token value, a token that is gone
 //     cannot be exchanged for the same reason as one that was used. When a
@@ -50,10 +58,11 @@ package storagetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tokengate/tokengate/core"
 )
 
@@ -81,6 +90,8 @@ var tests = []test{
 	{"TokenNotFound", testTokenNotFound},
 	{"InsertTokensAtomic", testInsertTokensAtomic},
 	{"InsertTokensDuplicateInBatch", testInsertTokensDuplicateInBatch},
+	{"InsertTokensIfNoActive", testInsertTokensIfNoActive},
+	{"InsertTokensIfNoActiveConcurrent", testInsertTokensIfNoActiveConcurrent},
 	{"Exchange", testExchange},
 	{"ExchangeTwice", testExchangeTwice},
 	{"ExchangeRevoked", testExchangeRevoked},
@@ -126,137 +137,32 @@ func ctxFor(t *testing.T) context.Context { return t.Context() }
 // digest names a token in tests by the digest of a readable value.
 func digest(name string) string { return core.Digest("storagetest:" + name) }
 
-// diff collects the differences between an expected and an actual record.
-type diff []string
+// cmpOptions compare whole records, so a field added to a core model is
+// compared without touching the suite: times by instant (time.Time's Equal,
+// which go-cmp calls by itself), and nil and empty slices and maps alike.
+var cmpOptions = []cmp.Option{cmpopts.EquateEmpty()}
 
-func (d *diff) str(field, want, got string) {
-	if want != got {
-		*d = append(*d, fmt.Sprintf("%s: got %q, want %q", field, got, want))
-	}
-}
+// Diff reports how got differs from want in any field of any depth, "" if
+// in none, under the suite's rules of equality (see the package comment).
+// Backends' own tests use it to compare records as the suite does.
+func Diff(want, got any) string { return cmp.Diff(want, got, cmpOptions...) }
 
-func (d *diff) boolean(field string, want, got bool) {
-	if want != got {
-		*d = append(*d, fmt.Sprintf("%s: got %v, want %v", field, got, want))
-	}
-}
+// diff is a Diff report, empty when the records are equal.
+type diff string
 
-func (d *diff) integer(field string, want, got int64) {
-	if want != got {
-		*d = append(*d, fmt.Sprintf("%s: got %d, want %d", field, got, want))
-	}
-}
+func recordDiff[T any](want, got *T) diff { return diff(Diff(want, got)) }
 
-func (d *diff) time(field string, want, got time.Time) {
-	if want.IsZero() != got.IsZero() || !want.Equal(got) {
-		*d = append(*d, fmt.Sprintf("%s: got %v, want %v", field, got, want))
-	}
-}
-
-// strs compares string slices by length and elements, so nil and empty match.
-func strs[S ~string](d *diff, field string, want, got []S) {
-	ok := len(want) == len(got)
-	for i := 0; ok && i < len(want); i++ {
-		ok = want[i] == got[i]
-	}
-	if !ok {
-		*d = append(*d, fmt.Sprintf("%s: got %q, want %q", field, got, want))
-	}
-}
-
-func (d *diff) bytes(field string, want, got []byte) {
-	if string(want) != string(got) {
-		*d = append(*d, fmt.Sprintf("%s: got %q, want %q", field, got, want))
-	}
-}
+var (
+	clientDiff        = recordDiff[core.Client]
+	userDiff          = recordDiff[core.User]
+	authorizationDiff = recordDiff[core.Authorization]
+	tokenDiff         = recordDiff[core.Token]
+	signingKeyDiff    = recordDiff[core.SigningKey]
+)
 
 func (d diff) report(t *testing.T, what string) {
 	t.Helper()
-	for _, line := range d {
-		t.Errorf("%s: %s", what, line)
+	if d != "" {
+		t.Errorf("%s: mismatch (-want +got):\n%s", what, d)
 	}
-}
-
-func clientDiff(want, got *core.Client) diff {
-	var d diff
-	d.str("ID", want.ID, got.ID)
-	d.str("SecretHash", want.SecretHash, got.SecretHash)
-	strs(&d, "Grants", want.Grants, got.Grants)
-	strs(&d, "Dialects", want.Dialects, got.Dialects)
-	strs(&d, "RedirectURIs", want.RedirectURIs, got.RedirectURIs)
-	strs(&d, "Scopes", want.Scopes, got.Scopes)
-	d.integer("AccessTTL", int64(want.AccessTTL), int64(got.AccessTTL))
-	d.integer("RefreshTTL", int64(want.RefreshTTL), int64(got.RefreshTTL))
-	d.boolean("AllowPlainPKCE", want.AllowPlainPKCE, got.AllowPlainPKCE)
-	d.boolean("Disabled", want.Disabled, got.Disabled)
-	d.time("ExpiresAt", want.ExpiresAt, got.ExpiresAt)
-	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
-	return d
-}
-
-func userDiff(want, got *core.User) diff {
-	var d diff
-	d.str("ID", want.ID, got.ID)
-	d.str("Username", want.Username, got.Username)
-	d.str("FirstName", want.FirstName, got.FirstName)
-	d.str("LastName", want.LastName, got.LastName)
-	d.str("Email", want.Email, got.Email)
-	d.str("PasswordHash", want.PasswordHash, got.PasswordHash)
-	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
-	if len(want.Linked) != len(got.Linked) {
-		d = append(d, fmt.Sprintf("Linked: got %d accounts %+v, want %d %+v", len(got.Linked), got.Linked, len(want.Linked), want.Linked))
-	}
-	for p, w := range want.Linked {
-		g, ok := got.Linked[p]
-		if !ok {
-			d = append(d, fmt.Sprintf("Linked[%s]: missing", p))
-			continue
-		}
-		if g != w {
-			d = append(d, fmt.Sprintf("Linked[%s]: got %+v, want %+v", p, g, w))
-		}
-	}
-	return d
-}
-
-func authorizationDiff(want, got *core.Authorization) diff {
-	var d diff
-	d.integer("ID", want.ID, got.ID)
-	d.str("TokenDigest", want.TokenDigest, got.TokenDigest)
-	d.str("UserID", want.UserID, got.UserID)
-	d.str("ClientID", want.ClientID, got.ClientID)
-	d.time("CreatedAt", want.CreatedAt, got.CreatedAt)
-	return d
-}
-
-func tokenDiff(want, got *core.Token) diff {
-	var d diff
-	d.str("Digest", want.Digest, got.Digest)
-	d.str("Kind", string(want.Kind), string(got.Kind))
-	d.str("ClientID", want.ClientID, got.ClientID)
-	d.str("UserID", want.UserID, got.UserID)
-	d.str("Dialect", want.Dialect, got.Dialect)
-	strs(&d, "Scopes", want.Scopes, got.Scopes)
-	d.str("FamilyID", want.FamilyID, got.FamilyID)
-	d.time("IssuedAt", want.IssuedAt, got.IssuedAt)
-	d.time("ExpiresAt", want.ExpiresAt, got.ExpiresAt)
-	d.time("AuthTime", want.AuthTime, got.AuthTime)
-	d.time("ConsumedAt", want.ConsumedAt, got.ConsumedAt)
-	d.time("RevokedAt", want.RevokedAt, got.RevokedAt)
-	d.str("RedirectURI", want.RedirectURI, got.RedirectURI)
-	d.str("CodeChallenge", want.CodeChallenge, got.CodeChallenge)
-	d.str("CodeChallengeMethod", want.CodeChallengeMethod, got.CodeChallengeMethod)
-	return d
-}
-
-func signingKeyDiff(want, got *core.SigningKey) diff {
-	var d diff
-	d.str("ID", want.ID, got.ID)
-	d.str("Dialect", want.Dialect, got.Dialect)
-	d.str("Algorithm", want.Algorithm, got.Algorithm)
-	d.bytes("PEM", want.PEM, got.PEM)
-	d.time("CreatedAt", want.CreatedAt, got.CreatedAt)
-	d.time("RetiredAt", want.RetiredAt, got.RetiredAt)
-	d.time("VerifyUntil", want.VerifyUntil, got.VerifyUntil)
-	return d
 }

@@ -516,15 +516,21 @@ func testDeleteAllTokens(t *testing.T, s core.Store) {
 	wantToken(t, s, "a token inserted again after DeleteAllTokens", ts[2])
 }
 
+func pem(id string) []byte {
+	return []byte("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI" + id + "\n-----END PRIVATE KEY-----\n")
+}
+
+// fullSigningKey sets every field of a signing key: a retired one.
+func fullSigningKey() *core.SigningKey {
+	return &core.SigningKey{ID: "k3", Dialect: "beta", Algorithm: "EdDSA", PEM: pem("k3"), CreatedAt: at(-3 * time.Hour),
+		RetiredAt: at(-time.Hour), VerifyUntil: at(time.Hour)}
+}
+
 func testSigningKeys(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
-	pem := func(id string) []byte {
-		return []byte("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI" + id + "\n-----END PRIVATE KEY-----\n")
-	}
 	k1 := &core.SigningKey{ID: "k1", Dialect: "alpha", Algorithm: "RS256", PEM: pem("k1"), CreatedAt: at(-2 * time.Hour)}
 	k2 := &core.SigningKey{ID: "k2", Dialect: "alpha", Algorithm: "ES256", PEM: pem("k2"), CreatedAt: at(-time.Hour)}
-	k3 := &core.SigningKey{ID: "k3", Dialect: "beta", Algorithm: "EdDSA", PEM: pem("k3"), CreatedAt: at(-3 * time.Hour),
-		RetiredAt: at(-time.Hour), VerifyUntil: at(time.Hour)}
+	k3 := fullSigningKey()
 	for _, k := range []*core.SigningKey{k2, k3, k1} {
 		if err := s.PutSigningKey(ctx, k); err != nil {
 			t.Fatalf("PutSigningKey(%s): %v", k.ID, err)

@@ -49,10 +49,16 @@ type App struct {
 	listeners map[string]net.Listener
 }
 
-// New assembles an App from cfg: storage opened and migrated, config seeded.
+// New assembles an App from cfg: dialect instances configured (before
+// anything touches the database, so a config problem leaves no trace),
+// storage opened and migrated, config seeded, instances mounted.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	instances, err := dialects.Provision(cfg)
+	if err != nil {
+		return nil, err
 	}
 	store, err := OpenStore(ctx, cfg, logger)
 	if err != nil {
@@ -65,7 +71,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
 		SweepRetention: longestRefreshWindow(cfg)})
-	if err := cfg.Seed(ctx, store); err != nil {
+	seed, err := cfg.Seed()
+	if err == nil {
+		err = a.Engine.Seed(ctx, seed)
+	}
+	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
@@ -86,7 +96,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		secrets = dialects.SecretsFromKey(key)
 	}
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -111,6 +121,30 @@ func longestRefreshWindow(cfg *config.Config) time.Duration {
 		d = max(d, time.Duration(c.RefreshTokenTTL))
 	}
 	return d
+}
+
+// LongestAccessTokenLife is the longest access-token lifetime the dialect
+// instance name may give: its configured one, any client's override, or
+// the dialect's own default (core.DefaultAccessTTL unless the dialect
+// declares another): how long a rotated-out signing key must stay published.
+func LongestAccessTokenLife(cfg *config.Config, name string) (time.Duration, error) {
+	dc, ok := cfg.Dialects[name]
+	if !ok {
+		return 0, fmt.Errorf("unknown dialect %q (configured: %s)", name, strings.Join(cfg.EnabledDialects(), ", "))
+	}
+	d, err := dialects.Lookup(dc.InstanceType(name))
+	if err != nil {
+		return 0, err
+	}
+	life := core.DefaultAccessTTL
+	if dt, ok := d.(interface{ DefaultAccessTokenTTL() time.Duration }); ok {
+		life = dt.DefaultAccessTokenTTL()
+	}
+	life = max(life, time.Duration(cfg.Dialects[name].AccessTokenTTL))
+	for _, c := range cfg.Clients {
+		life = max(life, time.Duration(c.AccessTokenTTL))
+	}
+	return life, nil
 }
 
 // replicaName tells journal entries of several replicas apart: host, pid

@@ -5,18 +5,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/dialects/control"
 )
 
-// ExampleStart shows a test arranging a fault, moving the clock and reading
-// what its client sent. In a real test, pass the test's *testing.T.
-func ExampleStart() {
-	t := &testing.T{}
-	g := tokengatetest.Start(t, tokengatetest.Options{YAML: `
+// ExampleNew arranges a fault, moves the clock and reads what the client
+// sent. In a test, tokengatetest.Start(t, opts) does the same and closes the
+// gateway at t.Cleanup.
+func ExampleNew() {
+	g, err := tokengatetest.New(tokengatetest.Options{YAML: `
 dialects:
   oauth2: {}
 clients:
@@ -24,7 +23,10 @@ clients:
     client_secret: ci-secret
     grants: [client_credentials]
 `})
-	defer g.Stop()
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
 
 	// The next request of ci-client fails with 503, the one after succeeds.
 	if _, err := g.Admin.AddFault(control.Rule{ClientID: "ci-client", Status: 503, Count: 1}); err != nil {

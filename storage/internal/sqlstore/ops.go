@@ -5,10 +5,11 @@
 // core.Store operations whose SQL is the same in both dialects.
 //
 // Each backend keeps what differs: opening and configuring its database,
-// its schema and migrations, the classification of driver errors (SQLite
-// result codes, PostgreSQL SQLSTATEs), and the operations whose SQL or
-// strategy is its own (SQLite's group commit and prepared token read,
-// PostgreSQL's COPY and authorization ID sequence, and so on).
+// its schema (the SQL of its migration steps, which storage/internal/migrate
+// runs), the classification of driver errors (SQLite result codes,
+// PostgreSQL SQLSTATEs), and the operations whose SQL or strategy is its
+// own (SQLite's group commit and prepared token read, PostgreSQL's COPY and
+// authorization ID sequence, and so on).
 package sqlstore
 
 import (
@@ -445,3 +446,10 @@ func (o *Ops[T]) ListSigningKeys(ctx context.Context, dialect string) ([]*core.S
 		return q.Where("dialect = ?", dialect).Order("created_at NULLS FIRST").Order("id")
 	}, (*SigningKey[T]).Model)
 }
+
+// ActiveAccessTokenSQL asks whether a client (first argument) holds an
+// active access token (kind, the fourth) of a dialect (the second) at a
+// time (the third): neither revoked nor consumed, expiring after it. The
+// tokens' client_id index serves it.
+const ActiveAccessTokenSQL = `SELECT EXISTS (SELECT 1 FROM tokens WHERE client_id = ? AND dialect = ? AND expires_at > ?
+ AND kind = ? AND revoked_at IS NULL AND consumed_at IS NULL)`

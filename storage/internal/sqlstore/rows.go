@@ -50,25 +50,26 @@ func DecodeTime[T Time](v *T) time.Time {
 	panic("sqlstore: unknown time column type")
 }
 
-// The gorm row types below are the tables. Their tags are SQLite's schema,
-// which its AutoMigrate reads; PostgreSQL's migrations create the same
-// tables and gorm ignores the tags there but for the column names and
-// primary keys. Field names avoid CreatedAt and UpdatedAt so gorm never
-// stamps times of its own: the store keeps exactly what the caller put.
-// Slices and maps are JSON text, durations nanoseconds.
+// The gorm row types below are the tables. Their tags name the columns and
+// primary keys, all gorm needs: the tables themselves are made by each
+// backend's migrations (storage/sqlite, storage/postgres), and the parity
+// test in storage/postgres checks the two schemas agree. Field names avoid
+// CreatedAt and UpdatedAt so gorm never stamps times of its own: the store
+// keeps exactly what the caller put. Slices and maps are JSON text,
+// durations nanoseconds.
 
 // Client is a row of clients.
 type Client[T Time] struct {
 	ID             string `gorm:"column:id;primaryKey"`
-	SecretHash     string `gorm:"column:secret_hash;not null"`
-	Grants         string `gorm:"column:grants;type:text;not null"`        // JSON []GrantType
-	Dialects       string `gorm:"column:dialects;type:text;not null"`      // JSON []string
-	RedirectURIs   string `gorm:"column:redirect_uris;type:text;not null"` // JSON []string
-	Scopes         string `gorm:"column:scopes;type:text;not null"`        // JSON []string
-	AccessTTL      int64  `gorm:"column:access_ttl;not null"`              // nanoseconds
-	RefreshTTL     int64  `gorm:"column:refresh_ttl;not null"`             // nanoseconds
-	AllowPlainPKCE bool   `gorm:"column:allow_plain_pkce;not null"`
-	Disabled       bool   `gorm:"column:disabled;not null"`
+	SecretHash     string `gorm:"column:secret_hash"`
+	Grants         string `gorm:"column:grants"`        // JSON []GrantType
+	Dialects       string `gorm:"column:dialects"`      // JSON []string
+	RedirectURIs   string `gorm:"column:redirect_uris"` // JSON []string
+	Scopes         string `gorm:"column:scopes"`        // JSON []string
+	AccessTTL      int64  `gorm:"column:access_ttl"`    // nanoseconds
+	RefreshTTL     int64  `gorm:"column:refresh_ttl"`   // nanoseconds
+	AllowPlainPKCE bool   `gorm:"column:allow_plain_pkce"`
+	Disabled       bool   `gorm:"column:disabled"`
 	Expires        *T     `gorm:"column:expires_at"`
 	Updated        *T     `gorm:"column:updated_at"`
 }
@@ -78,12 +79,12 @@ func (Client[T]) TableName() string { return "clients" }
 // User is a row of users.
 type User[T Time] struct {
 	ID           string `gorm:"column:id;primaryKey"`
-	Username     string `gorm:"column:username;not null;uniqueIndex:idx_users_username,where:username <> ''"`
-	FirstName    string `gorm:"column:first_name;not null"`
-	LastName     string `gorm:"column:last_name;not null"`
-	Email        string `gorm:"column:email;not null"`
-	PasswordHash string `gorm:"column:password_hash;not null"`
-	Linked       string `gorm:"column:linked;type:text;not null"` // JSON map[Provider]LinkedAccount
+	Username     string `gorm:"column:username"`
+	FirstName    string `gorm:"column:first_name"`
+	LastName     string `gorm:"column:last_name"`
+	Email        string `gorm:"column:email"`
+	PasswordHash string `gorm:"column:password_hash"`
+	Linked       string `gorm:"column:linked"` // JSON map[Provider]LinkedAccount
 	Updated      *T     `gorm:"column:updated_at"`
 }
 
@@ -93,9 +94,9 @@ func (User[T]) TableName() string { return "users" }
 // type of its own whose ID gorm does not take for an autoincrement column.
 type Authorization[T Time] struct {
 	ID          int64  `gorm:"column:id;primaryKey;autoIncrement"`
-	TokenDigest string `gorm:"column:token_digest;not null"`
-	UserID      string `gorm:"column:user_id;not null"`
-	ClientID    string `gorm:"column:client_id;not null"`
+	TokenDigest string `gorm:"column:token_digest"`
+	UserID      string `gorm:"column:user_id"`
+	ClientID    string `gorm:"column:client_id"`
 	Created     *T     `gorm:"column:created_at"`
 }
 
@@ -104,20 +105,20 @@ func (Authorization[T]) TableName() string { return "authorizations" }
 // Token is a row of tokens.
 type Token[T Time] struct {
 	Digest              string `gorm:"column:digest;primaryKey"`
-	Kind                string `gorm:"column:kind;not null"`
-	ClientID            string `gorm:"column:client_id;not null;index:idx_tokens_client_id"`
-	UserID              string `gorm:"column:user_id;not null"`
-	Dialect             string `gorm:"column:dialect;not null"`
-	Scopes              string `gorm:"column:scopes;type:text;not null"` // JSON []string
-	FamilyID            string `gorm:"column:family_id;not null;index:idx_tokens_family_id"`
+	Kind                string `gorm:"column:kind"`
+	ClientID            string `gorm:"column:client_id"`
+	UserID              string `gorm:"column:user_id"`
+	Dialect             string `gorm:"column:dialect"`
+	Scopes              string `gorm:"column:scopes"` // JSON []string
+	FamilyID            string `gorm:"column:family_id"`
 	Issued              *T     `gorm:"column:issued_at"`
-	Expires             *T     `gorm:"column:expires_at;index:idx_tokens_expires_at"`
+	Expires             *T     `gorm:"column:expires_at"`
 	AuthTime            *T     `gorm:"column:auth_time"`
 	Consumed            *T     `gorm:"column:consumed_at"`
 	Revoked             *T     `gorm:"column:revoked_at"`
-	RedirectURI         string `gorm:"column:redirect_uri;not null"`
-	CodeChallenge       string `gorm:"column:code_challenge;not null"`
-	CodeChallengeMethod string `gorm:"column:code_challenge_method;not null"`
+	RedirectURI         string `gorm:"column:redirect_uri"`
+	CodeChallenge       string `gorm:"column:code_challenge"`
+	CodeChallengeMethod string `gorm:"column:code_challenge_method"`
 }
 
 func (Token[T]) TableName() string { return "tokens" }
@@ -125,8 +126,8 @@ func (Token[T]) TableName() string { return "tokens" }
 // SigningKey is a row of signing_keys.
 type SigningKey[T Time] struct {
 	ID          string `gorm:"column:id;primaryKey"`
-	Dialect     string `gorm:"column:dialect;not null;index:idx_signing_keys_dialect"`
-	Algorithm   string `gorm:"column:algorithm;not null"`
+	Dialect     string `gorm:"column:dialect"`
+	Algorithm   string `gorm:"column:algorithm"`
 	PEM         []byte `gorm:"column:pem"`
 	Created     *T     `gorm:"column:created_at"`
 	Retired     *T     `gorm:"column:retired_at"`

@@ -7,11 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"log/slog"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,36 +16,6 @@ import (
 	"github.com/tokengate/tokengate/core"
 	"gorm.io/gorm"
 )
-
-// CheckImports keeps the package in the current directory persistence-only:
-// none of its non-test files may import echo, net/http, config or the
-// dialects.
-func CheckImports(t *testing.T) {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, banned := range []string{"github.com/labstack/echo", "github.com/tokengate/tokengate/dialects",
-				"github.com/tokengate/tokengate/config", "net/http"} {
-				if path == banned || strings.HasPrefix(path, banned+"/") {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-	}
-}
 
 // CheckErrorMapping checks that fail (a store's) maps the first error of
 // each pair of mapped, and the errors every store maps alike, to the

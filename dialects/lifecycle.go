@@ -1,0 +1,152 @@
+package dialects
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/wire"
+)
+
+// Provisioned is a configured instance, ready to mount.
+type Provisioned struct {
+	Instance
+	Dialect Dialect
+	Listen  string     // the address it is served on: its own listen, or the main one
+	Prefix  string     // its path prefix, without a trailing slash
+	Facts   wire.Facts // what it declared about its wire
+	Routes  []Route    // filled in by Mount
+}
+
+// Provision runs the first stage for every enabled instance of c, in name
+// order: a fresh dialect of the instance's type, configured. Every problem
+// comes back at once in a *config.ValidationError, with full key paths
+// ("dialects[hurdlr].require_bearr: unknown key").
+func Provision(c *config.Config) ([]*Provisioned, error) {
+	var out []*Provisioned
+	var problems []string
+	for _, name := range c.EnabledDialects() {
+		dc := c.Dialects[name]
+		inst := Instance{Name: name, Type: dc.InstanceType(name), Config: dc}
+		d, err := Lookup(inst.Type)
+		if err == nil {
+			err = d.Configure(inst)
+		}
+		if err != nil {
+			problems = append(problems, instanceProblems(name, err)...)
+			continue
+		}
+		p := &Provisioned{Instance: inst, Dialect: d, Listen: dc.Listen, Prefix: strings.TrimSuffix(dc.Prefix, "/"),
+			Facts: wire.StandardFacts}
+		if p.Listen == "" {
+			p.Listen = c.Listen
+		}
+		if wf, ok := d.(WireFacts); ok {
+			p.Facts = wf.WireFacts()
+		}
+		out = append(out, p)
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return nil, &config.ValidationError{Problems: problems}
+	}
+	return out, nil
+}
+
+// instanceProblems puts an instance's problems under its key path: a
+// dialect reports "key: message" lines below its options.
+func instanceProblems(name string, err error) []string {
+	path := "dialects[" + name + "]"
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		return []string{path + ": " + err.Error()}
+	}
+	out := make([]string, 0, len(ve.Problems))
+	for _, p := range ve.Problems {
+		if key, _, ok := strings.Cut(p, ": "); ok && key != "" && !strings.ContainsAny(key, " \t") {
+			out = append(out, path+"."+p)
+		} else {
+			out = append(out, path+": "+p)
+		}
+	}
+	return out
+}
+
+// BindFunc registers one route of an instance: method and full path
+// (prefix included).
+type BindFunc func(p *Provisioned, method, path string, h echo.HandlerFunc)
+
+// Mount runs the second stage: each instance adds its routes, which bind
+// registers. Two instances claiming one method and path on one listener are
+// refused. Every problem comes back at once in a *config.ValidationError.
+func Mount(ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
+	claimed := map[string]string{} // listen + method + path -> instance
+	var problems []string
+	for _, p := range ps {
+		r := &router{p: p, claimed: claimed, bind: bind}
+		if err := p.Dialect.Mount(r, deps(p)); err != nil {
+			problems = append(problems, instanceProblems(p.Name, err)...)
+		}
+		problems = append(problems, r.problems...)
+	}
+	if len(problems) > 0 {
+		return &config.ValidationError{Problems: problems}
+	}
+	return nil
+}
+
+// router adds an instance's routes under its prefix.
+type router struct {
+	p        *Provisioned
+	claimed  map[string]string
+	bind     BindFunc
+	problems []string
+}
+
+func (r *router) Add(method, path string, h echo.HandlerFunc) {
+	full := r.p.Prefix + path
+	key := r.p.Listen + " " + method + " " + full
+	if other, dup := r.claimed[key]; dup {
+		r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: route collision: %s %s on %s is claimed by dialects %s and %s; "+
+			"give one a prefix or its own listen address", r.p.Name, method, full, r.p.Listen, other, r.p.Name))
+		return
+	}
+	r.claimed[key] = r.p.Name
+	r.p.Routes = append(r.p.Routes, Route{Method: method, Path: full})
+	r.bind(r.p, method, full, h)
+}
+
+// Catalog is the registry as config validation sees it: config check and
+// serve ask it which types exist and provision every instance on a dry run.
+func Catalog() config.Catalog { return catalog{} }
+
+type catalog struct{}
+
+func (catalog) Types() []string { return Types() }
+
+// CheckDialects configures every enabled instance and mounts it on a dry
+// run (an engine over no store, routes only recorded), so that config check
+// finds everything serve would refuse for a config reason: options, files
+// they name, route collisions.
+func (catalog) CheckDialects(c *config.Config) []string {
+	ps, err := Provision(c)
+	if err == nil {
+		dry := Deps{Engine: core.New(core.Options{}), Logger: slog.New(slog.DiscardHandler), Secrets: NewSecrets()}
+		err = Mount(ps, func(p *Provisioned) Deps { d := dry; d.Prefix = p.Prefix; return d },
+			func(*Provisioned, string, string, echo.HandlerFunc) {})
+	}
+	var ve *config.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		return ve.Problems
+	}
+	return []string{err.Error()}
+}

@@ -1,0 +1,78 @@
+package wire
+
+import (
+	"encoding/json"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
+)
+
+// Request is the one per-request value the gateway, the control plane and
+// the dialect share: who serves the request, what the client presented,
+// how it was answered, and the body, read and parsed once.
+type Request struct {
+	// Instance is the dialect instance serving (or owning) the request; ""
+	// for paths no dialect owns. Type is its registered type.
+	Instance, Type string
+	// Facts is what the instance declared about its wire.
+	Facts *Facts
+	// MaxParams bounds the parameters a decoder accepts (limits.max_params).
+	MaxParams int
+
+	ClientID string        // the client id the request presented
+	Grant    string        // its grant type
+	Err      *core.Error   // the domain error answered, if any
+	Forced   *ForcedAnswer // the forced answer given, if any
+	ErrorID  string        // a dialect's per-event error id
+	FaultID  string        // the fault rule that fired
+
+	body       []byte
+	bodyErr    error
+	bodyRead   bool
+	form       url.Values
+	formErr    error
+	formParsed bool
+	obj        map[string]json.RawMessage
+	objErr     error
+	objParsed  bool
+	params     url.Values
+}
+
+// key is the one echo context key the wire layer uses.
+const key = "wire.request"
+
+// RequestOf returns c's per-request value, creating it on first use (the
+// gateway's first middleware does, so every later step shares it).
+func RequestOf(c echo.Context) *Request {
+	if r, ok := c.Get(key).(*Request); ok {
+		return r
+	}
+	r := &Request{}
+	c.Set(key, r)
+	return r
+}
+
+// NoteClient records the client id (and grant) a request presented.
+func NoteClient(c echo.Context, clientID string, grant string) {
+	r := RequestOf(c)
+	if clientID != "" {
+		r.ClientID = clientID
+	}
+	if grant != "" {
+		r.Grant = grant
+	}
+}
+
+// NoteError records the domain error a request was answered with (for the
+// pages that render errors without the gateway's error path).
+func NoteError(c echo.Context, e *core.Error) { RequestOf(c).Err = e }
+
+// maxParams is the parameter bound for the request.
+func (r *Request) maxParams() int {
+	if r.MaxParams > 0 {
+		return r.MaxParams
+	}
+	return DefaultMaxParams
+}
