@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+	"github.com/tokengate/tokengate/core"
 )
 
 func runCLI(args ...string) (int, string, string) {
@@ -106,6 +107,30 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || len(jwks.Keys) != 2 {
 		t.Fatalf("jwks after two rotations: %v %+v", err, jwks)
+	}
+}
+
+// An oauth2 instance is an OpenID Connect issuer with an RS256 and an ES256
+// key: keys rotate --dialect gives each a successor, and its JWKS serves
+// the four.
+func TestKeysRotateOAuth2Instance(t *testing.T) {
+	db := t.TempDir() + "/keys.db"
+	g := tokengatetest.Start(t, tokengatetest.Options{DB: db})
+	code, out, errs := runCLI("keys", "rotate", "--db", db, "--dialect", "oauth2", "--lifetime", "2h")
+	if code != 0 || strings.Count(out, ", ") != 1 {
+		t.Fatalf("rotate: %d %q %q (want two new kids)", code, out, errs)
+	}
+	g.Clock().Advance(core.DefaultKeyReload)
+	resp, err := http.Get(g.URL + "/oauth2/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var jwks struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil || len(jwks.Keys) != 4 {
+		t.Fatalf("jwks after a rotation: %v %+v", err, jwks)
 	}
 }
 

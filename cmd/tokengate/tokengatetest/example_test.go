@@ -58,3 +58,42 @@ clients:
 	// 503 200
 	// 200 client_credentials [[redacted]]
 }
+
+// ExampleBrowser_Login signs a user in on the login page without reading
+// HTML, as an OpenID Connect client test needs; a second authorization in
+// the same browser rides on the login session.
+func ExampleBrowser_Login() {
+	g, err := tokengatetest.New(tokengatetest.Options{YAML: `
+dialects:
+  oauth2: {}
+clients:
+  - client_id: app
+    client_secret: app-secret
+    grants: [authorization_code]
+    redirect_uris: ["http://localhost:8081/callback"]
+users:
+  - {user_id: u1, username: jane, password: jane-password}
+`})
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
+	auth := g.URL + "/oauth2/authorize?" + url.Values{"client_id": {"app"}, "response_type": {"code"},
+		"redirect_uri": {"http://localhost:8081/callback"}, "scope": {"openid"}, "state": {"s1"}}.Encode()
+
+	b := g.Browser()
+	loc, err := b.Login(auth, "jane", "jane-password")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(loc.Host+loc.Path, loc.Query().Get("state"), loc.Query().Get("code") != "")
+
+	loc, err = b.Authorize(auth + "&prompt=none")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(loc.Query().Get("code") != "")
+	// Output:
+	// localhost:8081/callback s1 true
+	// true
+}
