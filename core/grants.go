@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 )
 
 // The grants beyond RFC 6749's core three, each offered by an instance
@@ -149,7 +148,3 @@ func (e *Engine) userByIDOrName(ctx context.Context, sub string) (*User, error) 
 	}
 	return u, nil
 }
-
-// expiresWithin is how long until t's expiry at now, in whole seconds,
-// never negative.
-func expiresWithin(exp, now time.Time) int64 { return max(int64(exp.Sub(now)/time.Second), 0) }
