@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -103,13 +102,9 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 	bad := func(d string) *Error {
 		return &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: d}
 	}
-	jws, err := parseJWS(a.Assertion)
-	if err != nil {
-		return nil, bad("the client assertion is not a usable JWT: " + err.Error())
-	}
-	var c assertionClaims
-	if err := json.Unmarshal(jws.payload, &c); err != nil {
-		return nil, bad("the client assertion's claims do not parse")
+	jws, c, why := parseAssertion(a.Assertion)
+	if why != "" {
+		return nil, bad("client assertion: " + why)
 	}
 	id := c.Sub
 	if id == "" || c.Iss != id {
@@ -141,7 +136,7 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 		e.limiter.Fail(keys...)
 		return nil, bad("the client assertion's signature does not verify with the client's keys")
 	}
-	if err := e.useAssertion(ctx, p, KindInvalidClient, id, "client", &c, a.Audiences); err != nil {
+	if err := e.useAssertion(ctx, p, KindInvalidClient, id, "client", c, a.Audiences); err != nil {
 		return nil, err
 	}
 	return client, e.CheckClientUsable(client, p)

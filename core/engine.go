@@ -310,29 +310,7 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, err
 	}
-	now := e.clock.Now()
-	family, err := familyID(e.rand, now)
-	if err != nil {
-		return nil, Internal(err)
-	}
-	g := grant{client: client, userID: req.UserID, scopes: scopes, family: family, authTime: now, issuer: req.Issuer}
-	res, tokens, err := e.mint(ctx, p, GrantClientCredentials, g, now)
-	if err != nil {
-		return nil, err
-	}
-	if p.OneActiveAccessToken {
-		err = e.store.InsertTokensIfNoActive(ctx, client.ID, p.Dialect, now, tokens...)
-		if errors.Is(err, ErrActiveToken) {
-			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
-				Description: "the client already holds an active access token"}
-		}
-	} else {
-		err = e.store.InsertTokens(ctx, tokens...)
-	}
-	if err != nil {
-		return nil, storeError(err)
-	}
-	return res, nil
+	return e.issueNew(ctx, p, GrantClientCredentials, grant{client: client, userID: req.UserID, scopes: scopes, issuer: req.Issuer})
 }
 
 func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Client, req TokenRequest) (*TokenResult, error) {
@@ -403,14 +381,9 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 	case !now.Before(expires):
 		return nil, &Error{Kind: KindInvalidGrant, Description: "the token has expired"}
 	}
-	scopes := old.Scopes
-	if req.Scopes != nil {
-		for _, s := range req.Scopes {
-			if !contains(old.Scopes, s) {
-				return nil, &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: "scope not granted originally"}
-			}
-		}
-		scopes = req.Scopes
+	scopes, err := narrowScopes(old.Scopes, req.Scopes, "scope not granted originally")
+	if err != nil {
+		return nil, err
 	}
 	// A refreshed id_token keeps the original authentication's auth_time
 	// and carries no nonce (OpenID Connect Core §12.2).
@@ -540,6 +513,21 @@ func refreshTTL(p *Profile, c *Client) time.Duration {
 		return p.RefreshTTL
 	}
 	return DefaultRefreshTTL
+}
+
+// narrowScopes is requested if it is a subset of granted (refusing the
+// first scope that is not, with description), else granted when nothing
+// is requested.
+func narrowScopes(granted, requested []string, description string) ([]string, error) {
+	if requested == nil {
+		return granted, nil
+	}
+	for _, s := range requested {
+		if !contains(granted, s) {
+			return nil, &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: description}
+		}
+	}
+	return requested, nil
 }
 
 // grantedScopes decides the scopes of a new grant: the requested ones if the

@@ -53,14 +53,9 @@ func (e *Engine) tokenExchange(ctx context.Context, p *Profile, client *Client, 
 				Description: "resource must be an absolute URI without a fragment"}
 		}
 	}
-	scopes := subject.Scopes
-	if req.Scopes != nil {
-		for _, s := range req.Scopes {
-			if !contains(subject.Scopes, s) {
-				return nil, &Error{Kind: KindInvalidScope, Param: "scope", Value: s, Description: "scope not granted to the subject token"}
-			}
-		}
-		scopes = req.Scopes
+	scopes, err := narrowScopes(subject.Scopes, req.Scopes, "scope not granted to the subject token")
+	if err != nil {
+		return nil, err
 	}
 	g := grant{client: client, userID: subject.UserID, scopes: scopes, authTime: subject.AuthTime, issuer: req.Issuer,
 		jwt: issued == TokenTypeJWT, details: TokenDetails{Audience: req.Audience, Resource: req.Resource}}

@@ -45,7 +45,9 @@ func (e *Engine) extensionGrant(ctx context.Context, p *Profile, client *Client,
 		Description: "unsupported grant_type"}
 }
 
-// issueNew mints and stores the tokens of a grant that starts a new family.
+// issueNew mints and stores the tokens of a grant that starts a new
+// family; a client_credentials grant of a profile with one active access
+// token per client is refused while the client holds one.
 func (e *Engine) issueNew(ctx context.Context, p *Profile, gt GrantType, g grant) (*TokenResult, error) {
 	now := e.clock.Now()
 	family, err := familyID(e.rand, now)
@@ -60,10 +62,33 @@ func (e *Engine) issueNew(ctx context.Context, p *Profile, gt GrantType, g grant
 	if err != nil {
 		return nil, err
 	}
-	if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+	if p.OneActiveAccessToken && gt == GrantClientCredentials {
+		err = e.store.InsertTokensIfNoActive(ctx, g.client.ID, p.Dialect, now, tokens...)
+		if errors.Is(err, ErrActiveToken) {
+			return nil, &Error{Kind: KindConflict, Reason: ReasonActiveToken,
+				Description: "the client already holds an active access token"}
+		}
+	} else {
+		err = e.store.InsertTokens(ctx, tokens...)
+	}
+	if err != nil {
 		return nil, storeError(err)
 	}
 	return res, nil
+}
+
+// parseAssertion splits a client-signed JWT and reads its claims, not yet
+// verified; what fails is described for the client.
+func parseAssertion(s string) (*parsedJWS, *assertionClaims, string) {
+	jws, err := parseJWS(s)
+	if err != nil {
+		return nil, nil, "the assertion is not a usable JWT: " + err.Error()
+	}
+	var c assertionClaims
+	if err := json.Unmarshal(jws.payload, &c); err != nil {
+		return nil, nil, "the assertion's claims do not parse"
+	}
+	return jws, &c, ""
 }
 
 // passwordGrant is the resource owner password grant (RFC 6749 §4.3): a
@@ -98,13 +123,9 @@ func (e *Engine) jwtBearerGrant(ctx context.Context, p *Profile, client *Client,
 		return nil, MissingParam("assertion")
 	}
 	invalid := func(d string) *Error { return &Error{Kind: KindInvalidGrant, Description: d} }
-	jws, err := parseJWS(req.Assertion)
-	if err != nil {
-		return nil, invalid("the assertion is not a usable JWT: " + err.Error())
-	}
-	var c assertionClaims
-	if err := json.Unmarshal(jws.payload, &c); err != nil {
-		return nil, invalid("the assertion's claims do not parse")
+	jws, c, bad := parseAssertion(req.Assertion)
+	if bad != "" {
+		return nil, invalid(bad)
 	}
 	if c.Iss != client.ID && !slices.Contains(client.Settings.AssertionIssuers, c.Iss) {
 		return nil, invalid("the assertion's iss is neither the client nor one of its assertion issuers")
@@ -123,7 +144,7 @@ func (e *Engine) jwtBearerGrant(ctx context.Context, p *Profile, client *Client,
 	if err != nil {
 		return nil, err
 	}
-	if err := e.useAssertion(ctx, p, KindInvalidGrant, client.ID, "grant", &c, audiences(req.Issuer, req.TokenEndpoint)); err != nil {
+	if err := e.useAssertion(ctx, p, KindInvalidGrant, client.ID, "grant", c, audiences(req.Issuer, req.TokenEndpoint)); err != nil {
 		return nil, err
 	}
 	scopes, err := grantedScopes(p, client, req.Scopes)
