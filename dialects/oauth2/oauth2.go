@@ -243,9 +243,12 @@ type actor struct {
 }
 
 func (d *Dialect) introspect(c echo.Context) error {
-	_, token, err := d.authenticate(c)
+	client, token, err := d.authenticate(c)
 	if err != nil {
 		return err
+	}
+	if client.Public() { // RFC 7662 §2.1: the caller must be authorized
+		return &core.Error{Kind: core.KindInvalidClient, Description: "a public client may not introspect tokens"}
 	}
 	t, active, err := d.engine.Introspect(c.Request().Context(), d.profile, token)
 	if err != nil {
