@@ -73,8 +73,9 @@ func (e *Engine) AuthenticateClientAuth(ctx context.Context, p *Profile, a Clien
 		return nil, err
 	}
 	// A client registered for one secret method may not use the other;
-	// one registered for none (the default) may use either.
-	if m := client.Settings.TokenEndpointAuthMethod; m != "" && m != a.Method {
+	// one registered for none (the default) may use either, and so may any
+	// client of a dialect that does not say how the secret came.
+	if m := client.Settings.TokenEndpointAuthMethod; m != "" && a.Method != "" && m != a.Method {
 		return nil, wrongMethod(m)
 	}
 	return client, nil

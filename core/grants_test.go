@@ -319,3 +319,33 @@ func TestParseJWKS(t *testing.T) {
 		}
 	}
 }
+
+// A client registered for one secret method is refused the other where the
+// dialect says how the secret came; a public client needs no secret and
+// may present none.
+func TestRegisteredAuthMethod(t *testing.T) {
+	f := newExtFixture(t)
+	ctx := context.Background()
+	hash, _ := core.HashSecret("s3cret")
+	must(t, f.store.PutClient(ctx, &core.Client{ID: "basic", SecretHash: hash, Grants: core.AllGrants,
+		Settings: core.ClientSettings{TokenEndpointAuthMethod: core.AuthMethodSecretBasic}}))
+	must(t, f.store.PutClient(ctx, &core.Client{ID: "spa", Grants: core.AllGrants,
+		Settings: core.ClientSettings{TokenEndpointAuthMethod: core.AuthMethodNone}}))
+	for _, tc := range []struct {
+		auth core.ClientAuth
+		ok   bool
+	}{
+		{core.ClientAuth{ID: "basic", Secret: "s3cret", Method: core.AuthMethodSecretBasic}, true},
+		{core.ClientAuth{ID: "basic", Secret: "s3cret", Method: core.AuthMethodSecretPost}, false},
+		{core.ClientAuth{ID: "basic", Secret: "s3cret"}, true},
+		{core.ClientAuth{ID: "basic"}, false},
+		{core.ClientAuth{ID: "spa"}, true},
+		{core.ClientAuth{ID: "spa", Secret: "anything", Method: core.AuthMethodSecretPost}, false},
+		{core.ClientAuth{ID: "app"}, false},
+	} {
+		_, err := f.eng.AuthenticateClientAuth(ctx, f.p, tc.auth)
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: %v, want ok=%v", tc.auth, err, tc.ok)
+		}
+	}
+}
