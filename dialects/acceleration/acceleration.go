@@ -290,7 +290,7 @@ func (d *Dialect) userinfo(c echo.Context) error {
 		scp = []string{}
 	}
 	wire.NoStore(c)
-	return c.JSON(http.StatusOK, envelope{Code: http.StatusOK, Data: userInfo{UserID: u.ID, Username: u.Username,
+	return wire.JSON(c, http.StatusOK, envelope{Code: http.StatusOK, Data: userInfo{UserID: u.ID, Username: u.Username,
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, ClientID: t.ClientID, Scp: scp,
 		Iat: t.IssuedAt.Unix(), Exp: t.ExpiresAt.Unix()}})
 }
@@ -318,7 +318,7 @@ func (d *Dialect) jwks(c echo.Context) error {
 	if err != nil {
 		return core.AsError(err)
 	}
-	return c.JSON(http.StatusOK, jwkSet{Keys: keys})
+	return wire.JSON(c, http.StatusOK, jwkSet{Keys: keys})
 }
 
 // failure is one row of the error table: status and errorMessage.
@@ -414,5 +414,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	if a.Code != "" {
 		body.Error = a.Code
 	}
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }

@@ -199,5 +199,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		}
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, errorBody{Error: cmp.Or(a.Code, a.Text)})
+	return wire.JSON(c, a.Status, errorBody{Error: cmp.Or(a.Code, a.Text)})
 }

@@ -99,9 +99,9 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		}
 		wire.NoStore(c)
 		if ep == epValidate && !p.userData {
-			return c.JSON(http.StatusOK, dataResponse{Data: struct{}{}})
+			return wire.JSON(c, http.StatusOK, dataResponse{Data: struct{}{}})
 		}
-		return c.JSON(http.StatusOK, dataResponse{Data: payload(u, p.flags)})
+		return wire.JSON(c, http.StatusOK, dataResponse{Data: payload(u, p.flags)})
 	}
 }
 

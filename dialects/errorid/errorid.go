@@ -274,7 +274,7 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		body.ParameterName = &name
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }
 
 // isSecret reports whether a parameter's value must never be echoed.

@@ -201,7 +201,7 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	}
 	ce := wire.FromHTTPError(err)
 	wire.NoteError(c, ce)
-	_ = c.JSON(wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
+	_ = wire.JSON(c, wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
 }
 
 // ErrPanic marks a recovered panic; its value is logged, never rendered.

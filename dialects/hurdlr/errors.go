@@ -82,5 +82,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	if a.Status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+realm+`"`)
 	}
-	return c.JSON(a.Status, errorBody{Error: a.Code, Description: a.Text})
+	return wire.JSON(c, a.Status, errorBody{Error: a.Code, Description: a.Text})
 }

@@ -165,7 +165,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	}
 	wire.NoStore(c)
 	if !active {
-		return c.JSON(http.StatusOK, introspection{Active: false})
+		return wire.JSON(c, http.StatusOK, introspection{Active: false})
 	}
 	typ := "Bearer"
 	if t.Kind == core.TokenRefresh {
@@ -175,7 +175,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	if sub == "" {
 		sub = t.ClientID
 	}
-	return c.JSON(http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
+	return wire.JSON(c, http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
 		Scope: strings.Join(t.Scopes, " "), TokenType: typ, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix()})
 }
 
@@ -196,7 +196,7 @@ func (d *Dialect) metadata(c echo.Context) error {
 	if iss == "" {
 		iss = c.Scheme() + "://" + c.Request().Host + d.prefix
 	}
-	return c.JSON(http.StatusOK, map[string]any{
+	return wire.JSON(c, http.StatusOK, map[string]any{
 		"issuer":                                iss,
 		"authorization_endpoint":                iss + "/oauth2/authorize",
 		"token_endpoint":                        iss + "/oauth2/token",
@@ -238,5 +238,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		body["error_description"] = a.Text
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }
