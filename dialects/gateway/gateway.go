@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -174,12 +173,8 @@ func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
 	if p := g.byName[wire.RequestOf(c).Instance]; p != nil {
 		return p.Dialect
 	}
-	path := c.Request().URL.Path
 	for _, m := range g.mounted {
-		if m.Prefix != "" && !dialects.HasPathPrefix(path, m.Prefix) {
-			continue
-		}
-		if m.Dialect.Owns(strings.TrimPrefix(path, m.Prefix)) {
+		if m.Owns(c.Request().URL.Path) {
 			tagRequest(c, m)
 			return m.Dialect
 		}

@@ -92,8 +92,9 @@ func TestTokenErrors(t *testing.T) {
 			if _, ok := body["error_description"].(string); !ok {
 				t.Fatalf("no error_description in %v", body)
 			}
-			if tc.status == 401 && hdr.Get("WWW-Authenticate") == "" {
-				t.Fatal("401 without WWW-Authenticate")
+			// RFC 6749 §5.2: the Basic challenge answers a client that used Basic.
+			if want := tc.status == 401 && tc.user != ""; (hdr.Get("WWW-Authenticate") != "") != want {
+				t.Fatalf("WWW-Authenticate %q on %d (Basic used: %v)", hdr.Get("WWW-Authenticate"), tc.status, tc.user != "")
 			}
 			if hdr.Get("Cache-Control") != "no-store" {
 				t.Fatalf("Cache-Control = %q", hdr.Get("Cache-Control"))
