@@ -180,10 +180,10 @@ func property(obj map[string]json.RawMessage, names [2]string) (string, error) {
 
 // ErrorBody is the vendor's error schema: all five keys are always present.
 type ErrorBody struct {
-	ErrorID        string  `json:"errorId"`
-	Code           string  `json:"code"`
-	Text           string  `json:"text"`
-	ParameterName  *string `json:"parameter_name"`
+	ErrorID        string          `json:"errorId"`
+	Code           string          `json:"code"`
+	Text           string          `json:"text"`
+	ParameterName  *string         `json:"parameter_name"`
 	ParameterValue json.RawMessage `json:"parameter_value"`
 }
 
