@@ -355,10 +355,11 @@ var kindTable = map[core.Kind]failure{
 // reasonTable refines kindTable where a reason decides the answer, for any
 // kind.
 var reasonTable = map[core.Reason]failure{
-	core.ReasonTooLarge:    {http.StatusRequestEntityTooLarge, "request body too large", false},
-	core.ReasonTimeout:     {http.StatusRequestTimeout, "request timeout", false},
-	core.ReasonNotAllowed:  {http.StatusMethodNotAllowed, "method not allowed", false},
-	core.ReasonUnknownUser: {http.StatusBadRequest, "unknown user_id", false},
+	core.ReasonTooLarge:        {http.StatusRequestEntityTooLarge, "request body too large", false},
+	core.ReasonTimeout:         {http.StatusRequestTimeout, "request timeout", false},
+	core.ReasonHeadersTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "request header fields too large", false},
+	core.ReasonNotAllowed:      {http.StatusMethodNotAllowed, "method not allowed", false},
+	core.ReasonUnknownUser:     {http.StatusBadRequest, "unknown user_id", false},
 }
 
 // caseKey names one kind + reason (+ parameter) combination.

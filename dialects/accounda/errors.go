@@ -33,6 +33,7 @@ const (
 	MsgMalformed          = "Malformed request"
 	MsgInvalidRequest     = "Invalid request"
 	MsgTooLarge           = "Request body too large"
+	MsgHeadersTooLarge    = "Request header fields too large"
 	MsgTimeout            = "Request timeout"
 	MsgNotFound           = "Not found"
 	MsgMethodNotAllowed   = "Method not allowed"
@@ -108,6 +109,8 @@ func describe(e *core.Error, ep endpoint) (int, string) {
 	switch e.Reason {
 	case core.ReasonTooLarge:
 		return http.StatusRequestEntityTooLarge, MsgTooLarge
+	case core.ReasonHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge, MsgHeadersTooLarge
 	case core.ReasonTimeout:
 		return http.StatusRequestTimeout, MsgTimeout
 	case core.ReasonNotAllowed:

@@ -208,13 +208,14 @@ var (
 	classUnavailable = class{http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again later.", false, false}
 
 	byReason = map[core.Reason]class{
-		core.ReasonTooLarge:       {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large.", false, false},
-		core.ReasonTimeout:        {http.StatusRequestTimeout, "REQUEST_TIMEOUT", "The request took too long to arrive.", false, false},
-		core.ReasonNotAllowed:     {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", false, false},
-		core.ReasonClosedHours:    {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
-		core.ReasonClientDisabled: {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
-		core.ReasonClientExpired:  {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
-		core.ReasonActiveToken:    {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
+		core.ReasonTooLarge:        {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large.", false, false},
+		core.ReasonTimeout:         {http.StatusRequestTimeout, "REQUEST_TIMEOUT", "The request took too long to arrive.", false, false},
+		core.ReasonHeadersTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "HEADERS_TOO_LARGE", "The request header fields are too large.", false, false},
+		core.ReasonNotAllowed:      {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", false, false},
+		core.ReasonClosedHours:     {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
+		core.ReasonClientDisabled:  {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
+		core.ReasonClientExpired:   {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
+		core.ReasonActiveToken:     {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
 	}
 	byKind = map[core.Kind]class{
 		core.KindInvalidClient:        {http.StatusUnauthorized, "INVALID_CLIENT", "Client authentication failed.", false, false},

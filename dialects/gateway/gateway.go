@@ -119,7 +119,7 @@ func (g *Gateway) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitBody, g.withSource)
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource)
 	return e
 }
 

@@ -48,6 +48,8 @@ var reasons = map[core.Reason]wireError{
 	core.ReasonTooLarge:   {http.StatusRequestEntityTooLarge, "invalid_request", "Request body too large."},
 	core.ReasonNotAllowed: {http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
 	core.ReasonTimeout:    {http.StatusRequestTimeout, "invalid_request", "Request timeout."},
+	core.ReasonHeadersTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "invalid_request",
+		"Request header fields too large."},
 }
 
 // describe returns the client-safe description of e (core promises

@@ -20,6 +20,8 @@ func Status(e *core.Error) int {
 		return http.StatusRequestTimeout
 	case core.ReasonNotAllowed:
 		return http.StatusMethodNotAllowed
+	case core.ReasonHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	}
 	switch e.Kind {
 	case core.KindInvalidClient, core.KindInvalidToken, core.KindExpiredToken:
