@@ -21,10 +21,16 @@ build:
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# GOTEST runs go test with its arguments, then prints the one line in which
+# test processes noted tests skipped for want of a PostgreSQL server (go test
+# hides the output of passing packages); it keeps go test's exit status.
+GOTEST = report=$$(mktemp); TOKENGATE_SKIP_REPORT=$$report $(GO) test
+GOTEST_END = ; rc=$$?; sort -u $$report; rm -f $$report; exit $$rc
+
 ## quick: the development loop: every test without -race, slow ones skipped
 ## (-short); under a minute with a warm build cache
 quick:
-	$(GO) test -short $(PKGS)
+	@$(GOTEST) -short $(PKGS) $(GOTEST_END)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
 test: vet fmt-check lint unit
@@ -41,7 +47,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	@$(GOTEST) -race -count=1 $(PKGS) $(GOTEST_END)
 
 ## bench-micro: Go micro-benchmarks (engine, minters, signing, cache, storage)
 bench-micro:
