@@ -9,7 +9,7 @@ BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
 
-.PHONY: run build quick test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
+.PHONY: run build quick test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean interop
 
 ## run: start the gateway on the embedded default config (all dialects, demo credentials)
 run:
@@ -48,6 +48,14 @@ fmt-check:
 
 unit:
 	@$(GOTEST) -race -count=1 $(PKGS) $(GOTEST_END)
+
+## interop: outside client libraries (openid-client, oauth4webapi, jose,
+## simple-oauth2) against a gateway; needs node and npm (npm ci installs the
+## locked versions)
+INTEROP_DIR = cmd/tokengate/testdata/interop
+interop:
+	cd $(INTEROP_DIR) && npm ci --no-audit --no-fund
+	TOKENGATE_INTEROP=1 $(GO) test -count=1 -run '^TestInterop$$' -v ./cmd/tokengate/
 
 ## bench-micro: Go micro-benchmarks (engine, minters, signing, cache, storage)
 bench-micro:
