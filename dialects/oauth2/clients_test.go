@@ -208,3 +208,16 @@ func TestHeadOnGetRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestSemicolonSeparator: a ';' between parameters is refused with a
+// description that says so, not "could not be parsed".
+func TestSemicolonSeparator(t *testing.T) {
+	g := start(t)
+	req, _ := http.NewRequest(http.MethodPost, g.URL+"/oauth2/token", strings.NewReader("grant_type=client_credentials;scope=a"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-client", "demo-secret")
+	status, _, body := do(t, req)
+	if d, _ := body["error_description"].(string); status != 400 || body["error"] != "invalid_request" || !strings.Contains(d, "';'") {
+		t.Fatalf("%d %v", status, body)
+	}
+}
