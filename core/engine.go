@@ -140,7 +140,7 @@ type TokenRequest struct {
 	// when ClientID and ClientSecret do not authenticate: HTTP Basic
 	// credentials as sent, where their form-decoded reading (RFC 6749
 	// §2.3.1) differs. nil: none.
-	ClientAlt *Credentials
+	ClientAlt    *Credentials
 	UserID       string // client_credentials on behalf of a user
 	Code         string
 	RedirectURI  string
