@@ -238,7 +238,7 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	auth.LogReading(ctx, d.log, res.ClientAlt)
+	auth.Authenticated(c, d.log, res.ClientID, res.ClientAlt)
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: "bearer", ExpiresIn: res.ExpiresIn})
 }
 

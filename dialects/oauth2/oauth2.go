@@ -119,7 +119,7 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return unauthenticated(err)
 	}
-	auth.LogReading(c.Request().Context(), d.log, res.ClientAlt)
+	auth.Authenticated(c, d.log, res.ClientID, res.ClientAlt)
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType,
 		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " ")})
 }
@@ -146,7 +146,7 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if err != nil {
 		return nil, "", unauthenticated(err)
 	}
-	auth.LogReading(c.Request().Context(), d.log, reading > 0)
+	auth.Authenticated(c, d.log, client.ID, reading > 0)
 	if token == "" {
 		return nil, "", core.MissingParam("token")
 	}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"context"
 	"encoding/base64"
 	"log/slog"
 	"net/url"
@@ -122,10 +121,13 @@ func (a ClientAuth) Readings() []core.Credentials {
 	return out
 }
 
-// LogReading logs at debug level which reading of Basic credentials
-// authenticated (never the credentials): raw means the client did not
-// form-encode them as RFC 6749 §2.3.1 asks.
-func (a ClientAuth) LogReading(ctx context.Context, log *slog.Logger, alt bool) {
+// Authenticated notes the client that authenticated, by its id as stored
+// (the raw reading's id may differ from the preferred one), and logs at
+// debug level which reading of Basic credentials matched (never the
+// credentials): raw means the client did not form-encode them as RFC 6749
+// §2.3.1 asks.
+func (a ClientAuth) Authenticated(c echo.Context, log *slog.Logger, clientID string, alt bool) {
+	NoteClient(c, clientID, "")
 	if a.Method != MethodBasic || log == nil {
 		return
 	}
@@ -133,7 +135,7 @@ func (a ClientAuth) LogReading(ctx context.Context, log *slog.Logger, alt bool) 
 	if alt || a.rawOnly {
 		reading = "raw"
 	}
-	log.DebugContext(ctx, "Basic credentials matched", "client_id", a.ID, "reading", reading)
+	log.DebugContext(c.Request().Context(), "Basic credentials matched", "client_id", clientID, "reading", reading)
 }
 
 // ClientCredentials takes client credentials from Basic auth or the form
