@@ -27,6 +27,9 @@ type JWKSFetcher interface {
 type ClientAuth struct {
 	ID     string
 	Secret string
+	// Alt is another reading of the same presented credentials (HTTP Basic
+	// as sent, where its form-decoded reading differs); nil: none.
+	Alt *Credentials
 	// Method is how Secret came: client_secret_basic or client_secret_post.
 	Method string
 	// AssertionType and Assertion are a JWT client authentication.
@@ -37,7 +40,7 @@ type ClientAuth struct {
 }
 
 func (r *TokenRequest) clientAuth() ClientAuth {
-	return ClientAuth{ID: r.ClientID, Secret: r.ClientSecret, Method: r.ClientAuthMethod,
+	return ClientAuth{ID: r.ClientID, Secret: r.ClientSecret, Alt: r.ClientAlt, Method: r.ClientAuthMethod,
 		AssertionType: r.ClientAssertionType, Assertion: r.ClientAssertion, Audiences: audiences(r.Issuer, r.TokenEndpoint)}
 }
 
@@ -51,34 +54,49 @@ func audiences(values ...string) []string {
 	return out
 }
 
+// readings lists the credential readings, preferred first.
+func (a ClientAuth) readings() []Credentials {
+	out := []Credentials{{a.ID, a.Secret}}
+	if a.Alt != nil {
+		out = append(out, *a.Alt)
+	}
+	return out
+}
+
 // AuthenticateClientAuth authenticates a client by whichever method it
 // presents — a secret, a JWT assertion, or only its id for a public client
 // — and checks that the client is registered for that method and may be
-// used through p's instance now.
-func (e *Engine) AuthenticateClientAuth(ctx context.Context, p *Profile, a ClientAuth) (*Client, error) {
+// used through p's instance now. alt reports that the secret matched its
+// Alt reading.
+func (e *Engine) AuthenticateClientAuth(ctx context.Context, p *Profile, a ClientAuth) (client *Client, alt bool, err error) {
+	return e.authenticate(ctx, p, a)
+}
+
+func (e *Engine) authenticate(ctx context.Context, p *Profile, a ClientAuth) (*Client, bool, error) {
 	if a.Assertion != "" || a.AssertionType != "" {
-		return e.authenticateAssertion(ctx, p, a)
+		client, err := e.authenticateAssertion(ctx, p, a)
+		return client, false, err
 	}
 	if a.Secret == "" && a.ID != "" {
 		client, err := e.clients.get(ctx, a.ID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, storeError(err)
+			return nil, false, storeError(err)
 		}
 		if client != nil && client.Public() {
-			return client, e.CheckClientUsable(client, p)
+			return client, false, e.CheckClientUsable(client, p)
 		}
 	}
-	client, err := e.AuthenticateClient(ctx, p, a.ID, a.Secret)
+	client, reading, err := e.AuthenticateClientAny(ctx, p, a.readings()...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// A client registered for one secret method may not use the other;
 	// one registered for none (the default) may use either, and so may any
 	// client of a dialect that does not say how the secret came.
 	if m := client.Settings.TokenEndpointAuthMethod; m != "" && a.Method != "" && m != a.Method {
-		return nil, wrongMethod(m)
+		return nil, false, wrongMethod(m)
 	}
-	return client, nil
+	return client, reading > 0, nil
 }
 
 func wrongMethod(registered string) *Error {

@@ -49,7 +49,7 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 	if a.Secret == "" && a.Assertion == "" && a.AssertionType == "" {
 		client, err = e.identifyClient(ctx, p, a.ID)
 	} else {
-		client, err = e.AuthenticateClientAuth(ctx, p, a)
+		client, _, err = e.AuthenticateClientAuth(ctx, p, a)
 	}
 	if err != nil {
 		return nil, err

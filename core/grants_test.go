@@ -276,13 +276,13 @@ func TestClientAssertionAlgorithms(t *testing.T) {
 	}
 	for _, tc := range cases {
 		a := tc.assertion()
-		_, err := f.eng.AuthenticateClientAuth(ctx, f.p, core.ClientAuth{AssertionType: core.ClientAssertionType, Assertion: a,
+		_, _, err := f.eng.AuthenticateClientAuth(ctx, f.p, core.ClientAuth{AssertionType: core.ClientAssertionType, Assertion: a,
 			Audiences: []string{issuer}})
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: %v, want ok=%v", tc.name, err, tc.ok)
 		}
 		if tc.ok {
-			_, err = f.eng.AuthenticateClientAuth(ctx, f.p, core.ClientAuth{AssertionType: core.ClientAssertionType, Assertion: a,
+			_, _, err = f.eng.AuthenticateClientAuth(ctx, f.p, core.ClientAuth{AssertionType: core.ClientAssertionType, Assertion: a,
 				Audiences: []string{issuer}})
 			if ce := core.AsError(err); ce == nil || ce.Kind != core.KindInvalidClient || ce.Reason != core.ReasonReplay {
 				t.Errorf("%s replayed: %v", tc.name, err)
@@ -343,7 +343,7 @@ func TestRegisteredAuthMethod(t *testing.T) {
 		{core.ClientAuth{ID: "spa", Secret: "anything", Method: core.AuthMethodSecretPost}, false},
 		{core.ClientAuth{ID: "app"}, false},
 	} {
-		_, err := f.eng.AuthenticateClientAuth(ctx, f.p, tc.auth)
+		_, _, err := f.eng.AuthenticateClientAuth(ctx, f.p, tc.auth)
 		if (err == nil) != tc.ok {
 			t.Errorf("%+v: %v, want ok=%v", tc.auth, err, tc.ok)
 		}

@@ -73,7 +73,7 @@ func (p *Page) Show(c echo.Context) error {
 	if p.Sessions != nil {
 		return p.showOIDC(c, q, client, req, vals)
 	}
-	return p.loginForm(c, http.StatusOK, client, vals, "")
+	return p.loginForm(c, http.StatusOK, client, req, vals, "")
 }
 
 // Submit answers the form POST: CSRF check, login, then a redirect with a
@@ -104,7 +104,7 @@ func (p *Page) Submit(c echo.Context) error {
 	user, err := p.Engine.Login(c.Request().Context(), f["username"], f["password"])
 	if err != nil {
 		if core.KindOf(err) == core.KindAccessDenied {
-			return p.loginForm(c, http.StatusOK, client, vals, "Wrong username or password.")
+			return p.loginForm(c, http.StatusOK, client, req, vals, "Wrong username or password.")
 		}
 		return err
 	}
@@ -125,7 +125,7 @@ func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequ
 	if err != nil {
 		return req, nil, nil, err
 	}
-	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile, req)
+	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile, &req)
 	if err != nil {
 		return req, nil, nil, err
 	}
@@ -194,13 +194,15 @@ type view struct {
 	RedirectOrigin string
 }
 
-func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals map[string]string, msg string) error {
+// loginForm shows the form; req's redirect_uri is the verified one (also
+// when the request left it out), vals the parameters as sent.
+func (p *Page) loginForm(c echo.Context, status int, client *core.Client, req core.AuthorizeRequest, vals map[string]string, msg string) error {
 	csrf, err := p.newCSRF(c, p.Action)
 	if err != nil {
 		return err
 	}
-	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: vals["scope"], Error: msg,
-		CSRF: csrf, RedirectOrigin: cspOrigin(vals["redirect_uri"]), LoginHint: vals["login_hint"]}
+	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: strings.Join(req.Scopes, " "), Error: msg,
+		CSRF: csrf, RedirectOrigin: cspOrigin(req.RedirectURI), LoginHint: vals["login_hint"]}
 	for _, n := range p.carried() {
 		if vals[n] != "" {
 			v.Hidden = append(v.Hidden, hidden{n, vals[n]})

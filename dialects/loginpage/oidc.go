@@ -78,5 +78,5 @@ func (p *Page) showOIDC(c echo.Context, q url.Values, client *core.Client, req c
 			Description: "the user must log in: there is no usable login session"})
 	}
 	vals["login_hint"] = o["login_hint"]
-	return p.loginForm(c, http.StatusOK, client, vals, "")
+	return p.loginForm(c, http.StatusOK, client, req, vals, "")
 }

@@ -43,7 +43,7 @@ func (d *Dialect) deviceAuthorization(c echo.Context) error {
 			return core.DuplicateParam(name)
 		}
 	}
-	auth, err := d.clientAuth(c, form)
+	auth, ca, err := d.clientAuth(c, form)
 	if err != nil {
 		return err
 	}
@@ -52,9 +52,9 @@ func (d *Dialect) deviceAuthorization(c echo.Context) error {
 	if s := strings.Fields(form.Get("scope")); len(s) > 0 {
 		scopes = s
 	}
-	da, err := d.engine.AuthorizeDevice(c.Request().Context(), d.profile, auth, scopes)
+	da, err := d.engine.AuthorizeDevice(c.Request().Context(), d.profile, ca, scopes)
 	if err != nil {
-		return err
+		return unauthenticated(err)
 	}
 	verify := d.issuer(c) + devicePath
 	return wire.TokenJSON(c, deviceResponse{DeviceCode: da.DeviceCode, UserCode: da.UserCode, VerificationURI: verify,

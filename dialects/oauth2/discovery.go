@@ -1,6 +1,7 @@
 package oauth2
 
 import (
+	"net"
 	"net/http"
 	"slices"
 
@@ -8,21 +9,58 @@ import (
 
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
-// Discovery: the RFC 8414 server metadata and the OpenID Connect Discovery
-// 1.0 document are one document (RFC 8414 §2 takes OpenID's members), which
-// lists only what the instance really does; and the JWK Set its id_tokens
-// and JWT access tokens verify with.
+// wellKnown lists the discovery documents the instance publishes, by their
+// well-known name (RFC 8615): RFC 8414's and OpenID Connect Discovery's,
+// one document (RFC 8414 §2 takes OpenID's members) listing only what the
+// instance really does.
+var wellKnown = []struct {
+	name  string
+	build func(d *Dialect, issuer string) map[string]any
+}{
+	{"oauth-authorization-server", (*Dialect).serverMetadata},
+	{"openid-configuration", (*Dialect).serverMetadata},
+}
 
-func (d *Dialect) mountOIDC(r dialects.Router) {
-	r.Add(http.MethodGet, "/.well-known/openid-configuration", d.metadata)
-	r.Add(http.MethodGet, "/oauth2/jwks", d.jwks)
-	r.Add(http.MethodGet, "/oauth2/userinfo", d.userinfo)
-	r.Add(http.MethodPost, "/oauth2/userinfo", d.userinfo)
+// mountDiscovery publishes each document where a client finds it from the
+// issuer URL. Without a prefix that is /.well-known/<name>. Under a prefix
+// /std both forms are served: RFC 8414 §3 inserts the well-known part
+// before the issuer's path (/.well-known/<name>/std, which openid-client,
+// oauth4webapi and Authlib ask for), and the form that appends it
+// (/std/.well-known/<name>) is kept for clients that do that.
+func (d *Dialect) mountDiscovery(r dialects.Router) {
+	for _, doc := range wellKnown {
+		h := func(c echo.Context) error { return wire.JSON(c, http.StatusOK, doc.build(d, d.issuer(c))) }
+		r.Add(http.MethodGet, "/.well-known/"+doc.name, h)
+		if d.prefix != "" {
+			dialects.AddOutside(r, http.MethodGet, "/.well-known/"+doc.name+d.prefix, h)
+		}
+	}
+}
+
+// issuer is the configured issuer, or the URL of the listener the request
+// arrived on (its scheme and local address, which a client cannot forge as
+// it can the Host header) followed by the prefix.
+func (d *Dialect) issuer(c echo.Context) string {
+	if d.opts.Issuer != "" {
+		return d.opts.Issuer
+	}
+	scheme := "http"
+	if c.IsTLS() {
+		scheme = "https"
+	}
+	host := c.Request().Host
+	if a, ok := c.Request().Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		host = a.String()
+	}
+	return scheme + "://" + host + d.prefix
 }
 
 // serverMetadata is the discovery document of the instance at issuer iss.
+// Only S256 is advertised for PKCE: plain is a per-client exception
+// (allow_plain_pkce), not something a default client should pick.
 func (d *Dialect) serverMetadata(iss string) map[string]any {
 	grants := append([]core.GrantType{core.GrantAuthorizationCode, core.GrantClientCredentials, core.GrantRefreshToken},
 		d.profile.ExtraGrants...)
@@ -32,8 +70,8 @@ func (d *Dialect) serverMetadata(iss string) map[string]any {
 		"issuer":                                iss,
 		"authorization_endpoint":                iss + "/oauth2/authorize",
 		"token_endpoint":                        iss + "/oauth2/token",
-		"userinfo_endpoint":                     iss + "/oauth2/userinfo",
-		"jwks_uri":                              iss + "/oauth2/jwks",
+		"userinfo_endpoint":                     iss + userinfoPath,
+		"jwks_uri":                              iss + jwksPath,
 		"introspection_endpoint":                iss + "/oauth2/introspect",
 		"revocation_endpoint":                   iss + "/oauth2/revoke",
 		"device_authorization_endpoint":         iss + "/oauth2/device_authorization",
@@ -48,27 +86,11 @@ func (d *Dialect) serverMetadata(iss string) map[string]any {
 			"ES256", "ES384", "ES512", "HS256", "HS384", "HS512"},
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"revocation_endpoint_auth_methods_supported":    append(slices.Clone(authMethods), core.AuthMethodNone),
-		"code_challenge_methods_supported":              []string{"S256", "plain"},
+		"code_challenge_methods_supported":              []string{"S256"},
 		"claims_supported":                              core.SupportedClaims,
 		"claims_parameter_supported":                    true,
 		"request_parameter_supported":                   false,
 		"request_uri_parameter_supported":               false,
 		"prompt_values_supported":                       []string{"none", "login", "consent", "select_account"},
 	}
-}
-
-// jwks serves the published keys of every algorithm: the active ones and
-// the retired ones whose tokens may still be live (RFC 7517 §5).
-func (d *Dialect) jwks(c echo.Context) error {
-	keys := []core.JWK{}
-	for _, alg := range core.SigningAlgorithms {
-		ks, err := d.keys[alg].JWKS(c.Request().Context())
-		if err != nil {
-			return core.Unavailable(err)
-		}
-		keys = append(keys, ks...)
-	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=60")
-	c.Response().Header().Set(echo.HeaderContentType, "application/jwk-set+json")
-	return c.JSON(http.StatusOK, map[string]any{"keys": keys})
 }

@@ -8,6 +8,8 @@
 package oauth2
 
 import (
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -30,7 +32,10 @@ func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{
 
 // Options are the dialect-specific config keys.
 type Options struct {
-	// Issuer for the metadata document; empty: derived from the request.
+	// Issuer is the public URL clients reach the instance at, its prefix
+	// included (https://auth.example.com/std): the metadata's issuer and the
+	// base of its endpoints. Empty: the scheme and local address the request
+	// arrived on, then the prefix; never the Host header.
 	Issuer string `yaml:"issuer"`
 	// DeviceInterval is the device authorization grant's polling interval
 	// (default 5s) and DeviceCodeTTL its codes' lifetime (default 10m).
@@ -43,6 +48,7 @@ type Options struct {
 // Dialect implements dialects.Dialect.
 type Dialect struct {
 	inst    dialects.Instance
+	log     *slog.Logger
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
@@ -80,7 +86,7 @@ func (d *Dialect) Configure(inst dialects.Instance) error {
 }
 
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	d.engine, d.prefix = deps.Engine, deps.Prefix
+	d.engine, d.prefix, d.log = deps.Engine, deps.Prefix, deps.Logger
 	d.profile = &core.Profile{
 		Dialect:    d.inst.Name,
 		Type:       d.inst.Type,
@@ -103,7 +109,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	r.Add(http.MethodPost, "/oauth2/authorize", d.page.Submit)
 	r.Add(http.MethodPost, "/oauth2/introspect", d.introspect)
 	r.Add(http.MethodPost, "/oauth2/revoke", d.revoke)
-	r.Add(http.MethodGet, "/.well-known/oauth-authorization-server", d.metadata)
+	d.mountDiscovery(r)
 	d.mountOIDC(r)
 	d.mountDevice(r)
 	return nil
@@ -146,6 +152,7 @@ func (d *Dialect) token(c echo.Context) error {
 		GrantType:           core.GrantType(form.Get("grant_type")),
 		ClientID:            auth.ID,
 		ClientSecret:        auth.Secret,
+		ClientAlt:           auth.Alt,
 		ClientAuthMethod:    auth.Method,
 		ClientAssertionType: form.Get("client_assertion_type"),
 		ClientAssertion:     form.Get("client_assertion"),
@@ -172,28 +179,30 @@ func (d *Dialect) token(c echo.Context) error {
 	}
 	res, err := d.engine.Token(c.Request().Context(), d.profile, req)
 	if err != nil {
-		return err
+		return unauthenticated(err)
 	}
+	auth.Authenticated(c, d.log, res.ClientID, res.ClientAlt)
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType,
 		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " "),
 		IDToken: res.IDToken, IssuedTokenType: res.IssuedTokenType})
 }
 
 // clientAuth reads a client's authentication from Basic, the form's
-// client_id and client_secret, or a client assertion.
-func (d *Dialect) clientAuth(c echo.Context, form url.Values) (core.ClientAuth, error) {
+// client_id and client_secret, or a client assertion: as the wire gave it
+// (for noting the client) and for the engine.
+func (d *Dialect) clientAuth(c echo.Context, form url.Values) (wire.ClientAuth, core.ClientAuth, error) {
 	auth, err := wire.ClientCredentials(c, form)
 	if err != nil {
-		return core.ClientAuth{}, err
+		return auth, core.ClientAuth{}, err
 	}
 	f, err := wire.Singles(form, "client_assertion_type", "client_assertion")
 	if err != nil {
-		return core.ClientAuth{}, err
+		return auth, core.ClientAuth{}, err
 	}
 	iss := d.issuer(c)
-	return core.ClientAuth{ID: auth.ID, Secret: auth.Secret, Method: auth.Method,
+	return auth, core.ClientAuth{ID: auth.ID, Secret: auth.Secret, Alt: auth.Alt, Method: auth.Method,
 		AssertionType: f["client_assertion_type"], Assertion: f["client_assertion"],
-		Audiences: []string{iss, iss + "/oauth2/token", iss + c.Request().URL.Path}}, nil
+		Audiences: []string{iss, iss + "/oauth2/token", iss + strings.TrimPrefix(c.Request().URL.Path, d.prefix)}}, nil
 }
 
 // authenticate reads and checks the calling client for introspect and revoke.
@@ -202,7 +211,7 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	auth, err := d.clientAuth(c, form)
+	auth, ca, err := d.clientAuth(c, form)
 	if err != nil {
 		return nil, "", err
 	}
@@ -214,10 +223,11 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if _, err := wire.Single(form, "token_type_hint"); err != nil {
 		return nil, "", err
 	}
-	client, err := d.engine.AuthenticateClientAuth(c.Request().Context(), d.profile, auth)
+	client, alt, err := d.engine.AuthenticateClientAuth(c.Request().Context(), d.profile, ca)
 	if err != nil {
-		return nil, "", err
+		return nil, "", unauthenticated(err)
 	}
+	auth.Authenticated(c, d.log, client.ID, alt)
 	if token == "" {
 		return nil, "", core.MissingParam("token")
 	}
@@ -256,7 +266,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	}
 	wire.NoStore(c)
 	if !active {
-		return c.JSON(http.StatusOK, introspection{Active: false})
+		return wire.JSON(c, http.StatusOK, introspection{Active: false})
 	}
 	typ := "Bearer"
 	if t.Kind == core.TokenRefresh {
@@ -267,7 +277,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	if t.Details.Actor != "" {
 		in.Act = &actor{Sub: t.Details.Actor}
 	}
-	return c.JSON(http.StatusOK, in)
+	return wire.JSON(c, http.StatusOK, in)
 }
 
 func (d *Dialect) revoke(c echo.Context) error {
@@ -282,23 +292,24 @@ func (d *Dialect) revoke(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-func (d *Dialect) metadata(c echo.Context) error {
-	return c.JSON(http.StatusOK, d.serverMetadata(d.issuer(c)))
-}
-
-// issuer is the instance's issuer identifier: the configured one, else
-// derived from the request.
-func (d *Dialect) issuer(c echo.Context) string {
-	if d.opts.Issuer != "" {
-		return d.opts.Issuer
+// unauthenticated makes a missing client id or secret the invalid_client
+// it is (RFC 6749 §5.2), rather than the engine's invalid_request.
+func unauthenticated(err error) error {
+	if e, ok := errors.AsType[*core.Error](err); ok && e.Kind == core.KindInvalidRequest && e.Reason == core.ReasonMissing &&
+		(e.Param == "client_id" || e.Param == "client_secret") {
+		return &core.Error{Kind: core.KindInvalidClient, Reason: core.ReasonMissing, Param: e.Param,
+			Description: "client authentication required: send HTTP Basic credentials, or client_id and client_secret in the body"}
 	}
-	return c.Scheme() + "://" + c.Request().Host + d.prefix
+	return err
 }
 
-// Describe maps a domain error to RFC 6749 §5.2's codes; invalid_client
-// answers 401 with WWW-Authenticate. The extension grants' codes (RFC 8628
-// §3.5, RFC 8693 §2.2.2) come from the reason; UserInfo answers in RFC
-// 6750's style (userinfo.go).
+// Describe maps a domain error to RFC 6749 §5.2's codes. The Basic
+// challenge of an invalid_client, with error="invalid_client", answers only
+// a client that used Basic (RFC 6749 §5.2): client libraries read a
+// challenge as an authentication-scheme problem rather than the body's error.
+//
+// The extension grants' codes (RFC 8628 §3.5, RFC 8693 §2.2.2) come from the
+// reason; UserInfo answers in RFC 6750's style (userinfo.go).
 func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 	if isUserInfo(c) {
 		return describeBearer(e)
@@ -310,7 +321,9 @@ func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 	}
 	switch e.Kind {
 	case core.KindInvalidClient:
-		a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate"`}}
+		if usedBasic(c) {
+			a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate", error="invalid_client"`}}
+		}
 	case core.KindExpiredToken:
 		a.Code = string(core.KindInvalidToken)
 	case core.KindUnavailable:
@@ -326,6 +339,12 @@ func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 	return a
 }
 
+// usedBasic reports whether the request carried Authorization: Basic.
+func usedBasic(c echo.Context) bool {
+	scheme, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	return strings.EqualFold(scheme, "Basic")
+}
+
 // WriteError writes RFC 6749 §5.2's {"error", "error_description"}.
 func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	body := map[string]string{"error": a.Code}
@@ -333,7 +352,7 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		body["error_description"] = a.Text
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }
 
 // errorCode is a domain error's RFC 6749 code where its reason decides it.

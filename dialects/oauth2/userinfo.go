@@ -28,7 +28,7 @@ func (d *Dialect) userinfo(c echo.Context) error {
 		return err
 	}
 	wire.NoStore(c)
-	return c.JSON(http.StatusOK, claims)
+	return wire.JSON(c, http.StatusOK, claims)
 }
 
 // bearerToken reads the access token of a resource request: from one of
