@@ -19,10 +19,13 @@ const InteropEnv = "TOKENGATE_INTEROP"
 
 // interopConfig has the oauth2 dialect under a prefix, so discovery takes
 // RFC 8414 §3's form, and a client whose id and secret hold the characters
-// that Basic's form-encoding changes.
+// that Basic's form-encoding changes; and an instance at the root, an
+// OpenID Connect issuer, with the demo config's two clients (its device
+// interval is one second, so a device flow polls once).
 const interopConfig = `
 dialects:
   std: {type: oauth2, prefix: /std}
+  oauth2: {device_interval: 1s}
   acceleration: {}
   hurdlr: {}
 clients:
@@ -30,9 +33,17 @@ clients:
     client_secret: "p+q%2F:r s"
     grants: [client_credentials, authorization_code, refresh_token]
     redirect_uris: ["http://127.0.0.1:9/cb"]
-  - {client_id: demo-client, client_secret: demo-secret, grants: [client_credentials]}
+  - client_id: demo-client
+    client_secret: demo-secret
+    grants: [client_credentials, authorization_code, refresh_token, token_exchange]
+    redirect_uris: ["http://localhost:8081/callback"]
+  - client_id: demo-public
+    token_endpoint_auth_method: none
+    grants: [authorization_code, refresh_token, device_code]
+    redirect_uris: ["http://localhost:8081/callback"]
+    dialects: [oauth2]
 users:
-  - {user_id: demo-user, username: johndoe, password: demo-password, email: john.doe@example.com}
+  - {user_id: demo-user, username: johndoe, password: demo-password, first_name: John, last_name: Doe, email: john.doe@example.com}
 `
 
 // TestInterop runs each script of testdata/interop against a fresh gateway
@@ -53,6 +64,7 @@ func TestInterop(t *testing.T) {
 		setup  func(g *tokengatetest.Gateway)
 	}{
 		{"openid-client.mjs", nil},
+		{"openid-client-oidc.mjs", nil},
 		{"oauth4webapi.mjs", nil},
 		{"simple-oauth2.mjs", nil},
 		{"jose.mjs", func(g *tokengatetest.Gateway) { g.Clock().Advance(2 * time.Hour) }},

@@ -42,3 +42,24 @@ function unescapeHTML(s) {
   return s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
     .replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&')
 }
+
+// approveDevice opens a device authorization's verification_uri_complete
+// like a browser, signs in and allows the device.
+export async function approveDevice(verificationURIComplete, username, password) {
+  const page = await fetch(verificationURIComplete, { redirect: 'manual' })
+  const html = await page.text()
+  assert(page.status === 200, `verification page answered ${page.status}: ${html}`)
+  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const form = new URLSearchParams()
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(m[1], unescapeHTML(m[2]))
+  }
+  form.set('user_code', new URL(verificationURIComplete).searchParams.get('user_code'))
+  form.set('username', username)
+  form.set('password', password)
+  form.set('decision', 'allow')
+  const action = new URL(html.match(/<form method="post" action="([^"]+)"/)[1], verificationURIComplete)
+  const res = await fetch(action, { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' })
+  const done = await res.text()
+  assert(res.status === 200 && done.includes('role="status"'), `the verification page answered ${res.status}: ${done}`)
+}
