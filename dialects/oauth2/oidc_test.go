@@ -310,3 +310,32 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 }
+
+// The embedded demo config (what make run serves) is an OpenID Connect
+// provider out of the box: demo-client and the public demo-public complete
+// the code flow, their id_tokens verify through discovery.
+func TestDemoConfigIsAnOpenIDProvider(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{})
+	ctx := context.Background()
+	provider, err := oidc.NewProvider(ctx, g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, secret string }{{"demo-client", "demo-secret"}, {"demo-public", ""}} {
+		conf := &oauth2.Config{ClientID: c.id, ClientSecret: c.secret, Endpoint: provider.Endpoint(), RedirectURL: callback,
+			Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+		verifier := oauth2.GenerateVerifier()
+		code, err := g.LoginCode(conf.AuthCodeURL("s", oidc.Nonce("n"), oauth2.S256ChallengeOption(verifier)), "johndoe", "demo-password")
+		if err != nil {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		if _, err := provider.Verifier(&oidc.Config{ClientID: c.id}).Verify(ctx, raw); err != nil {
+			t.Fatalf("%s: id_token: %v", c.id, err)
+		}
+	}
+}
