@@ -21,21 +21,35 @@ export function assert(cond, msg) {
 // login drives the gateway's login page like a browser and returns the
 // redirect Location (the callback URL with code and state).
 export async function login(authorizationURL, username, password) {
-  const page = await fetch(authorizationURL, { redirect: 'manual' })
+  const res = await submitPage(authorizationURL, { username, password })
+  assert(res.status === 303, `login answered ${res.status}`)
+  return new URL(res.headers.get('location'))
+}
+
+// approveDevice opens a device authorization's verification_uri_complete
+// like a browser, signs in and allows the device.
+export async function approveDevice(verificationURIComplete, username, password) {
+  const userCode = new URL(verificationURIComplete).searchParams.get('user_code')
+  const res = await submitPage(verificationURIComplete, { user_code: userCode, username, password })
+  const done = await res.text()
+  assert(res.status === 200 && done.includes('role="status"'), `the verification page answered ${res.status}: ${done}`)
+}
+
+// submitPage opens one of the gateway's form pages, fills in fields and
+// allows, keeping the page's cookie (its CSRF token is bound to it).
+async function submitPage(pageURL, fields) {
+  const page = await fetch(pageURL, { redirect: 'manual' })
   const html = await page.text()
-  assert(page.status === 200, `login page answered ${page.status}: ${html}`)
+  assert(page.status === 200, `the page answered ${page.status}: ${html}`)
   const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
   const form = new URLSearchParams()
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
     form.set(m[1], unescapeHTML(m[2]))
   }
-  form.set('username', username)
-  form.set('password', password)
+  for (const [k, v] of Object.entries(fields)) form.set(k, v)
   form.set('decision', 'allow')
-  const action = new URL(html.match(/<form method="post" action="([^"]+)"/)[1], authorizationURL)
-  const res = await fetch(action, { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' })
-  assert(res.status === 303, `login answered ${res.status}`)
-  return new URL(res.headers.get('location'))
+  const action = new URL(html.match(/<form method="post" action="([^"]+)"/)[1], pageURL)
+  return fetch(action, { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' })
 }
 
 function unescapeHTML(s) {
@@ -43,23 +57,3 @@ function unescapeHTML(s) {
     .replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&')
 }
 
-// approveDevice opens a device authorization's verification_uri_complete
-// like a browser, signs in and allows the device.
-export async function approveDevice(verificationURIComplete, username, password) {
-  const page = await fetch(verificationURIComplete, { redirect: 'manual' })
-  const html = await page.text()
-  assert(page.status === 200, `verification page answered ${page.status}: ${html}`)
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-  const form = new URLSearchParams()
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(m[1], unescapeHTML(m[2]))
-  }
-  form.set('user_code', new URL(verificationURIComplete).searchParams.get('user_code'))
-  form.set('username', username)
-  form.set('password', password)
-  form.set('decision', 'allow')
-  const action = new URL(html.match(/<form method="post" action="([^"]+)"/)[1], verificationURIComplete)
-  const res = await fetch(action, { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' })
-  const done = await res.text()
-  assert(res.status === 200 && done.includes('role="status"'), `the verification page answered ${res.status}: ${done}`)
-}
