@@ -28,7 +28,7 @@ type extFixture struct {
 	ecKey *ecdsa.PrivateKey
 }
 
-func newExtFixture(t *testing.T) *extFixture {
+func newExtFixture(t testing.TB) *extFixture {
 	t.Helper()
 	f := &extFixture{fixture: newFixture(t), ecKey: mustECKey(t)}
 	f.p.ExtraGrants = []core.GrantType{core.GrantPassword, core.GrantDeviceCode, core.GrantTokenExchange, core.GrantJWTBearer}
@@ -44,7 +44,7 @@ func newExtFixture(t *testing.T) *extFixture {
 	return f
 }
 
-func mustECKey(t *testing.T) *ecdsa.PrivateKey {
+func mustECKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
@@ -59,7 +59,7 @@ func ecJWK(k *ecdsa.PrivateKey, kid string) map[string]string {
 
 // signWith signs claims as a client would: alg's header, sign over the
 // digest (hash h) of the signing input.
-func signWith(t *testing.T, alg string, sign func(digest []byte) []byte, h crypto.Hash, claims any) string {
+func signWith(t testing.TB, alg string, sign func(digest []byte) []byte, h crypto.Hash, claims any) string {
 	t.Helper()
 	enc := base64.RawURLEncoding
 	header, _ := json.Marshal(map[string]string{"alg": alg, "typ": "JWT", "kid": "k1"})
@@ -70,7 +70,7 @@ func signWith(t *testing.T, alg string, sign func(digest []byte) []byte, h crypt
 	return input + "." + enc.EncodeToString(sign(d.Sum(nil)))
 }
 
-func signES256(t *testing.T, k *ecdsa.PrivateKey, claims any) string {
+func signES256(t testing.TB, k *ecdsa.PrivateKey, claims any) string {
 	return signWith(t, "ES256", func(d []byte) []byte {
 		r, s, err := ecdsa.Sign(rand.Reader, k, d)
 		must(t, err)
