@@ -12,6 +12,10 @@ import (
 type Catalog interface {
 	// Types lists the registered dialect types, sorted.
 	Types() []string
+	// DefaultTypes lists the types a file without a dialects key enables,
+	// each under its own name: those that work without options (not
+	// declared, which needs a spec).
+	DefaultTypes() []string
 	// CheckDialects provisions every enabled instance of c whose type is
 	// registered, as serve will, and returns each problem with its full key
 	// path, e.g. "dialects[hurdlr].require_bearr: unknown key".

@@ -33,7 +33,7 @@ func Provision(c *config.Config) ([]*Provisioned, error) {
 	var problems []string
 	for _, name := range c.EnabledDialects() {
 		dc := c.Dialects[name]
-		inst := Instance{Name: name, Type: dc.InstanceType(name), Config: dc}
+		inst := Instance{Name: name, Type: dc.InstanceType(name), Config: dc, BaseDir: c.BaseDir}
 		d, err := Lookup(inst.Type)
 		if err == nil {
 			err = d.Configure(inst)
@@ -82,11 +82,28 @@ func instanceProblems(name string, err error) []string {
 // (prefix included).
 type BindFunc func(p *Provisioned, method, path string, h echo.HandlerFunc)
 
+// Claims records which instance claims each route: listen address, method
+// and full path -> instance name.
+type Claims map[string]string
+
+// Claim records the routes p mounted.
+func (cl Claims) Claim(p *Provisioned) {
+	for _, r := range p.Routes {
+		cl[p.Listen+" "+r.Method+" "+r.Path] = p.Name
+	}
+}
+
 // Mount runs the second stage: each instance adds its routes, which bind
 // registers. Two instances claiming one method and path on one listener are
-// refused. Every problem comes back at once in a *config.ValidationError.
+// refused, and so are the gateway's own paths (/_admin, /healthz). Every
+// problem comes back at once in a *config.ValidationError.
 func Mount(ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
-	claimed := map[string]string{} // listen + method + path -> instance
+	return MountClaimed(Claims{}, ps, deps, bind)
+}
+
+// MountClaimed is Mount next to routes instances mounted before claim (a
+// dialect added at run time); it adds the new claims to claimed.
+func MountClaimed(claimed Claims, ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
 	var problems []string
 	for _, p := range ps {
 		r := &router{p: p, claimed: claimed, bind: bind}
@@ -104,13 +121,22 @@ func Mount(ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error
 // router adds an instance's routes under its prefix.
 type router struct {
 	p        *Provisioned
-	claimed  map[string]string
+	claimed  Claims
 	bind     BindFunc
 	problems []string
 }
 
+// ReservedPaths are the gateway's own: no dialect route may lie at or below them.
+var ReservedPaths = []string{"/_admin", "/healthz"}
+
 func (r *router) Add(method, path string, h echo.HandlerFunc) {
 	full := r.p.Prefix + path
+	for _, res := range ReservedPaths {
+		if HasPathPrefix(full, res) {
+			r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: %s %s is reserved for the gateway (%s)", r.p.Name, method, full, res))
+			return
+		}
+	}
 	key := r.p.Listen + " " + method + " " + full
 	if other, dup := r.claimed[key]; dup {
 		r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: route collision: %s %s on %s is claimed by dialects %s and %s; "+
@@ -129,6 +155,8 @@ func Catalog() config.Catalog { return catalog{} }
 type catalog struct{}
 
 func (catalog) Types() []string { return Types() }
+
+func (catalog) DefaultTypes() []string { return DefaultTypes() }
 
 // CheckDialects configures every enabled instance and mounts it on a dry
 // run (an engine over no store, routes only recorded), so that config check

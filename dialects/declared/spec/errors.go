@@ -78,7 +78,7 @@ var reasonNames = []string{string(core.ReasonMissing), string(core.ReasonDuplica
 	string(core.ReasonCodeReplay), string(core.ReasonRefreshReuse), string(core.ReasonPKCE),
 	string(core.ReasonRedirectURI), string(core.ReasonWrongClient), string(core.ReasonBadCredentials),
 	string(core.ReasonTooLarge), string(core.ReasonTimeout), string(core.ReasonClosedHours),
-	string(core.ReasonNotAllowed)}
+	string(core.ReasonActiveToken), string(core.ReasonNotAllowed)}
 
 func (r *reader) errors(n *yaml.Node, path string) *Errors {
 	x := &Errors{Formats: []Format{FormatJSON}}

@@ -87,3 +87,25 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("slack bot token %q", tok)
 	}
 }
+
+// TestProfileFlags: rotate_refresh and one_active_access_token reach the
+// engine's profile; the defaults rotate and allow many tokens.
+func TestProfileFlags(t *testing.T) {
+	for _, tc := range []struct {
+		tokens          string
+		keep, oneActive bool
+	}{
+		{"", false, false},
+		{"tokens: {rotate_refresh: false, one_active_access_token: true}\n", true, true},
+		{"tokens: {rotate_refresh: true, one_active_access_token: false}\n", false, false},
+	} {
+		s, err := Parse([]byte(tc.tokens + minimal))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Profile("demo", rand.Reader, nil)
+		if err != nil || p.KeepRefreshToken != tc.keep || p.OneActiveAccessToken != tc.oneActive {
+			t.Errorf("%q: profile %+v %v", tc.tokens, p, err)
+		}
+	}
+}
