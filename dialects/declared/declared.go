@@ -136,7 +136,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	d.profile = p
 	for _, rt := range d.spec.Routes {
 		h := &handler{d: d, rt: rt, readsQuery: reads(rt, spec.SourceQuery),
-			readsBasic: reads(rt, spec.SourceBasicID|spec.SourceBasicSecret),
+			readsBasic:    reads(rt, spec.SourceBasicID|spec.SourceBasicSecret),
 			authenticates: rt.Operation == spec.OpRevoke || hasInput(rt, spec.InputClientSecret),
 			usesUser:      rt.Response != nil && rt.Response.Body != nil && rt.Response.Body.UsesUser()}
 		switch rt.Operation {
