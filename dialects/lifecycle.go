@@ -1,6 +1,7 @@
 package dialects
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,21 +43,24 @@ func Provision(c *config.Config) ([]*Provisioned, error) {
 			problems = append(problems, instanceProblems(name, err)...)
 			continue
 		}
-		p := &Provisioned{Instance: inst, Dialect: d, Listen: dc.Listen, Prefix: strings.TrimSuffix(dc.Prefix, "/"),
-			Facts: wire.StandardFacts}
-		if p.Listen == "" {
-			p.Listen = c.Listen
-		}
-		if wf, ok := d.(WireFacts); ok {
-			p.Facts = wf.WireFacts()
-		}
-		out = append(out, p)
+		out = append(out, Provide(inst, d, cmp.Or(dc.Listen, c.Listen), dc.Prefix))
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return nil, &config.ValidationError{Problems: problems}
 	}
 	return out, nil
+}
+
+// Provide makes a configured dialect a Provisioned instance served on listen
+// under prefix, with the wire facts it declares.
+func Provide(inst Instance, d Dialect, listen, prefix string) *Provisioned {
+	p := &Provisioned{Instance: inst, Dialect: d, Listen: listen, Prefix: strings.TrimSuffix(prefix, "/"),
+		Facts: wire.StandardFacts}
+	if wf, ok := d.(WireFacts); ok {
+		p.Facts = wf.WireFacts()
+	}
+	return p
 }
 
 // instanceProblems puts an instance's problems under its key path: a
@@ -104,19 +108,29 @@ func Mount(ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error
 // MountClaimed is Mount next to routes instances mounted before claim (a
 // dialect added at run time); it adds the new claims to claimed.
 func MountClaimed(claimed Claims, ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
-	var problems []string
+	var problems, collisions []string
 	for _, p := range ps {
 		r := &router{p: p, claimed: claimed, bind: bind}
 		if err := p.Dialect.Mount(r, deps(p)); err != nil {
 			problems = append(problems, instanceProblems(p.Name, err)...)
 		}
-		problems = append(problems, r.problems...)
+		collisions = append(collisions, r.problems...)
 	}
-	if len(problems) > 0 {
-		return &config.ValidationError{Problems: problems}
+	switch {
+	case len(problems) > 0:
+		return &config.ValidationError{Problems: append(problems, collisions...)}
+	case len(collisions) > 0:
+		return &CollisionError{config.ValidationError{Problems: collisions}}
 	}
 	return nil
 }
+
+// CollisionError is Mount's refusal of routes claimed by another instance
+// or by the gateway, and nothing else wrong. It unwraps to the
+// *config.ValidationError config check prints.
+type CollisionError struct{ config.ValidationError }
+
+func (e *CollisionError) Unwrap() error { return &e.ValidationError }
 
 // router adds an instance's routes under its prefix.
 type router struct {

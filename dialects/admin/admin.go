@@ -33,6 +33,7 @@ type API struct {
 	plane    *control.Plane
 	token    []byte
 	validate *validator.Validate
+	dialects Dialects // nil: no dialects added at run time
 }
 
 // New builds the API. token is the admin bearer token; empty disables the
@@ -72,6 +73,10 @@ func (a *API) Mount(e *echo.Echo) {
 	g.POST("/faults", a.addFault)
 	g.DELETE("/faults", a.clearFaults)
 	g.DELETE("/faults/:id", a.deleteFault)
+	g.GET("/dialects", a.listDialects)
+	g.POST("/dialects", a.addDialect)
+	g.GET("/dialects/:name", a.getDialect)
+	g.DELETE("/dialects/:name", a.removeDialect)
 	g.GET("/requests", a.listRequests)
 	g.DELETE("/requests", a.clearRequests)
 }

@@ -45,15 +45,10 @@ type Dialect struct {
 	prefix  string
 }
 
-// New returns a dialect instance called name serving the spec text: a
-// dialect added at run time, already configured. Problems come back as a
-// *spec.ValidationError.
-func New(name string, text []byte) (*Dialect, error) {
-	s, err := spec.Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	return &Dialect{inst: dialects.Instance{Name: name, Type: Type}, spec: s}, nil
+// FromSpec returns an instance called name serving s, already configured:
+// a dialect added at run time (package dynamic).
+func FromSpec(name string, s *spec.Spec) *Dialect {
+	return &Dialect{inst: dialects.Instance{Name: name, Type: Type}, spec: s}
 }
 
 // Spec is the spec the instance serves.

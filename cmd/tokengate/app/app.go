@@ -29,6 +29,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/console"
 	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/dynamic"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/storage/postgres"
 	"github.com/tokengate/tokengate/storage/sqlite"
@@ -46,6 +47,8 @@ type App struct {
 	Console *console.Console
 	// ConsoleBackend is what the console reads and changes the gateway through.
 	ConsoleBackend *adminbackend.Backend
+	// Dialects are the dialect instances added at run time.
+	Dialects *dynamic.Manager
 	// TLS, when set, makes every listener serve HTTPS.
 	TLS *tls.Config
 
@@ -105,13 +108,22 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe,
+		Sync: a.Plane.SyncRequest})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	// The dialects added at run time, after the config's; replicas pick up
+	// each other's additions when the shared version moves.
+	a.Dialects = dynamic.New(a.Engine, a.Gateway, logger)
+	if err := a.Dialects.Reconcile(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("loading the dialects added at run time: %w", err)
+	}
+	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
-	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
+	admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects).Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
 	return a, nil
