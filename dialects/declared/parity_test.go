@@ -15,6 +15,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/declared/spec"
 	"github.com/tokengate/tokengate/dialects/internal/paritytest"
 	"github.com/tokengate/tokengate/dialects/internal/paritytest/erroridsuite"
+	"github.com/tokengate/tokengate/dialects/internal/paritytest/hurdlrsuite"
 )
 
 // specTarget is a vendor declared in the spec file under testdata, under
@@ -79,5 +80,15 @@ func TestErrorIDParity(t *testing.T) {
 		},
 	}, map[string]string{
 		"working_hours": "a schedule of working hours is Go code (the 503 NON_WORKING_HOURS rule itself is declared)",
+	}))
+}
+
+// TestHurdlrParity runs the built-in hurdlr dialect's wire tests against
+// the Hurdlr API declared in testdata/hurdlr.yaml.
+func TestHurdlrParity(t *testing.T) {
+	hurdlrsuite.Run(t, specTarget(t, "hurdlr.yaml", map[string]func(string) string{
+		"require_bearer_off": func(s string) string { return s },
+	}, map[string]string{
+		"require_bearer": "a header that must be present but whose value is never checked is not an engine input",
 	}))
 }
