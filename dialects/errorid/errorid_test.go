@@ -60,4 +60,3 @@ func TestOptionErrors(t *testing.T) {
 		})
 	}
 }
-

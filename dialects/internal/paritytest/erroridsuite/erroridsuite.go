@@ -744,7 +744,6 @@ func testBruteForceAnswers429(t *testing.T, tg paritytest.Target) {
 	checkToken(t, postJSON(t, g, good), 3600)
 }
 
-
 func render(t *testing.T, tg paritytest.Target, err error) (response, echo.Context) {
 	t.Helper()
 	e := echo.New()
