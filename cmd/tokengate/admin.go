@@ -38,6 +38,8 @@ const adminUsage = `usage: tokengate admin [--url URL] [--token TOKEN] [--json] 
   authorizations | authorizations rm AUTH_ID
   authorizations add --auth-id N --auth-token T --user-id U --client-id C
   tokens [--client-id C] [--dialect D] [--kind access|refresh|code]
+  dialects | dialects remove NAME
+  dialects add FILE [--name N] [--prefix P] [--listen A]   mount a declared spec at once
   reset [--to-config]
 
 --url defaults to $TOKENGATE_URL or http://127.0.0.1:8080; --token to
@@ -106,6 +108,8 @@ func (a *adminCLI) run(args []string) error {
 		return a.authorizations(args[1:])
 	case "tokens":
 		return a.tokens(args[1:])
+	case "dialects":
+		return a.dialects(args[1:])
 	case "reset":
 		fs := flag.NewFlagSet("reset", flag.ContinueOnError)
 		to := fs.Bool("to-config", false, "also restore clients, users and authorizations to the config")

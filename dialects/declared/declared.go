@@ -176,7 +176,12 @@ func (d *Dialect) Start(ctx context.Context) error {
 
 // DefaultAccessTokenTTL is the spec's access-token lifetime: how long a
 // rotated-out signing key stays published (`tokengate keys rotate`).
-func (d *Dialect) DefaultAccessTokenTTL() time.Duration { return d.spec.Tokens.Access.Lifetime }
+func (d *Dialect) DefaultAccessTokenTTL() time.Duration {
+	if d.spec == nil {
+		return core.DefaultAccessTTL
+	}
+	return d.spec.Tokens.Access.Lifetime
+}
 
 func or(s, def string) string {
 	if s == "" {

@@ -161,6 +161,9 @@ func LongestAccessTokenLife(cfg *config.Config, name string) (time.Duration, err
 		return 0, fmt.Errorf("unknown dialect %q (configured: %s)", name, strings.Join(cfg.EnabledDialects(), ", "))
 	}
 	d, err := dialects.Lookup(dc.InstanceType(name))
+	if err == nil { // a declared instance's lifetime is in its spec
+		err = d.Configure(dialects.Instance{Name: name, Type: dc.InstanceType(name), Config: dc, BaseDir: cfg.BaseDir})
+	}
 	if err != nil {
 		return 0, err
 	}
