@@ -56,8 +56,8 @@ type options struct {
 	replicas  int
 	// declaredSpec is the spec the declared_token scenario serves.
 	declaredSpec string
-	stdout    io.Writer
-	stderr    io.Writer
+	stdout       io.Writer
+	stderr       io.Writer
 }
 
 // hiddenFlags are left out of -h: they are for tgbench's own child processes.
