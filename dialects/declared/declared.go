@@ -134,28 +134,20 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 			readsBasic:    reads(rt, spec.SourceBasicID|spec.SourceBasicSecret),
 			authenticates: rt.Operation == spec.OpRevoke || hasInput(rt, spec.InputClientSecret),
 			usesUser:      rt.Response != nil && rt.Response.Body != nil && rt.Response.Body.UsesUser()}
-		switch rt.Operation {
-		case spec.OpAuthorize:
+		if rt.Operation == spec.OpAuthorize {
 			page := &loginpage.Page{Engine: deps.Engine, Profile: p, Secrets: deps.Secrets, Action: deps.Prefix + rt.Path,
 				Brand: loginpage.Brand{Product: d.spec.Title, Heading: or(rt.Page.Heading, "Sign in"),
 					Accent: or(rt.Page.Accent, "#444444")}}
 			r.Add(http.MethodGet, rt.Path, page.Show)
 			r.Add(http.MethodPost, rt.Path, page.Submit)
-		case spec.OpToken:
-			r.Add(rt.Method, rt.Path, h.token)
-		case spec.OpIntrospect:
-			r.Add(rt.Method, rt.Path, h.introspect)
-		case spec.OpUserinfo:
-			r.Add(rt.Method, rt.Path, h.userinfo)
-		case spec.OpRevoke:
-			r.Add(rt.Method, rt.Path, h.revoke)
-		case spec.OpJWKS:
-			r.Add(rt.Method, rt.Path, h.jwks)
-		case spec.OpStatic:
-			r.Add(rt.Method, rt.Path, h.static)
-		default:
+			continue
+		}
+		serve, ok := map[spec.Operation]echo.HandlerFunc{spec.OpToken: h.token, spec.OpIntrospect: h.introspect,
+			spec.OpUserinfo: h.userinfo, spec.OpRevoke: h.revoke, spec.OpJWKS: h.jwks, spec.OpStatic: h.static}[rt.Operation]
+		if !ok {
 			return fmt.Errorf("operation %q has no handler", rt.Operation)
 		}
+		r.Add(rt.Method, rt.Path, serve)
 	}
 	return nil
 }
@@ -213,7 +205,12 @@ func hasInput(rt *spec.Route, name string) bool {
 
 // values starts the values of an answer: the engine's now and the base URL.
 func (d *Dialect) values(c echo.Context) spec.Values {
-	return spec.Values{Now: d.engine.Now(), BaseURL: c.Scheme() + "://" + c.Request().Host + d.prefix}
+	return spec.Values{Now: d.engine.Now(), BaseURL: d.baseURL(c)}
+}
+
+// baseURL is the scheme, host and prefix the request reached the instance at.
+func (d *Dialect) baseURL(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host + d.prefix
 }
 
 // grantKey is where a request's engine grant is kept for the error rules.

@@ -111,7 +111,7 @@ func (h *handler) token(c echo.Context) error {
 		return wireParam(h.rt, err)
 	}
 	v := spec.ResultValues(res)
-	v.BaseURL = c.Scheme() + "://" + c.Request().Host + h.d.prefix
+	v.BaseURL = h.d.baseURL(c)
 	if err := h.user(c, &v); err != nil {
 		return err
 	}
@@ -140,7 +140,6 @@ func (h *handler) introspect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := h.d.engine.Now()
 	if !active {
 		if h.rt.Inactive == nil {
 			return &core.Error{Kind: core.KindInvalidToken, Description: "the token is not active"}
@@ -148,8 +147,13 @@ func (h *handler) introspect(c echo.Context) error {
 		v := h.d.values(c)
 		return h.render(c, h.rt.Inactive, &v)
 	}
-	v := spec.TokenValues(t, true, now)
-	v.BaseURL = c.Scheme() + "://" + c.Request().Host + h.d.prefix
+	return h.renderToken(c, t)
+}
+
+// renderToken answers with the values of an active stored token.
+func (h *handler) renderToken(c echo.Context, t *core.Token) error {
+	v := spec.TokenValues(t, true, h.d.engine.Now())
+	v.BaseURL = h.d.baseURL(c)
 	if err := h.user(c, &v); err != nil {
 		return err
 	}
@@ -165,12 +169,7 @@ func (h *handler) userinfo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := spec.TokenValues(t, true, h.d.engine.Now())
-	v.BaseURL = c.Scheme() + "://" + c.Request().Host + h.d.prefix
-	if err := h.user(c, &v); err != nil {
-		return err
-	}
-	return h.render(c, h.rt.Response, &v)
+	return h.renderToken(c, t)
 }
 
 func (h *handler) revoke(c echo.Context) error {

@@ -9,6 +9,8 @@
 package paritytest
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/tokengate/tokengate/config"
@@ -57,4 +59,22 @@ func (tg Target) Gateway(t testing.TB, name, variant, keys, rest string, authFai
 	}
 	g := tg.Start(t, "dialects:\n  "+name+": {"+inst+"}\n"+rest, authFailureLimit)
 	return &g
+}
+
+// Test is one wire test of a suite.
+type Test struct {
+	Name string
+	Run  func(*testing.T, Target)
+}
+
+// Run runs tests against tg, one subtest each.
+func (tg Target) Run(t *testing.T, tests []Test) {
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) { tc.Run(t, tg) })
+	}
+}
+
+// Keys lists a decoded JSON object's keys, sorted.
+func Keys(m map[string]any) []string {
+	return slices.Sorted(maps.Keys(m))
 }

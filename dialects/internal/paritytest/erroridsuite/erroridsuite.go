@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -36,31 +35,26 @@ import (
 // and "working_hours" (Mon-Fri 08:00-18:00 Europe/Berlin; outside them 503
 // NON_WORKING_HOURS with Retry-After), or skips the test saying why not.
 func Run(t *testing.T, tg paritytest.Target) {
-	for _, tc := range []struct {
-		name string
-		run  func(*testing.T, paritytest.Target)
-	}{
-		{"TokenSpellings", testTokenSpellings},
-		{"WorkingHours", testWorkingHours},
-		{"AccessTokenTTL", testAccessTokenTTL},
-		{"Errors", testErrors},
-		{"PathsOutsideTheDialect", testPathsOutsideTheDialect},
-		{"Prefix", testPrefix},
-		{"ErrorIDInLogs", testErrorIDInLogs},
-		{"OneActiveToken", testOneActiveToken},
-		{"OneActiveTokenConcurrent", testOneActiveTokenConcurrent},
-		{"OneActiveTokenOff", testOneActiveTokenOff},
-		{"NoEchoDefaultBody", testNoEchoDefaultBody},
-		{"JournalErrorID", testJournalErrorID},
-		{"Faults", testFaults},
-		{"BruteForceAnswers429", testBruteForceAnswers429},
-		{"RenderInternal", testRenderInternal},
-		{"RenderTable", testRenderTable},
-		{"RenderRedactsSecrets", testRenderRedactsSecrets},
-		{"PanicThroughGateway", testPanicThroughGateway},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, tg) })
-	}
+	tg.Run(t, []paritytest.Test{
+		{Name: "TokenSpellings", Run: testTokenSpellings},
+		{Name: "WorkingHours", Run: testWorkingHours},
+		{Name: "AccessTokenTTL", Run: testAccessTokenTTL},
+		{Name: "Errors", Run: testErrors},
+		{Name: "PathsOutsideTheDialect", Run: testPathsOutsideTheDialect},
+		{Name: "Prefix", Run: testPrefix},
+		{Name: "ErrorIDInLogs", Run: testErrorIDInLogs},
+		{Name: "OneActiveToken", Run: testOneActiveToken},
+		{Name: "OneActiveTokenConcurrent", Run: testOneActiveTokenConcurrent},
+		{Name: "OneActiveTokenOff", Run: testOneActiveTokenOff},
+		{Name: "NoEchoDefaultBody", Run: testNoEchoDefaultBody},
+		{Name: "JournalErrorID", Run: testJournalErrorID},
+		{Name: "Faults", Run: testFaults},
+		{Name: "BruteForceAnswers429", Run: testBruteForceAnswers429},
+		{Name: "RenderInternal", Run: testRenderInternal},
+		{Name: "RenderTable", Run: testRenderTable},
+		{Name: "RenderRedactsSecrets", Run: testRenderRedactsSecrets},
+		{Name: "PanicThroughGateway", Run: testPanicThroughGateway},
+	})
 }
 
 // ClientsYAML are the clients every test of the suite has.
@@ -140,15 +134,6 @@ func postJSON(t *testing.T, g *paritytest.Gateway, body string) response {
 	return do(t, http.MethodPost, g.URL+"/v1/oauth/token", "application/json", strings.NewReader(body))
 }
 
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // UUIDPattern matches the errorId of an error body: a lower-case version-4 UUID.
 var UUIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
@@ -161,7 +146,7 @@ func checkErrorBody(t *testing.T, r response) string {
 		t.Errorf("error Content-Type = %q, want application/json", ct)
 	}
 	want := []string{"code", "errorId", "parameter_name", "parameter_value", "text"}
-	if got := keys(r.Body); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got := paritytest.Keys(r.Body); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("error body keys = %v, want exactly %v\n%s", got, want, r.Raw)
 	}
 	id, ok := r.Body["errorId"].(string)
@@ -202,7 +187,7 @@ func checkToken(t *testing.T, r response, ttl float64) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", r.Status, r.Raw)
 	}
-	if got := keys(r.Body); strings.Join(got, ",") != "access_token,expires_in,token_type" {
+	if got := paritytest.Keys(r.Body); strings.Join(got, ",") != "access_token,expires_in,token_type" {
 		t.Fatalf("token body keys = %v, want access_token, expires_in, token_type", got)
 	}
 	if s, ok := r.Body["access_token"].(string); !ok || len(s) < 20 {

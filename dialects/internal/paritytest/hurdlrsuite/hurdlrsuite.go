@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -38,32 +37,27 @@ import (
 // non-empty Bearer header) and "require_bearer_off" (that option set to
 // false: the default behaviour), or skips the test saying why not.
 func Run(t *testing.T, tg paritytest.Target) {
-	for _, tc := range []struct {
-		name string
-		run  func(*testing.T, paritytest.Target)
-	}{
-		{"VendorCurlRequests", testVendorCurlRequests},
-		{"CreatedAtFollowsEngineClock", testCreatedAtFollowsEngineClock},
-		{"TokensAreDistinctAndWellFormed", testTokensAreDistinctAndWellFormed},
-		{"RefreshRotationAndReuse", testRefreshRotationAndReuse},
-		{"Lifetimes", testLifetimes},
-		{"ConfiguredLifetimes", testConfiguredLifetimes},
-		{"TokenErrors", testTokenErrors},
-		{"UnroutedPathsInHurdlrStyle", testUnroutedPathsInHurdlrStyle},
-		{"RequireBearer", testRequireBearer},
-		{"TokenEndpointIgnoresQuery", testTokenEndpointIgnoresQuery},
-		{"UnknownFieldsIgnored", testUnknownFieldsIgnored},
-		{"AuthorizationCodeFlow", testAuthorizationCodeFlow},
-		{"CodeReplay", testCodeReplay},
-		{"RedirectURITampering", testRedirectURITampering},
-		{"CSRF", testCSRF},
-		{"WrongPassword", testWrongPassword},
-		{"AuthorizeMethodNotAllowed", testAuthorizeMethodNotAllowed},
-		{"RenderErrorTable", testRenderErrorTable},
-		{"InjectedFaults", testInjectedFaults},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, tg) })
-	}
+	tg.Run(t, []paritytest.Test{
+		{Name: "VendorCurlRequests", Run: testVendorCurlRequests},
+		{Name: "CreatedAtFollowsEngineClock", Run: testCreatedAtFollowsEngineClock},
+		{Name: "TokensAreDistinctAndWellFormed", Run: testTokensAreDistinctAndWellFormed},
+		{Name: "RefreshRotationAndReuse", Run: testRefreshRotationAndReuse},
+		{Name: "Lifetimes", Run: testLifetimes},
+		{Name: "ConfiguredLifetimes", Run: testConfiguredLifetimes},
+		{Name: "TokenErrors", Run: testTokenErrors},
+		{Name: "UnroutedPathsInHurdlrStyle", Run: testUnroutedPathsInHurdlrStyle},
+		{Name: "RequireBearer", Run: testRequireBearer},
+		{Name: "TokenEndpointIgnoresQuery", Run: testTokenEndpointIgnoresQuery},
+		{Name: "UnknownFieldsIgnored", Run: testUnknownFieldsIgnored},
+		{Name: "AuthorizationCodeFlow", Run: testAuthorizationCodeFlow},
+		{Name: "CodeReplay", Run: testCodeReplay},
+		{Name: "RedirectURITampering", Run: testRedirectURITampering},
+		{Name: "CSRF", Run: testCSRF},
+		{Name: "WrongPassword", Run: testWrongPassword},
+		{Name: "AuthorizeMethodNotAllowed", Run: testAuthorizeMethodNotAllowed},
+		{Name: "RenderErrorTable", Run: testRenderErrorTable},
+		{Name: "InjectedFaults", Run: testInjectedFaults},
+	})
 }
 
 // Callback is demo-client's first registered redirect URI.
@@ -184,20 +178,11 @@ func tokens(t testing.TB, g *paritytest.Gateway, s Seed) (access, refresh string
 	return r.body["access_token"].(string), r.body["refresh_token"].(string)
 }
 
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // checkTokenBody checks a success response: headers, exact key set, token
 // format, documented expires_in and scope.
 func checkTokenBody(t testing.TB, r response) {
 	t.Helper()
-	if got := strings.Join(keys(r.body), ","); got != "access_token,created_at,expires_in,refresh_token,scope" {
+	if got := strings.Join(paritytest.Keys(r.body), ","); got != "access_token,created_at,expires_in,refresh_token,scope" {
 		t.Fatalf("token body keys = %s\n%s", got, r.raw)
 	}
 	for _, k := range []string{"access_token", "refresh_token"} {
