@@ -125,15 +125,21 @@ type child struct {
 	err  error // cmd.Wait's result, once done is closed
 }
 
-// startChild starts `tokengate serve --config cfgPath` (with extra flags) and waits until
+// startChild starts `tokengate serve --config cfgPath` and waits until
 // /healthz answers. logPath collects the child's stderr (appended).
-func startChild(t *testing.T, bin, cfgPath, addr, logPath string, extra ...string) *child {
+func startChild(t *testing.T, bin, cfgPath, addr, logPath string) *child {
+	t.Helper()
+	return startCmd(t, exec.Command(bin, "serve", "--config", cfgPath), addr, logPath)
+}
+
+// startCmd starts a prepared tokengate command that serves on addr and
+// waits until /healthz answers.
+func startCmd(t *testing.T, cmd *exec.Cmd, addr, logPath string) *child {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--config", cfgPath}, extra...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +62,8 @@ func TestVendorsExampleAsShipped(t *testing.T) {
 	bin := tokengateBinary(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	c := startChild(t, bin, shipped, addr, filepath.Join(dir, "vendors.log"), "--listen", addr, "--db", filepath.Join(dir, "vendors.db"))
+	c := startCmd(t, exec.Command(bin, "serve", "--config", shipped, "--listen", addr, "--db", filepath.Join(dir, "vendors.db")),
+		addr, filepath.Join(dir, "vendors.log"))
 	post := func(path string, form url.Values, accept string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

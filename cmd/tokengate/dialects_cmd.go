@@ -1,59 +1,58 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokengate/tokengate/dialects/admin"
 )
 
-// dialects runs `admin dialects [add FILE [--name N] [--prefix P]
-// [--listen A] | list | remove NAME]`.
-func (a *adminCLI) dialects(args []string) error {
-	if len(args) == 0 {
-		return a.listDialects()
+// dialectsCmd is `tokengate admin dialects [list | add FILE | remove NAME]`.
+func dialectsCmd(r *adminRunner) *cobra.Command {
+	var name, prefix, listen string
+	add := &cobra.Command{
+		Use:   "add FILE [--name N] [--prefix P] [--listen A]",
+		Short: "Mount a declared dialect from its spec file at once",
+		Long: `Send a declared dialect's spec file (docs/declared-dialects.md) to the gateway,
+which validates it, mounts it at once under its prefix, without a restart,
+and stores it: every replica on the same database serves it, and it survives
+a restart. A spec with mistakes is refused with each one and its path; routes
+another dialect serves are refused too.`,
+		Args: exactArgs(1),
+		RunE: r.run("dialect", func(a *adminCLI, args []string) error { return a.addDialect(args[0], name, prefix, listen) }),
 	}
-	switch args[0] {
-	case "list":
-		return a.listDialects()
-	case "remove", "rm":
-		if len(args) != 2 {
-			return usageError("dialects remove NAME")
-		}
-		return a.removeDialect(args[1])
-	case "add":
-		fs := flag.NewFlagSet("dialects add", flag.ContinueOnError)
-		name := fs.String("name", "", "instance name (default: the spec's name)")
-		prefix := fs.String("prefix", "", "path prefix, e.g. /acme")
-		listen := fs.String("listen", "", "listen address the gateway already serves (default: the main one)")
-		files, err := parseInterspersed(fs, args[1:])
-		if err != nil {
-			return usageError(err.Error())
-		}
-		if len(files) != 1 {
-			return usageError("dialects add FILE [--name N] [--prefix P] [--listen A]")
-		}
-		return a.addDialect(files[0], *name, *prefix, *listen)
+	f := add.Flags()
+	f.StringVar(&name, "name", "", "instance name (default: the spec's name)")
+	f.StringVar(&prefix, "prefix", "", "path prefix, e.g. /acme (default: none)")
+	f.StringVar(&listen, "listen", "", "a listen address the gateway already serves (default: the main one)")
+	list := func(a *adminCLI, _ []string) error {
+		ds, err := a.c.Dialects()
+		return printList(a, dialectHeader, dialectRow, ds, err)
 	}
-	return usageError("dialects: unknown arguments")
-}
-
-// parseInterspersed parses flags wherever they stand among the positional
-// arguments, which it returns.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
+	return group(&cobra.Command{
+		Use:   "dialects [list | add FILE ... | remove NAME]",
+		Short: "List, add and remove dialect instances at run time",
+		Long: `List the mounted dialect instances (those of the config file and those added
+at run time), add a declared dialect from its spec file, or remove one that
+was added.`,
+		RunE: r.run("dialect request", list),
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "List the mounted dialect instances",
+		Long:  `List every mounted dialect instance: name, type, source (config or admin), prefix, listener, routes.`,
+		Args:  noArgs,
+		RunE:  r.run("dialect request", list),
+	}, add, &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Unmount and forget a dialect added at run time",
+		Long:    `Unmount a dialect that was added at run time, on every replica, and forget it. A dialect of the config file cannot be removed.`,
+		Args:    exactArgs(1),
+		RunE:    r.run("dialect", func(a *adminCLI, args []string) error { return a.removeDialect(args[0]) }),
+	})
 }
 
 // addDialect sends a spec file to the gateway, which mounts it at once.
@@ -63,22 +62,7 @@ func (a *adminCLI) addDialect(file, name, prefix, listen string) error {
 		return err
 	}
 	d, err := a.c.AddDialect(admin.DialectRequest{Name: name, Prefix: prefix, Listen: listen, Spec: string(text)})
-	if err != nil {
-		return err
-	}
-	return a.print(d, dialectHeader, [][]string{dialectRow(d)})
-}
-
-func (a *adminCLI) listDialects() error {
-	list, err := a.c.Dialects()
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(list))
-	for _, d := range list {
-		rows = append(rows, dialectRow(d))
-	}
-	return a.print(list, dialectHeader, rows)
+	return printOne(a, dialectHeader, dialectRow, d, err)
 }
 
 func (a *adminCLI) removeDialect(name string) error {

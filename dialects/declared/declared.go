@@ -238,6 +238,11 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	} else {
 		sa = d.spec.Errors.Describe(a.Err, grantOf(c)) // Retry-After is already set by the shared tail
 		sa.RetryAfter = 0
+		if sa.HasValue && !strings.EqualFold(sa.Param, echo.HeaderContentType) {
+			if obj, err := wire.JSONObject(c); err == nil { // the value as sent, for a JSON body
+				sa.SetSent(obj[sa.Param])
+			}
+		}
 	}
 	v := d.values(c)
 	out := getOutput()

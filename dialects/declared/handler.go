@@ -28,9 +28,10 @@ func putOutput(o *spec.Output) { outputs.Put(o) }
 
 // inputs decodes the request as the route declares and extracts its
 // inputs; the client id and grant presented are noted even on failure.
-func (h *handler) inputs(c echo.Context, in *spec.Inputs) error {
+// alt is the raw reading of HTTP Basic credentials where it differs from
+// the form-decoded one the inputs hold (see wire.Basic), else nil.
+func (h *handler) inputs(c echo.Context, in *spec.Inputs) (alt *core.Credentials, err error) {
 	var req spec.Request
-	var err error
 	switch h.rt.Body {
 	case spec.BodyForm:
 		if h.rt.AnyContentType {
@@ -49,24 +50,28 @@ func (h *handler) inputs(c echo.Context, in *spec.Inputs) error {
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h.readsQuery {
 		if req.Query, err = wire.Query(c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	req.Header = c.Request().Header
 	if h.readsBasic {
-		id, secret, ok, err := wire.BasicAuth(c)
+		auth, ok, err := wire.Basic(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ok {
-			req.Basic = &spec.BasicCredentials{ID: id, Secret: secret}
+			req.Basic = &spec.BasicCredentials{ID: auth.ID, Secret: auth.Secret}
+			alt = auth.Alt
 		}
 	}
 	err = h.rt.Extract(&req, in)
+	if alt != nil && (in.ClientID != req.Basic.ID || in.ClientSecret != req.Basic.Secret) {
+		alt = nil // the credentials came from the body
+	}
 	grant := in.GrantValue
 	if grant == "" {
 		grant = string(in.Grant)
@@ -75,7 +80,7 @@ func (h *handler) inputs(c echo.Context, in *spec.Inputs) error {
 	if in.Grant != "" {
 		c.Set(grantKey, in.Grant)
 	}
-	return err
+	return alt, err
 }
 
 // render writes the route's answer for v.
@@ -103,10 +108,13 @@ func (h *handler) user(c echo.Context, v *spec.Values) error {
 
 func (h *handler) token(c echo.Context) error {
 	var in spec.Inputs
-	if err := h.inputs(c, &in); err != nil {
+	alt, err := h.inputs(c, &in)
+	if err != nil {
 		return err
 	}
-	res, err := h.d.engine.Token(c.Request().Context(), h.d.profile, in.TokenRequest())
+	req := in.TokenRequest()
+	req.ClientAlt = alt
+	res, err := h.d.engine.Token(c.Request().Context(), h.d.profile, req)
 	if err != nil {
 		return wireParam(h.rt, err)
 	}
@@ -119,20 +127,28 @@ func (h *handler) token(c echo.Context) error {
 }
 
 // client authenticates the calling client of an introspect or revoke route.
-func (h *handler) client(c echo.Context, in *spec.Inputs) (*core.Client, error) {
+func (h *handler) client(c echo.Context, in *spec.Inputs, alt *core.Credentials) (*core.Client, error) {
 	if !h.authenticates {
 		return nil, nil
 	}
-	cl, err := h.d.engine.AuthenticateClient(c.Request().Context(), h.d.profile, in.ClientID, in.ClientSecret)
+	readings := []core.Credentials{{ID: in.ClientID, Secret: in.ClientSecret}}
+	if alt != nil {
+		readings = append(readings, *alt)
+	}
+	cl, _, err := h.d.engine.AuthenticateClientAny(c.Request().Context(), h.d.profile, readings...)
+	if err == nil {
+		wire.NoteClient(c, cl.ID, "")
+	}
 	return cl, wireParam(h.rt, err)
 }
 
 func (h *handler) introspect(c echo.Context) error {
 	var in spec.Inputs
-	if err := h.inputs(c, &in); err != nil {
+	alt, err := h.inputs(c, &in)
+	if err != nil {
 		return err
 	}
-	if _, err := h.client(c, &in); err != nil {
+	if _, err := h.client(c, &in, alt); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -162,7 +178,7 @@ func (h *handler) renderToken(c echo.Context, t *core.Token) error {
 
 func (h *handler) userinfo(c echo.Context) error {
 	var in spec.Inputs
-	if err := h.inputs(c, &in); err != nil {
+	if _, err := h.inputs(c, &in); err != nil {
 		return err
 	}
 	t, err := h.d.engine.Validate(c.Request().Context(), h.d.profile, in.Token)
@@ -174,10 +190,11 @@ func (h *handler) userinfo(c echo.Context) error {
 
 func (h *handler) revoke(c echo.Context) error {
 	var in spec.Inputs
-	if err := h.inputs(c, &in); err != nil {
+	alt, err := h.inputs(c, &in)
+	if err != nil {
 		return err
 	}
-	cl, err := h.client(c, &in)
+	cl, err := h.client(c, &in, alt)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +135,7 @@ func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitBody, g.withSource, g.runtimeRoutes(addr))
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource, g.runtimeRoutes(addr))
 	return e
 }
 
@@ -205,12 +204,8 @@ func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
 	if p := g.Instance(wire.RequestOf(c).Instance); p != nil {
 		return p.Dialect
 	}
-	path := c.Request().URL.Path
 	for _, m := range g.Instances() {
-		if m.Prefix != "" && !dialects.HasPathPrefix(path, m.Prefix) {
-			continue
-		}
-		if m.Dialect.Owns(strings.TrimPrefix(path, m.Prefix)) {
+		if m.Owns(c.Request().URL.Path) {
 			tagRequest(c, m)
 			return m.Dialect
 		}
@@ -232,7 +227,7 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	}
 	ce := wire.FromHTTPError(err)
 	wire.NoteError(c, ce)
-	_ = c.JSON(wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
+	_ = wire.JSON(c, wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
 }
 
 // ErrPanic marks a recovered panic; its value is logged, never rendered.

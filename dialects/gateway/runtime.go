@@ -166,6 +166,9 @@ func (g *Gateway) snapshot(instances []*dialects.Provisioned, handler func(*dial
 				s.paths[p.Listen][r.Path] = rp
 			}
 			rp.handlers[r.Method] = handler(p, r.Method+" "+r.Path)
+			if r.Method == http.MethodGet { // bound with every GET route (see dialects.Router)
+				rp.handlers[http.MethodHead] = handler(p, http.MethodHead+" "+r.Path)
+			}
 		}
 	}
 	for _, byPath := range s.paths {
@@ -191,6 +194,7 @@ func (g *Gateway) staticMethods(addr, path string) map[string]bool {
 		for _, r := range p.Routes {
 			if r.Path == path {
 				out[r.Method] = true
+				out[http.MethodHead] = out[http.MethodHead] || r.Method == http.MethodGet
 			}
 		}
 	}

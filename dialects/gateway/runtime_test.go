@@ -62,11 +62,12 @@ func TestRunTimeRoutes(t *testing.T) {
 		body, allow  string
 	}{
 		{http.MethodGet, "/stub-a/token", 200, "late:late", ""},
+		{http.MethodHead, "/stub-a/token", 200, "late:late", ""},
 		{http.MethodGet, "/late/only", 200, "only", ""},
 		{http.MethodPost, "/stub-a/token", 200, "stub-a", ""},
-		{http.MethodPut, "/stub-a/token", 405, `{"stub":"invalid_request"}` + "\n", "OPTIONS, GET, POST"},
-		{http.MethodOptions, "/stub-a/token", 204, "", "OPTIONS, GET, POST"},
-		{http.MethodPost, "/late/only", 405, `{"stub":"invalid_request"}` + "\n", "OPTIONS, GET"},
+		{http.MethodPut, "/stub-a/token", 405, `{"stub":"invalid_request"}` + "\n", "OPTIONS, GET, HEAD, POST"},
+		{http.MethodOptions, "/stub-a/token", 204, "", "OPTIONS, GET, HEAD, POST"},
+		{http.MethodPost, "/late/only", 405, `{"stub":"invalid_request"}` + "\n", "OPTIONS, GET, HEAD"},
 		{http.MethodGet, "/late/nope", 404, `{"stub":"not_found"}` + "\n", ""},
 	} {
 		rec := serve(tc.method, tc.path)
@@ -74,11 +75,11 @@ func TestRunTimeRoutes(t *testing.T) {
 			t.Errorf("%s %s: %d %q Allow %q", tc.method, tc.path, rec.Code, rec.Body, rec.Header().Get("Allow"))
 		}
 	}
-	if routeMW != 3 || syncs != 7 {
-		t.Errorf("route middleware ran %d times (want 3, the served routes), sync %d (want 7)", routeMW, syncs)
+	if routeMW != 4 || syncs != 8 {
+		t.Errorf("route middleware ran %d times (want 4, the served routes), sync %d (want 8)", routeMW, syncs)
 	}
 	serve(http.MethodGet, "/healthz")
-	if syncs != 7 {
+	if syncs != 8 {
 		t.Error("/healthz synced")
 	}
 	if got := g.Routes()["late"]; len(got) != 2 {

@@ -43,6 +43,8 @@ type Tokens struct {
 	OneActiveAccessToken bool
 	// Scope is granted when a request names none.
 	Scope []string
+	// FixedScope grants Scope whatever a request asks for.
+	FixedScope bool
 }
 
 // TokenFormat is one kind of token: its lifetime and how it is made.
@@ -199,6 +201,11 @@ func (r *reader) tokens(n *yaml.Node, path string) Tokens {
 	if v, p := f.take("scope"); v != nil {
 		t.Scope, _ = r.strList(v, p)
 	}
+	if v, p := f.take("fixed_scope"); v != nil {
+		if t.FixedScope, _ = r.boolean(v, p); t.FixedScope && len(t.Scope) == 0 {
+			r.errorf(v, p, "needs tokens.scope: the scope every token gets")
+		}
+	}
 	f.done()
 	return t
 }
@@ -319,6 +326,7 @@ func (s *Spec) Profile(instance string, r io.Reader, ring *core.KeyRing) (*core.
 		RefreshGrants:        append([]core.GrantType(nil), s.Tokens.RefreshFor...),
 		KeepRefreshToken:     !s.Tokens.RotateRefresh,
 		OneActiveAccessToken: s.Tokens.OneActiveAccessToken,
+		FixedScopes:          s.Tokens.FixedScope,
 		AccessMinter:         access,
 		RefreshMinter:        refresh,
 		DefaultScopes:        append([]string(nil), s.Tokens.Scope...),

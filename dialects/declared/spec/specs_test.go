@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,20 +93,24 @@ func TestProfiles(t *testing.T) {
 // engine's profile; the defaults rotate and allow many tokens.
 func TestProfileFlags(t *testing.T) {
 	for _, tc := range []struct {
-		tokens          string
-		keep, oneActive bool
+		tokens                 string
+		keep, oneActive, fixed bool
 	}{
-		{"", false, false},
-		{"tokens: {rotate_refresh: false, one_active_access_token: true}\n", true, true},
-		{"tokens: {rotate_refresh: true, one_active_access_token: false}\n", false, false},
+		{"", false, false, false},
+		{"tokens: {rotate_refresh: false, one_active_access_token: true, scope: x, fixed_scope: true}\n", true, true, true},
+		{"tokens: {rotate_refresh: true, one_active_access_token: false, fixed_scope: false}\n", false, false, false},
 	} {
 		s, err := Parse([]byte(tc.tokens + minimal))
 		if err != nil {
 			t.Fatal(err)
 		}
 		p, err := s.Profile("demo", rand.Reader, nil)
-		if err != nil || p.KeepRefreshToken != tc.keep || p.OneActiveAccessToken != tc.oneActive {
+		if err != nil || p.KeepRefreshToken != tc.keep || p.OneActiveAccessToken != tc.oneActive || p.FixedScopes != tc.fixed {
 			t.Errorf("%q: profile %+v %v", tc.tokens, p, err)
 		}
+	}
+	if _, err := Parse([]byte("tokens: {fixed_scope: true}\n" + minimal)); err == nil ||
+		!strings.Contains(err.Error(), "tokens.fixed_scope: needs tokens.scope") {
+		t.Errorf("fixed_scope without a scope: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -54,6 +55,9 @@ func Run(t *testing.T, tg paritytest.Target) {
 		{Name: "RenderTable", Run: testRenderTable},
 		{Name: "RenderRedactsSecrets", Run: testRenderRedactsSecrets},
 		{Name: "PanicThroughGateway", Run: testPanicThroughGateway},
+		{Name: "ParameterValueAsSent", Run: testParameterValueAsSent},
+		{Name: "GrantType", Run: testGrantType},
+		{Name: "NoChallengeOn401", Run: testNoChallengeOn401},
 	})
 }
 
@@ -139,7 +143,7 @@ var UUIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89a
 
 // checkErrorBody checks the vendor's error schema field by field: exactly
 // the five keys, errorId a UUID, code and text non-empty strings,
-// parameter_name and parameter_value strings or null. It returns errorId.
+// parameter_name a string or null. It returns errorId.
 func checkErrorBody(t *testing.T, r response) string {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
@@ -161,12 +165,11 @@ func checkErrorBody(t *testing.T, r response) string {
 	if code, _ := r.Body["code"].(string); !regexp.MustCompile(`^[A-Z][A-Z_]*[A-Z]$`).MatchString(code) {
 		t.Errorf("code %q is not UPPER_SNAKE", code)
 	}
-	for _, k := range []string{"parameter_name", "parameter_value"} {
-		switch r.Body[k].(type) {
-		case nil, string:
-		default:
-			t.Errorf("%s = %#v, want a string or null", k, r.Body[k])
-		}
+	// parameter_value is the JSON value as sent: any type.
+	switch r.Body["parameter_name"].(type) {
+	case nil, string:
+	default:
+		t.Errorf("parameter_name = %#v, want a string or null", r.Body["parameter_name"])
 	}
 	if r.Body["parameter_name"] == nil && r.Body["parameter_value"] != nil {
 		t.Errorf("parameter_value %#v without parameter_name", r.Body["parameter_value"])
@@ -278,9 +281,9 @@ func testErrors(t *testing.T, tg paritytest.Target) {
 		{name: "empty client id", body: strings.NewReader(`{"client_id":"","client_secret":"demo-secret"}`),
 			status: 400, code: "VALIDATION_ERROR", param: "client_id", value: "", text: "client_id must not be empty"},
 		{name: "numeric client id", body: strings.NewReader(`{"client_id":12345,"client_secret":"demo-secret"}`),
-			status: 400, code: "VALIDATION_ERROR", param: "client_id", value: "12345", text: "client_id must be a string"},
+			status: 400, code: "VALIDATION_ERROR", param: "client_id", value: float64(12345), text: "client_id must be a string"},
 		{name: "object client id", body: strings.NewReader(`{"clientId":{"a":1},"clientSecret":"demo-secret"}`),
-			status: 400, code: "VALIDATION_ERROR", param: "clientId", value: `{"a":1}`},
+			status: 400, code: "VALIDATION_ERROR", param: "clientId", value: map[string]any{"a": float64(1)}},
 		{name: "numeric secret is not echoed", body: strings.NewReader(`{"client_id":"demo-client","client_secret":["s3cr3t-number"]}`),
 			status: 400, code: "VALIDATION_ERROR", param: "client_secret", value: null},
 		{name: "empty secret is not echoed", body: strings.NewReader(`{"client_id":"demo-client","clientSecret":""}`),
@@ -359,7 +362,7 @@ func testErrors(t *testing.T, tg paritytest.Target) {
 			if r.Body["parameter_name"] != tc.param {
 				t.Errorf("parameter_name = %#v, want %#v", r.Body["parameter_name"], tc.param)
 			}
-			if r.Body["parameter_value"] != tc.value {
+			if !reflect.DeepEqual(r.Body["parameter_value"], tc.value) {
 				t.Errorf("parameter_value = %#v, want %#v", r.Body["parameter_value"], tc.value)
 			}
 			if tc.text != "" && r.Body["text"] != tc.text {
@@ -884,4 +887,64 @@ func testPanicThroughGateway(t *testing.T, tg paritytest.Target) {
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// testParameterValueAsSent: the document says parameter_value is "set to
+// input value of named parameter": the JSON value as sent, whatever its
+// type; a secret never.
+func testParameterValueAsSent(t *testing.T, tg paritytest.Target) {
+	g := start(t, tg, "", "")
+	cases := []struct {
+		body  string
+		param string
+		value any
+	}{
+		{`{"client_id":12345,"client_secret":"demo-secret"}`, "client_id", float64(12345)},
+		{`{"client_id":true,"client_secret":"demo-secret"}`, "client_id", true},
+		{`{"client_id":{"id":"x"},"client_secret":"demo-secret"}`, "client_id", map[string]any{"id": "x"}},
+		{`{"client_id":["a",1],"client_secret":"demo-secret"}`, "client_id", []any{"a", float64(1)}},
+		{`{"client_id":"","client_secret":"demo-secret"}`, "client_id", ""},
+		{`{"client_id":null,"client_secret":"demo-secret"}`, "client_id", nil},
+		{`{"client_id":"demo-client","client_secret":12345}`, "client_secret", nil},
+		{`{"client_id":"demo-client","client_secret":"demo-secret","grant_type":7}`, "grant_type", float64(7)},
+		{`{"client_id":` + strings.Repeat("1", 200) + `,"client_secret":"demo-secret"}`, "client_id", strings.Repeat("1", 128)},
+	}
+	for _, tc := range cases {
+		r := do(t, http.MethodPost, g.URL+"/v1/oauth/token", "application/json", strings.NewReader(tc.body))
+		checkErrorBody(t, r)
+		if r.Status != 400 || r.Body["parameter_name"] != tc.param || !reflect.DeepEqual(r.Body["parameter_value"], tc.value) {
+			t.Errorf("%s: %d %s, want parameter %s = %#v", tc.body, r.Status, r.Raw, tc.param, tc.value)
+		}
+	}
+}
+
+// testGrantType: the document names no grant_type; a body without one, or
+// with client_credentials, gets a token, and any other grant is refused
+// rather than served as client credentials.
+func testGrantType(t *testing.T, tg paritytest.Target) {
+	g := start(t, tg, "", "")
+	for _, body := range []string{`{"client_id":"demo-client","client_secret":"demo-secret"}`,
+		`{"client_id":"demo-client","client_secret":"demo-secret","grant_type":"client_credentials"}`} {
+		if r := do(t, http.MethodPost, g.URL+"/v1/oauth/token", "application/json", strings.NewReader(body)); r.Status != 200 {
+			t.Fatalf("%s: %d %s", body, r.Status, r.Raw)
+		}
+	}
+	r := do(t, http.MethodPost, g.URL+"/v1/oauth/token", "application/json",
+		strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret","grant_type":"password"}`))
+	checkErrorBody(t, r)
+	if r.Status != 400 || r.Body["code"] != "UNSUPPORTED_GRANT_TYPE" || r.Body["parameter_name"] != "grant_type" ||
+		r.Body["parameter_value"] != "password" {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+}
+
+// testNoChallengeOn401: errorid's credentials travel in the JSON body, so
+// its 401 names no HTTP authentication scheme (docs/dialects/errorid.md).
+func testNoChallengeOn401(t *testing.T, tg paritytest.Target) {
+	g := start(t, tg, "", "")
+	r := do(t, http.MethodPost, g.URL+"/v1/oauth/token", "application/json",
+		strings.NewReader(`{"client_id":"demo-client","client_secret":"wrong"}`))
+	if r.Status != 401 || r.Header.Get("WWW-Authenticate") != "" {
+		t.Fatalf("%d, WWW-Authenticate %q", r.Status, r.Header.Get("WWW-Authenticate"))
+	}
 }
