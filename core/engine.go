@@ -77,12 +77,13 @@ func New(o Options) *Engine {
 	if o.CheckSecret == nil {
 		o.CheckSecret = CheckSecret
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
+	e := &Engine{clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
 		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
 	if o.Store != nil {
-		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.auths = newRecordCache(o.Store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.store = guarded{o.Store}
+		e.clients = newRecordCache(e.store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.users = newRecordCache(e.store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.auths = newRecordCache(e.store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
 		if o.CacheClock != nil {
 			e.clients.wall, e.users.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock
 		}
@@ -221,12 +222,12 @@ func (e *Engine) AuthenticateClient(ctx context.Context, p *Profile, id, secret 
 	if client != nil {
 		hash = client.SecretHash
 	}
-	keys := e.limitKeys(ctx, "client", id)
-	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client != nil, id, hash, secret) {
+	src := sourceOf(ctx)
+	if wait, blocked := e.limiter.Blocked("client", id, src); blocked && !e.creds.cached(client != nil, id, hash, secret) {
 		return nil, rateLimited(wait)
 	}
 	if !e.creds.verify(client != nil, id, hash, secret) {
-		e.limiter.Fail(keys...)
+		e.limiter.Fail("client", id, src)
 		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 	}
 	if err := e.CheckClientUsable(client, p); err != nil {
@@ -502,8 +503,11 @@ func storeError(err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		return Unavailable(err)
+	case errors.Is(err, ErrInvalidValue):
+		return &Error{Kind: KindInvalidRequest, Reason: ReasonMalformed, Description: "a value of the request cannot be stored", Cause: err}
 	}
 	return Internal(err)
 }

@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
 	var limiter *core.FailureLimiter
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
-		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
+		limiter = core.NewFailureLimiter(core.LimiterOptions{Burst: af.Burst, PerMinute: af.PerMinute})
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
 		SweepRetention: longestRefreshWindow(cfg)})
