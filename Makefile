@@ -9,7 +9,7 @@ BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
 
-.PHONY: run build quick test vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
+.PHONY: run build quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
 
 ## run: start the gateway on the embedded default config (all dialects, demo credentials)
 run:
@@ -27,7 +27,18 @@ quick:
 	$(GO) test -short $(PKGS)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
-test: vet fmt-check lint unit
+test: browser vet fmt-check lint unit
+
+## browser: install Debian's chromium for the console's browser tests when it
+## is missing (as root with apt-get); otherwise say once that they will skip
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$TOKENGATE_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "browser: installing chromium for the console's browser tests (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "browser: installing chromium failed; the browser tests will skip (fail with TOKENGATE_REQUIRE_BROWSER=1)"; \
+	else echo "browser: no chromium and not root with apt-get: the console's browser tests will skip (install chromium to run them)"; fi
 
 ## lint: staticcheck at a pinned version, fetched by the go command
 lint:

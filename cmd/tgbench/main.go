@@ -51,6 +51,7 @@ type options struct {
 	scenarios []string
 	scale     int
 	startWait time.Duration
+	watch     bool
 	db        string // postgres:// URL; empty: a fresh SQLite file
 	replicas  int
 	stdout    io.Writer
@@ -75,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.scale, "scale", 0, "preload `N` tokens and compare oauth2_cc and accounda_validate on the empty and the loaded database (make bench-scale: 10,000,000)")
 	fs.StringVar(&o.db, "db", "", "run the gateway on this postgres:// `URL` instead of a fresh SQLite file (its tables are left behind)")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway processes sharing the database (more than 1 needs -db postgres://…); connections are spread round-robin")
+	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
 	fs.Usage = func() {
@@ -283,6 +285,13 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	}
 	rep.Replicas = o.replicas
 	rep.StartupMS = float64(gws[0].startup.Microseconds()) / 1000
+	if o.watch {
+		w, err := watchJournal(ctx, gws[0].base)
+		if err != nil {
+			return false, fmt.Errorf("-watch: %w", err)
+		}
+		defer func() { fmt.Fprintf(o.stderr, "tgbench: the live journal view was sent %d rows\n", w.stop()) }()
+	}
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
 		r, err := runOne(ctx, o, replicasTarget(gws), sc)

@@ -26,6 +26,8 @@ import (
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 	_ "github.com/tokengate/tokengate/dialects/all" // register every dialect
+	"github.com/tokengate/tokengate/dialects/console"
+	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/storage/postgres"
@@ -41,6 +43,9 @@ type App struct {
 	Engine  *core.Engine
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
+	Console *console.Console
+	// ConsoleBackend is what the console reads and changes the gateway through.
+	ConsoleBackend *adminbackend.Backend
 	// TLS, when set, makes every listener serve HTTPS.
 	TLS *tls.Config
 
@@ -95,18 +100,29 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		}
 		secrets = dialects.SecretsFromKey(key)
 	}
+	// The console's backend journals requests in place of the plane, so its
+	// live view sees each one; with no one watching that costs nothing more.
+	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
+		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.Plane.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	adminAddr := cfg.AdminListen
-	if adminAddr == "" {
-		adminAddr = cfg.Listen
-	}
-	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(a.Gateway.Listener(adminAddr))
+	adminEcho := a.Gateway.Listener(a.adminAddr())
+	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
+	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
+	a.Console.Mount(adminEcho)
 	return a, nil
+}
+
+// adminAddr is the configured address the admin API and console listen on.
+func (a *App) adminAddr() string {
+	if a.Config.AdminListen != "" {
+		return a.Config.AdminListen
+	}
+	return a.Config.Listen
 }
 
 // longestRefreshWindow is the longest refresh_token_ttl any dialect or
@@ -240,6 +256,11 @@ func (a *App) Serve(ctx context.Context) error {
 		}()
 	}
 	a.mu.Unlock()
+	scheme := "http"
+	if a.TLS != nil {
+		scheme = "https"
+	}
+	a.Logger.Info("web console", "url", scheme+"://"+a.Addr(a.adminAddr())+console.Prefix+"/")
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
 	go a.Engine.RunSweeper(sweepCtx, time.Duration(a.Config.SweepInterval), func(err error) {
@@ -263,6 +284,7 @@ func (a *App) Shutdown(grace time.Duration) error {
 	servers := a.servers
 	a.servers = nil
 	a.mu.Unlock()
+	a.Console.Close() // its live views never go idle by themselves
 	var errs []error
 	for _, s := range servers {
 		if err := s.Shutdown(ctx); err != nil {
