@@ -5,7 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // Entry is one journaled request. Secrets in headers and parameters are
@@ -160,7 +161,7 @@ const (
 func bound(e Entry) (Entry, int) {
 	size := entryOverhead
 	str := func(s string) string {
-		s = Truncate(s, MaxValueBytes)
+		s = wire.Truncate(s, MaxValueBytes)
 		size += len(s) + stringOverhead
 		return strings.Clone(s)
 	}
@@ -203,26 +204,6 @@ func bound(e Entry) (Entry, int) {
 
 // omitted is the key under which an entry says how many fields it left out.
 const omitted = "…"
-
-// Truncate cuts s to at most max bytes on a UTF-8 boundary, ending in a
-// marker saying how many bytes were cut ("…[truncated 131072 bytes]");
-// a string already within max is returned as is, so truncating twice
-// changes nothing.
-func Truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	keep := max - len(marker(len(s)))
-	if keep < 0 {
-		keep = 0
-	}
-	for keep > 0 && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + marker(len(s)-keep)
-}
-
-func marker(cut int) string { return fmt.Sprintf("…[truncated %d bytes]", cut) }
 
 // JSONTime is t, or the nearest time RFC 3339 (and so JSON) can write when
 // t lies outside the years 0000–9999: a listing never fails because of one

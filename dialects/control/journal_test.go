@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
 
 // The journal flood: 1,000 requests with ~128 KB in their
@@ -68,20 +67,6 @@ func TestJournalFieldCaps(t *testing.T) {
 	}
 	if n > MaxFields || !strings.Contains(e.Params[omitted][0], "more parameters") {
 		t.Fatalf("%d parameter values kept, marker %v", n, e.Params[omitted])
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	long := strings.Repeat("é", 1000) // 2000 bytes
-	got := Truncate(long, 256)
-	if len(got) > 256 || !utf8.ValidString(got) || !strings.HasSuffix(got, "…[truncated 1770 bytes]") {
-		t.Fatalf("%d bytes: %q", len(got), got)
-	}
-	if Truncate(got, 256) != got {
-		t.Fatal("truncating twice changes the value")
-	}
-	if Truncate("short", 256) != "short" {
-		t.Fatal("a short value changed")
 	}
 }
 
