@@ -34,6 +34,9 @@ type Options struct {
 	Extra func(e *echo.Echo) error
 	// Secrets are the wire layer's keys; nil: fresh random ones.
 	Secrets *dialects.Secrets
+	// LogClock is the wall clock the access log's rate limit reads
+	// (default: the system clock; tests inject one).
+	LogClock core.Clock
 }
 
 // Gateway is the assembled server: one echo instance per listen address.
@@ -46,6 +49,7 @@ type Gateway struct {
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
+	lines   *lineThrottle
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -57,12 +61,12 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe}
+		routeMW: o.Middleware, observe: o.Observe, lines: newLineThrottle()}
+	if o.LogClock != nil {
+		g.lines.now = o.LogClock.Now
+	}
 	g.main = g.newEcho()
 	g.byAddr[o.Config.Listen] = g.main
-	g.main.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
 	secrets := o.Secrets
 	if secrets == nil {
 		secrets = dialects.NewSecrets()
@@ -121,6 +125,11 @@ func (g *Gateway) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
 	e.Use(g.accessLog, g.recoverPanics, g.limitBody, g.withSource)
+	// Every listener answers health checks: the main one, a dialect's own
+	// and the admin one alike.
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
 	return e
 }
 
