@@ -49,7 +49,7 @@ type Gateway struct {
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
-	lines   *lineThrottle
+	lines   *LineThrottle
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -61,10 +61,7 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe, lines: newLineThrottle()}
-	if o.LogClock != nil {
-		g.lines.now = o.LogClock.Now
-	}
+		routeMW: o.Middleware, observe: o.Observe, lines: NewLineThrottle(o.LogClock)}
 	g.main = g.newEcho()
 	g.byAddr[o.Config.Listen] = g.main
 	secrets := o.Secrets

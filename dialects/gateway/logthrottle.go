@@ -3,6 +3,8 @@ package gateway
 import (
 	"sync"
 	"time"
+
+	"github.com/tokengate/tokengate/core"
 )
 
 // Bounds of what one client can make the gateway log. Every value a client
@@ -21,8 +23,10 @@ const (
 	LogSources    = 4096
 )
 
-// lineThrottle is the token buckets of log lines per (source, kind).
-type lineThrottle struct {
+// LineThrottle is the token buckets of log lines per (source, kind), with
+// the gateway's bounds (LogBurst, LogPerSecond, LogSources). The gateway
+// throttles its access log with one; the app its server's error log.
+type LineThrottle struct {
 	burst, perSecond float64
 	max              int
 	now              func() time.Time // the wall clock
@@ -44,14 +48,18 @@ type lineBucket struct {
 // are tracked.
 const overflow = "*"
 
-func newLineThrottle() *lineThrottle {
-	return &lineThrottle{burst: LogBurst, perSecond: LogPerSecond, max: LogSources, now: time.Now,
+// NewLineThrottle builds a throttle reading wall (nil: the system clock).
+func NewLineThrottle(wall core.Clock) *LineThrottle {
+	if wall == nil {
+		wall = core.SystemClock{}
+	}
+	return &LineThrottle{burst: LogBurst, perSecond: LogPerSecond, max: LogSources, now: wall.Now,
 		buckets: map[lineKey]*lineBucket{}}
 }
 
-// allow reports whether a line of kind from source may be written and, if
+// Allow reports whether a line of kind from source may be written and, if
 // so, how many lines of that kind were held back before it.
-func (t *lineThrottle) allow(source, kind string) (ok bool, suppressed int) {
+func (t *LineThrottle) Allow(source, kind string) (ok bool, suppressed int) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -83,7 +91,7 @@ func (t *lineThrottle) allow(source, kind string) (ok bool, suppressed int) {
 
 // prune forgets pairs whose bucket has refilled (and any count of held-back lines), at
 // most once a second: a full map costs one scan per second, not per line.
-func (t *lineThrottle) prune(now time.Time) {
+func (t *LineThrottle) prune(now time.Time) {
 	if now.Sub(t.pruned) < time.Second {
 		return
 	}

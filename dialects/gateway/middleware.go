@@ -53,7 +53,7 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			// then a count (see LogBurst).
 			src := sourceAddr(c.Request())
 			kind := strconv.Itoa(status) + " " + errKind
-			ok, held := g.lines.allow(src, kind)
+			ok, held := g.lines.Allow(src, kind)
 			if !ok {
 				return nil
 			}
