@@ -58,4 +58,6 @@ func loopbackName(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".") }
+func normalHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
