@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 			store.Close()
 			return nil, fmt.Errorf("loading the shared wire key: %w", err)
 		}
-		secrets = dialects.SecretsFromKey(key)
+		secrets = dialects.SecretsFromKey(key).ShareSpent(shared)
 	}
 	// The console's backend journals requests in place of the plane, so its
 	// live view sees each one; with no one watching that costs nothing more.

@@ -162,6 +162,37 @@ func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
 	}
 }
 
+// A login form passes once across replicas: the spent CSRF token is
+// recorded in the shared database, so replaying the form to any other
+// replica gets the error page and no second code.
+func TestLoginFormSpentOnceAcrossReplicas(t *testing.T) {
+	r := startReplicas(t)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	q := url.Values{"client_id": {"demo-client"}, "redirect_uri": {"http://localhost:8081/callback"}, "response_type": {"code"}}
+	resp, err := browser.Get(r[0].URL + "/oauth2/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(page))
+	q.Set("csrf_token", csrf[1])
+	q.Set("username", "johndoe")
+	q.Set("password", "demo-password")
+	for i, g := range []*tokengatetest.Gateway{r[1], r[2], r[0], r[1]} {
+		resp, err := browser.PostForm(g.URL+"/oauth2/authorize", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		code := resp.Header.Get("Location")
+		if want := i == 0; (resp.StatusCode == http.StatusSeeOther && strings.Contains(code, "code=")) != want {
+			t.Fatalf("submission %d: %d %q (only the first may pass)", i, resp.StatusCode, code)
+		}
+	}
+}
+
 func TestClientChangeReachesEveryReplicaWithinASecond(t *testing.T) {
 	r := startReplicas(t)
 	if _, err := r[0].Admin.CreateClient(config.Client{ClientID: "ci", ClientSecret: "ci-secret", Grants: []string{"client_credentials"}}); err != nil {
