@@ -77,6 +77,7 @@ func TestLogFloodIsBounded(t *testing.T) {
 	g.Handler().ServeHTTP(httptest.NewRecorder(), req)
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	t.Logf("1,001 requests with 128 KB ids: %d log lines, %d bytes", len(lines), logs.Len())
 	if len(lines) != gateway.LogBurst+3 || logs.Len() > 32<<10 {
 		t.Fatalf("%d lines, %d bytes of log for 1,001 requests:\n%s", len(lines), logs.Len(), logs.String())
 	}

@@ -148,7 +148,7 @@ func oversized(base string, i int) *http.Request {
 		req = form("/rest/v5/accountant/token", url.Values{"client_id": {id}, "client_secret": {id},
 			"grant_type": {"client_credentials"}, "userId": {id}})
 	case 4:
-		req, _ = http.NewRequest("POST", base+"/api/v1/auth/oauth2/token?grant_type=client_credentials&user_id="+id[:16<<10], nil)
+		req, _ = http.NewRequest("POST", base+"/api/v1/auth/oauth2/token?grant_type=client_credentials&user_id="+id[:8<<10], nil)
 		req.SetBasicAuth(id[:16<<10], "x")
 	case 5:
 		req = form("/oauth2/authorize", url.Values{"client_id": {"demo-client"}, "redirect_uri": {"http://localhost:8081/callback"},
