@@ -99,14 +99,10 @@ func (e *Engine) Login(ctx context.Context, username, password string) (*User, e
 		hash = u.PasswordHash
 	}
 	// Passwords go through the verified-credential cache like client
-	// secrets: a repeated login costs an HMAC, not bcrypt, and a password
-	// verified before passes even while guesses at the user are limited.
-	principal, src := "user\x00"+username, sourceOf(ctx)
-	if wait, blocked := e.limiter.Blocked("user", username, src); blocked && !e.creds.cached(u != nil, principal, hash, password) {
-		return nil, rateLimited(wait)
-	}
-	if !e.creds.verify(u != nil, principal, hash, password) {
-		e.limiter.Fail("user", username, src)
+	// secrets: a repeated login costs an HMAC, not bcrypt.
+	if ok, err := e.checkCredential(ctx, "user", username, "user\x00"+username, u != nil, hash, password); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, &Error{Kind: KindAccessDenied, Reason: ReasonBadCredentials, Description: "wrong username or password"}
 	}
 	return u, nil

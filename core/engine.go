@@ -222,12 +222,9 @@ func (e *Engine) AuthenticateClient(ctx context.Context, p *Profile, id, secret 
 	if client != nil {
 		hash = client.SecretHash
 	}
-	src := sourceOf(ctx)
-	if wait, blocked := e.limiter.Blocked("client", id, src); blocked && !e.creds.cached(client != nil, id, hash, secret) {
-		return nil, rateLimited(wait)
-	}
-	if !e.creds.verify(client != nil, id, hash, secret) {
-		e.limiter.Fail("client", id, src)
+	if ok, err := e.checkCredential(ctx, "client", id, id, client != nil, hash, secret); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 	}
 	if err := e.CheckClientUsable(client, p); err != nil {

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,18 +74,8 @@ func hostileCalls(t *testing.T, g *tokengatetest.Gateway) map[string]int {
 			"client_secret": {"demo-secret"}, "grant_type": {"client_credentials"}}), nil)
 
 		// The login page: a genuine form, a hostile username.
-		jar, _ := cookiejar.New(nil)
-		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		q := url.Values{"client_id": {"demo-client"}, "redirect_uri": {"http://localhost:8081/callback"}, "response_type": {"code"}}
-		resp, err := browser.Get(g.URL + "/oauth2/authorize?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		q.Set("csrf_token", regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(page))[1])
+		browser, q := loginForm(t, g.URL)
 		q.Set("username", id)
-		q.Set("password", "demo-password")
 		do("login username "+kind, form("/oauth2/authorize", q), browser)
 
 		esc := url.PathEscape(id)
