@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: run build install quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman
+.PHONY: run build install quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
 
 ## run: build, then start the gateway on the embedded default config (all
 ## dialects, demo credentials); extra serve flags in RUN_FLAGS, e.g.
@@ -90,10 +90,16 @@ podman:
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# GOTEST runs go test with its arguments, then prints the one line in which
+# test processes noted tests skipped for want of a PostgreSQL server (go test
+# hides the output of passing packages); it keeps go test's exit status.
+GOTEST = report=$$(mktemp); TOKENGATE_SKIP_REPORT=$$report $(GO) test
+GOTEST_END = ; rc=$$?; sort -u $$report; rm -f $$report; exit $$rc
+
 ## quick: the development loop: every test without -race, slow ones skipped
 ## (-short); under a minute with a warm build cache
 quick:
-	$(GO) test -short $(PKGS)
+	@$(GOTEST) -short $(PKGS) $(GOTEST_END)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
 test: browser vet fmt-check lint unit
@@ -121,7 +127,15 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	@$(GOTEST) -race -count=1 $(PKGS) $(GOTEST_END)
+
+## interop: outside client libraries (openid-client, oauth4webapi, jose,
+## simple-oauth2) against a gateway; needs node and npm (npm ci installs the
+## locked versions)
+INTEROP_DIR = cmd/tokengate/testdata/interop
+interop:
+	cd $(INTEROP_DIR) && npm ci --no-audit --no-fund
+	TOKENGATE_INTEROP=1 $(GO) test -count=1 -run '^TestInterop$$' -v ./cmd/tokengate/
 
 ## bench-micro: Go micro-benchmarks (engine, minters, signing, cache, storage)
 bench-micro:

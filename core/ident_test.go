@@ -95,7 +95,7 @@ func TestHostileIdentifiersAreUnknown(t *testing.T) {
 	for _, id := range hostileIDs {
 		_, err := eng.AuthenticateClient(ctx, f.p, id, "s3cret")
 		wantKind(t, err, core.KindInvalidClient, "")
-		_, err = eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: id, RedirectURI: "https://app.example/cb"})
+		_, err = eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: id, RedirectURI: "https://app.example/cb"})
 		wantKind(t, err, core.KindInvalidClient, "")
 		_, err = eng.Login(ctx, id, "pw")
 		wantKind(t, err, core.KindAccessDenied, "")
@@ -115,7 +115,7 @@ func TestHostileIdentifiersAreUnknown(t *testing.T) {
 	}
 	_, err := eng.CreateUser(ctx, &core.User{ID: "u9", Username: "nine", FirstName: "N\x00ne"})
 	wantParam(t, err, core.KindInvalidRequest, "first_name")
-	client, err := eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
+	client, err := eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
 	must(t, err)
 	user, err := eng.Login(ctx, "alice", "pw")
 	must(t, err)

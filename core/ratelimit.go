@@ -248,23 +248,6 @@ func sourceOf(ctx context.Context) string {
 	return s
 }
 
-// checkCredential verifies secret against hash for the identity of kind
-// ("client" or "user"; principal is its credential cache key), under the
-// failure limiter: while the identity is limited only a credential verified
-// before passes (rate_limited otherwise, before any KDF work), and a wrong
-// one counts as a failure.
-func (e *Engine) checkCredential(ctx context.Context, kind, identity, principal string, known bool, hash, secret string) (bool, error) {
-	src := sourceOf(ctx)
-	if wait, blocked := e.limiter.Blocked(kind, identity, src); blocked && !e.creds.cached(known, principal, hash, secret) {
-		return false, rateLimited(wait)
-	}
-	if !e.creds.verify(known, principal, hash, secret) {
-		e.limiter.Fail(kind, identity, src)
-		return false, nil
-	}
-	return true, nil
-}
-
 func rateLimited(wait time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, RetryAfter: wait, Description: "too many failed attempts; try again later"}
 }

@@ -248,7 +248,7 @@ func (a *App) Serve(ctx context.Context) error {
 	for addr, h := range a.Gateway.Listeners() {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 			ReadTimeout: time.Duration(lim.ReadTimeout), WriteTimeout: time.Duration(lim.WriteTimeout),
-			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: lim.MaxHeaderBytes,
+			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: gateway.ServerHeaderBytes(lim.MaxHeaderBytes),
 			ErrorLog: errorLog, ConnState: a.countConn}
 		a.servers = append(a.servers, srv)
 		// At most maxConns connections open per listener: more wait in the
