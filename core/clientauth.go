@@ -132,8 +132,8 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 	if a.ID != "" && a.ID != id {
 		return nil, bad("client_id does not match the client assertion")
 	}
-	keys := e.limitKeys(ctx, "client", id)
-	if wait, blocked := e.limiter.Blocked(keys...); blocked {
+	src := sourceOf(ctx)
+	if wait, blocked := e.limiter.Blocked("client", id, src); blocked {
 		return nil, rateLimited(wait)
 	}
 	client, err := e.clients.get(ctx, id)
@@ -141,7 +141,7 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 		return nil, storeError(err)
 	}
 	if client == nil || !client.usesJWTAuth() {
-		e.limiter.Fail(keys...)
+		e.limiter.Fail("client", id, src)
 		return nil, bad("client authentication failed")
 	}
 	ok, err := e.verifyClientJWS(ctx, client, jws)
@@ -152,7 +152,7 @@ func (e *Engine) authenticateAssertion(ctx context.Context, p *Profile, a Client
 	// secret: neither may use the other's kind of algorithm.
 	hmacAlg := assertionAlgs[jws.alg].kind == "HMAC"
 	if !ok || hmacAlg != (client.Settings.TokenEndpointAuthMethod == AuthMethodSecretJWT) {
-		e.limiter.Fail(keys...)
+		e.limiter.Fail("client", id, src)
 		return nil, bad("the client assertion's signature does not verify with the client's keys")
 	}
 	if err := e.useAssertion(ctx, p, KindInvalidClient, id, "client", c, a.Audiences); err != nil {

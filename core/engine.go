@@ -81,12 +81,13 @@ func New(o Options) *Engine {
 	if o.CheckSecret == nil {
 		o.CheckSecret = CheckSecret
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
+	e := &Engine{clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
 		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), jwks: o.JWKSFetcher}
 	if o.Store != nil {
-		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.auths = newRecordCache(o.Store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.store = guarded{o.Store}
+		e.clients = newRecordCache(e.store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.users = newRecordCache(e.store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.auths = newRecordCache(e.store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
 		if o.CacheClock != nil {
 			e.clients.wall, e.users.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock
 		}
@@ -123,6 +124,10 @@ type Profile struct {
 	// token (expired or not, within RefreshTTL of its issue) instead of a
 	// refresh token; Accounda's inferred refresh endpoint works this way.
 	RefreshWithAccessToken bool
+	// KeepRefreshToken turns refresh-token rotation off: a refresh issues a
+	// new access token and leaves the refresh token as it is (usable again
+	// until it expires or is revoked), so there is no reuse to detect.
+	KeepRefreshToken bool
 	// OneActiveAccessToken refuses a client_credentials grant (conflict,
 	// ReasonActiveToken) while the client holds an active access token of
 	// this dialect; the check and the issue are atomic across replicas.
@@ -291,8 +296,8 @@ func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings
 	if readings[0].Secret == "" {
 		return nil, 0, MissingParam("client_secret")
 	}
-	keys := e.limitKeys(ctx, "client", readings[0].ID)
-	wait, blocked := e.limiter.Blocked(keys...)
+	src := sourceOf(ctx)
+	wait, blocked := e.limiter.Blocked("client", readings[0].ID, src)
 	for i, r := range readings {
 		if r.ID == "" || r.Secret == "" {
 			continue
@@ -321,7 +326,7 @@ func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings
 	if blocked {
 		return nil, 0, rateLimited(wait)
 	}
-	e.limiter.Fail(keys...)
+	e.limiter.Fail("client", readings[0].ID, src)
 	return nil, 0, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 }
 
@@ -437,6 +442,13 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 	if err != nil {
 		return nil, err
 	}
+	if p.KeepRefreshToken {
+		if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+			return nil, storeError(err)
+		}
+		res.RefreshToken = req.RefreshToken
+		return res, nil
+	}
 	if err := e.store.Exchange(ctx, old.Digest, now, tokens...); err != nil {
 		if errors.Is(err, ErrConsumed) {
 			return nil, e.replayed(ctx, old, now, ReasonRefreshReuse)
@@ -522,7 +534,7 @@ func (e *Engine) mint(ctx context.Context, p *Profile, gt GrantType, g grant, no
 		return nil, nil, err
 	}
 	tokens := []*Token{access.record}
-	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken {
+	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken && !(gt == GrantRefreshToken && p.KeepRefreshToken) {
 		refresh, err := e.mintOne(ctx, p.RefreshMinter, TokenRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
 		if err != nil {
 			return nil, nil, err
@@ -621,8 +633,11 @@ func storeError(err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		return Unavailable(err)
+	case errors.Is(err, ErrInvalidValue):
+		return &Error{Kind: KindInvalidRequest, Reason: ReasonMalformed, Description: "a value of the request cannot be stored", Cause: err}
 	}
 	return Internal(err)
 }

@@ -61,6 +61,7 @@ type Store interface {
 	DeleteAllTokens(ctx context.Context) error
 
 	KeyStore
+	DialectStore
 
 	Close() error
 }

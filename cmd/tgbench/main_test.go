@@ -192,7 +192,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestGatewayConfig(t *testing.T) {
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db")
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,5 +248,34 @@ func TestHiddenValue(t *testing.T) {
 	}
 	if got := hiddenValue(page, "state"); got != "" {
 		t.Errorf("state = %q", got)
+	}
+}
+
+// TestGatewayConfigDeclared: the declared_token scenario's gateway serves
+// the errorId spec as instance "declared" under /declared, next to the
+// default's dialects.
+func TestGatewayConfigDeclared(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := os.ReadFile("../../dialects/declared/testdata/errorid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "e.yaml"), spec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.ParseIn(b, dir, dialects.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Dialects["declared"]
+	if d.Type != "declared" || d.Prefix != declaredPrefix || d.Options["spec"] != "e.yaml" || len(cfg.EnabledDialects()) != 6 {
+		t.Fatalf("declared instance %+v in\n%s", d, b)
+	}
+	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml"); err == nil {
+		t.Fatal("a missing spec passed the check")
 	}
 }

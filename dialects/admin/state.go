@@ -11,6 +11,7 @@ import (
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/control"
 )
 
 // ---- clients ----
@@ -58,7 +59,7 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 	if keep {
 		in.ClientSecret = "unchanged" // validated as present; the engine keeps the stored one
 	}
-	if err := a.cfg.ValidateClient(&in, dialects.Catalog()); err != nil {
+	if err := a.withRuntimeDialects(c.Request().Context()).ValidateClient(&in, dialects.Catalog()); err != nil {
 		return a.validationFailed(c, err)
 	}
 	if keep {
@@ -281,11 +282,16 @@ type TokenInfo struct {
 
 func (a *API) listTokens(c echo.Context) error {
 	q := c.QueryParams()
-	limit, _ := strconv.Atoi(q.Get("limit"))
 	f := core.TokenFilter{ClientID: q.Get("client_id"), UserID: q.Get("user_id"), Dialect: q.Get("dialect"),
-		Kind: core.TokenKind(q.Get("kind")), Limit: limit}
-	if f.Limit <= 0 {
-		f.Limit = 1000
+		Kind: core.TokenKind(q.Get("kind")), Limit: 1000}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return invalid(c, "limit", "must be a non-negative integer")
+		}
+		if n > 0 {
+			f.Limit = n
+		}
 	}
 	list, err := a.engine.ListTokens(c.Request().Context(), f)
 	if err != nil {
@@ -294,11 +300,13 @@ func (a *API) listTokens(c echo.Context) error {
 	now := a.clock.Now()
 	out := make([]TokenInfo, 0, len(list))
 	for _, t := range list {
+		// Times JSON cannot write (stored by an older build's clock) are
+		// shown at the nearest it can, rather than failing the listing.
 		ti := TokenInfo{ID: t.Digest, Kind: string(t.Kind), ClientID: t.ClientID, UserID: t.UserID, Dialect: t.Dialect,
-			Scopes: t.Scopes, Issued: t.IssuedAt, Expires: t.ExpiresAt, Revoked: !t.RevokedAt.IsZero(),
-			Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
+			Scopes: t.Scopes, Issued: control.JSONTime(t.IssuedAt), Expires: control.JSONTime(t.ExpiresAt),
+			Revoked: !t.RevokedAt.IsZero(), Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
 		if ti.Revoked {
-			r := t.RevokedAt
+			r := control.JSONTime(t.RevokedAt)
 			ti.RevokedAt = &r
 		}
 		out = append(out, ti)

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +36,13 @@ type Options struct {
 	Extra func(e *echo.Echo) error
 	// Secrets are the wire layer's keys; nil: fresh random ones.
 	Secrets *dialects.Secrets
+	// Sync, when set, runs before a request is routed (paths the gateway
+	// reserves aside): replicas load what another changed (the control
+	// plane's shared state, dialects added at run time).
+	Sync func(c echo.Context) error
+	// LogClock is the wall clock the access log's rate limit reads
+	// (default: the system clock; tests inject one).
+	LogClock core.Clock
 }
 
 // Gateway is the assembled server: one echo instance per listen address.
@@ -45,6 +55,15 @@ type Gateway struct {
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
+	sync    func(c echo.Context) error
+	deps    func(p *dialects.Provisioned) dialects.Deps
+
+	// Instances added at run time (runtime.go): an immutable snapshot
+	// swapped under rtMu, read lock-free by every request.
+	rt      atomic.Pointer[runtimeState]
+	rtMu    sync.Mutex
+	claimed dialects.Claims // every mounted route, config and run-time
+	lines   *LineThrottle
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -56,12 +75,10 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe}
-	g.main = g.newEcho()
+		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, claimed: dialects.Claims{}, lines: NewLineThrottle(o.LogClock)}
+	g.rt.Store(&runtimeState{byName: map[string]*dialects.Provisioned{}})
+	g.main = g.newEcho(o.Config.Listen)
 	g.byAddr[o.Config.Listen] = g.main
-	g.main.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
 	secrets := o.Secrets
 	if secrets == nil {
 		secrets = dialects.NewSecrets()
@@ -73,10 +90,10 @@ func New(o Options) (*Gateway, error) {
 			return nil, err
 		}
 	}
-	deps := func(p *dialects.Provisioned) dialects.Deps {
+	g.deps = func(p *dialects.Provisioned) dialects.Deps {
 		return dialects.Deps{Engine: o.Engine, Logger: o.Logger.With("dialect", p.Name), Prefix: p.Prefix, Secrets: secrets}
 	}
-	if err := dialects.Mount(insts, deps, g.bind); err != nil {
+	if err := dialects.MountClaimed(g.claimed, insts, g.deps, g.bind); err != nil {
 		return nil, err
 	}
 	for _, p := range insts {
@@ -115,11 +132,16 @@ func tagRequest(c echo.Context, p *dialects.Provisioned) {
 	r.Instance, r.Type, r.Facts = p.Name, p.Type, &p.Facts
 }
 
-func (g *Gateway) newEcho() *echo.Echo {
+func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource)
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource, g.runtimeRoutes(addr))
+	// Every listener answers health checks: the main one, a dialect's own
+	// and the admin one alike.
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
 	return e
 }
 
@@ -129,7 +151,7 @@ func (g *Gateway) Listener(addr string) *echo.Echo {
 	if e := g.byAddr[addr]; e != nil {
 		return e
 	}
-	e := g.newEcho()
+	e := g.newEcho(addr)
 	g.byAddr[addr] = e
 	return e
 }
@@ -150,18 +172,33 @@ func (g *Gateway) Listeners() map[string]http.Handler {
 	return out
 }
 
-// Routes lists each enabled instance's routes, for the start-up log.
+// Routes lists each enabled instance's routes (the config's and those
+// added at run time), for the start-up log and the console.
 func (g *Gateway) Routes() map[string][]dialects.Route {
 	out := map[string][]dialects.Route{}
-	for _, m := range g.mounted {
+	for _, m := range g.Instances() {
 		out[m.Name] = m.Routes
 	}
 	return out
 }
 
+// Instances lists the mounted instances: the config's, then those added
+// at run time, oldest first.
+func (g *Gateway) Instances() []*dialects.Provisioned {
+	return append(slices.Clip(g.mounted), g.rt.Load().instances...)
+}
+
+// Instance returns the mounted instance named name, or nil.
+func (g *Gateway) Instance(name string) *dialects.Provisioned {
+	if p := g.byName[name]; p != nil {
+		return p
+	}
+	return g.rt.Load().byName[name]
+}
+
 // Dialect returns the mounted instance named name, or nil.
 func (g *Gateway) Dialect(name string) dialects.Dialect {
-	if p := g.byName[name]; p != nil {
+	if p := g.Instance(name); p != nil {
 		return p.Dialect
 	}
 	return nil
@@ -170,10 +207,10 @@ func (g *Gateway) Dialect(name string) dialects.Dialect {
 // DialectFor returns the dialect that owns the request: the routed
 // instance, or for unrouted paths the one whose Owns claims the path.
 func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
-	if p := g.byName[wire.RequestOf(c).Instance]; p != nil {
+	if p := g.Instance(wire.RequestOf(c).Instance); p != nil {
 		return p.Dialect
 	}
-	for _, m := range g.mounted {
+	for _, m := range g.Instances() {
 		if m.Owns(c.Request().URL.Path) {
 			tagRequest(c, m)
 			return m.Dialect

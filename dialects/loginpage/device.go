@@ -17,6 +17,10 @@ import (
 // signs in — or is signed in already by a login session — and allows or
 // denies. The device's next poll gets the answer.
 
+// deviceBound is what a verification form's CSRF token is bound to: the
+// page itself (the user may type the code after it is shown).
+const deviceBound = "device verification"
+
 // ShowDevice answers GET of the verification page.
 func (p *Page) ShowDevice(c echo.Context) error {
 	q, err := wire.Query(c)
@@ -46,9 +50,11 @@ func (p *Page) SubmitDevice(c echo.Context) error {
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	if !p.csrfOK(c, form) {
+	if ok, err := p.csrfOK(c, form, deviceBound); err != nil {
+		return err
+	} else if !ok {
 		return p.errorPage(c, &core.Error{Kind: core.KindAccessDenied, Param: csrfField,
-			Description: "the form has expired or was not sent from this page; start again"})
+			Description: "the form has expired, was sent already or was not sent from this page; start again"})
 	}
 	code := f["user_code"]
 	if _, _, err := p.lookupDevice(c, code); err != nil {
@@ -105,7 +111,7 @@ func (p *Page) sessionUser(c echo.Context) (*core.User, time.Time) {
 }
 
 func (p *Page) deviceForm(c echo.Context, code, msg string) error {
-	csrf, err := p.newCSRF(c, p.DeviceAction)
+	csrf, err := p.newCSRF(c, p.DeviceAction, deviceBound)
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,17 @@ var migrations = []migrate.Step{
 			n   bigint NOT NULL
 		)`,
 	}},
-	{Version: 3, Name: "client settings and token details", Stmts: []string{
+	{Version: 3, Name: "dialects added at run time", Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS dialect_specs (
+			name       text COLLATE "C" PRIMARY KEY,
+			type       text NOT NULL,
+			prefix     text NOT NULL,
+			listen     text NOT NULL,
+			spec       text NOT NULL,
+			created_at timestamptz
+		)`,
+	}},
+	{Version: 4, Name: "client settings and token details", Stmts: []string{
 		`ALTER TABLE clients ADD COLUMN IF NOT EXISTS settings text NOT NULL DEFAULT '{}'`,
 		`ALTER TABLE tokens ADD COLUMN IF NOT EXISTS details text NOT NULL DEFAULT '{}'`,
 	}},

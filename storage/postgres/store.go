@@ -148,7 +148,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, classify("open", err)
 	}
 	s.ops = sqlstore.NewOps(sqlstore.Backend[time.Time]{Reader: s.db, Writer: s.db, Check: s.check, Fail: s.fail,
-		TxOptions: readCommitted, Bound: s.bound, Retry: retry, RowLock: " FOR UPDATE"})
+		TxOptions: readCommitted, Bound: s.bound, Retry: retry, RowLock: " FOR UPDATE", DialectsChanged: bumpControlVersion})
 
 	ctx, cancel := withTimeout(ctx, migrateTimeout)
 	defer cancel()
@@ -258,6 +258,8 @@ func classify(op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrUnavailable, err)
 	case sqlState(err) == "23505": // unique_violation
 		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrConflict, err)
+	case strings.HasPrefix(sqlState(err), "22"): // data_exception: a value the column cannot hold
+		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrInvalidValue, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

@@ -87,9 +87,17 @@ var migrations = []migrate.Step{
 		)`,
 		`CREATE INDEX IF NOT EXISTS idx_signing_keys_dialect ON signing_keys (dialect)`,
 	}},
-	// PostgreSQL's step 2 is its shared control plane, which one SQLite
-	// process keeps in memory: an empty step keeps the numbers alike.
-	{Version: 2, Name: "shared control plane (PostgreSQL only)"},
+	{Version: 2, Name: "dialects added at run time", Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS dialect_specs (
+			name       text,
+			type       text NOT NULL,
+			prefix     text NOT NULL,
+			listen     text NOT NULL,
+			spec       text NOT NULL,
+			created_at integer,
+			PRIMARY KEY (name)
+		)`,
+	}},
 	{Version: 3, Name: "client settings and token details", Stmts: []string{
 		`ALTER TABLE clients ADD COLUMN settings text NOT NULL DEFAULT '{}'`,
 		`ALTER TABLE tokens ADD COLUMN details text NOT NULL DEFAULT '{}'`,

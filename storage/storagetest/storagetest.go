@@ -26,8 +26,8 @@
 //     does RevokeToken of an unknown digest. Revoking a revoked token keeps
 //     its first RevokedAt.
 //   - ListClients and ListUsers are ordered by ID, ListAuthorizations by ID,
-//     ListSigningKeys by CreatedAt (then ID), ListTokens by IssuedAt, newest
-//     first.
+//     ListSigningKeys by CreatedAt (then ID), ListDialectSpecs by CreatedAt
+//     (then name), ListTokens by IssuedAt, newest first.
 //   - PutAuthorization with ID 0 assigns a fresh positive ID and writes it
 //     back to the argument.
 //   - GetUserByUsername matches exactly; the empty username finds no one.
@@ -54,6 +54,12 @@
 //     expired live token is counted is left open.
 //   - DeleteExpiredTokens(cutoff) deletes exactly the tokens with
 //     ExpiresAt < cutoff, consumed and revoked ones included.
+//   - Text with NUL or invalid UTF-8 is handled alike by every backend:
+//     lookups by such a key find nothing (core.ErrNotFound, zero counts,
+//     empty lists), and writes of it fail with core.ErrInvalidValue and
+//     store nothing.
+//   - Times from core.ClockMin to core.ClockMax plus core.MaxLifetime
+//     round-trip (the engine's clock never leaves that range).
 //   - After Close, operations fail with an error wrapping
 //     core.ErrUnavailable; a second Close does not panic.
 package storagetest
@@ -111,6 +117,9 @@ var tests = []test{
 	{"DeleteExpiredTokensInChunks", testDeleteExpiredInChunks},
 	{"DeleteAllTokens", testDeleteAllTokens},
 	{"SigningKeys", testSigningKeys},
+	{"DialectSpecs", testDialectSpecs},
+	{"UnstorableText", testUnstorableText},
+	{"ClockRangeTimes", testClockRangeTimes},
 	{"Close", testClose},
 }
 

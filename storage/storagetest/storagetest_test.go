@@ -20,6 +20,7 @@ func fullFixtures() map[string]any {
 		"fullAuthorization": fullAuthorization(),
 		"fullToken":         fullToken("t"),
 		"fullSigningKey":    fullSigningKey(),
+		"fullDialectSpec":   fullDialectSpec("d"),
 	}
 }
 

@@ -17,9 +17,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/net/netutil"
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
@@ -29,6 +31,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/console"
 	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/dynamic"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/dialects/jwksfetch"
 	"github.com/tokengate/tokengate/storage/postgres"
@@ -47,12 +50,15 @@ type App struct {
 	Console *console.Console
 	// ConsoleBackend is what the console reads and changes the gateway through.
 	ConsoleBackend *adminbackend.Backend
+	// Dialects are the dialect instances added at run time.
+	Dialects *dynamic.Manager
 	// TLS, when set, makes every listener serve HTTPS.
 	TLS *tls.Config
 
 	mu        sync.Mutex
 	servers   []*http.Server
 	listeners map[string]net.Listener
+	conns     atomic.Int64
 }
 
 // New assembles an App from cfg: dialect instances configured (before
@@ -73,7 +79,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
 	var limiter *core.FailureLimiter
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
-		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
+		limiter = core.NewFailureLimiter(core.LimiterOptions{Burst: af.Burst, PerMinute: af.PerMinute,
+			IdentityBurst: af.IdentityBurst, IdentityPerMinute: af.IdentityPerMinute, MaxKeys: af.MaxKeys})
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
 		SweepRetention: longestRefreshWindow(cfg), JWKSFetcher: jwksfetch.New(jwksfetch.Options{})})
@@ -92,6 +99,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		shared = cs
 	}
 	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
+	a.Plane.Journal.SetMaxBytes(cfg.JournalMaxBytes)
 	secrets := dialects.NewSecrets()
 	if shared != nil { // one CSRF key for all replicas: a login page may be posted to any of them
 		key, err := shared.EnsureControl(ctx, "wire_key", dialects.NewSecretKey())
@@ -99,20 +107,30 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 			store.Close()
 			return nil, fmt.Errorf("loading the shared wire key: %w", err)
 		}
-		secrets = dialects.SecretsFromKey(key)
+		secrets = dialects.SecretsFromKey(key).ShareSpent(shared)
 	}
 	// The console's backend journals requests in place of the plane, so its
 	// live view sees each one; with no one watching that costs nothing more.
 	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe,
+		Sync: a.Plane.SyncRequest})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	// The dialects added at run time, after the config's; replicas pick up
+	// each other's additions when the shared version moves.
+	a.Dialects = dynamic.New(a.Engine, a.Gateway, logger)
+	if err := a.Dialects.Reconcile(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("loading the dialects added at run time: %w", err)
+	}
+	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
-	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
+	adminEcho.Use(admin.HostGuard(a.adminAddr(), cfg.AdminAllowedHosts))
+	admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects).Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
 	return a, nil
@@ -150,6 +168,9 @@ func LongestAccessTokenLife(cfg *config.Config, name string) (time.Duration, err
 		return 0, fmt.Errorf("unknown dialect %q (configured: %s)", name, strings.Join(cfg.EnabledDialects(), ", "))
 	}
 	d, err := dialects.Lookup(dc.InstanceType(name))
+	if err == nil { // a declared instance's lifetime is in its spec
+		err = d.Configure(dialects.Instance{Name: name, Type: dc.InstanceType(name), Config: dc, BaseDir: cfg.BaseDir})
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -236,15 +257,20 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.logRoutes()
 	lim := a.Config.Limits
+	maxConns := MaxConnections(lim.MaxConnections)
+	errorLog := slog.NewLogLogger(throttled{a.Logger.Handler(), gateway.NewLineThrottle(nil)}, slog.LevelWarn)
 	errc := make(chan error, len(a.listeners))
 	a.mu.Lock()
 	for addr, h := range a.Gateway.Listeners() {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 			ReadTimeout: time.Duration(lim.ReadTimeout), WriteTimeout: time.Duration(lim.WriteTimeout),
 			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: gateway.ServerHeaderBytes(lim.MaxHeaderBytes),
-			ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}
+			ErrorLog: errorLog, ConnState: a.countConn}
 		a.servers = append(a.servers, srv)
-		ln := a.listeners[addr]
+		// At most maxConns connections open per listener: more wait in the
+		// kernel's backlog (or are refused by it) instead of exhausting the
+		// process's file descriptors ("accept: too many open files").
+		ln := netutil.LimitListener(a.listeners[addr], maxConns)
 		scheme := "http"
 		if a.TLS != nil {
 			ln, scheme = tls.NewListener(ln, a.TLS), "https"
@@ -261,6 +287,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.TLS != nil {
 		scheme = "https"
 	}
+	a.Logger.Info("connections", "max_per_listener", maxConns)
 	a.Logger.Info("web console", "url", scheme+"://"+a.Addr(a.adminAddr())+console.Prefix+"/")
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()

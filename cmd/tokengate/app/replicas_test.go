@@ -17,6 +17,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/storage/postgres"
 )
@@ -113,24 +114,37 @@ func TestRefreshRacedAcrossReplicasSucceedsOnce(t *testing.T) {
 	}
 }
 
-func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
-	r := startReplicas(t)
+// loginForm opens the oauth2 login page of the gateway at base in a new
+// browser (which keeps its CSRF cookie) and returns the browser and the
+// form to post: the authorize parameters, the page's CSRF token and the
+// demo user's credentials.
+func loginForm(t *testing.T, base string) (*http.Client, url.Values) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	q := url.Values{"client_id": {"demo-client"}, "redirect_uri": {"http://localhost:8081/callback"}, "response_type": {"code"}}
-	resp, err := browser.Get(r[0].URL + "/oauth2/authorize?" + q.Encode())
+	resp, err := browser.Get(base + "/oauth2/authorize?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no login form: %d %s", resp.StatusCode, page)
+	}
 	q.Set("csrf_token", csrf[1])
 	q.Set("username", "johndoe")
 	q.Set("password", "demo-password")
+	return browser, q
+}
+
+func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
+	r := startReplicas(t)
+	browser, q := loginForm(t, r[0].URL)
 	// The page came from replica 0; the form goes to replica 1 (same cookie
 	// jar host, 127.0.0.1): the shared wire key makes the CSRF token valid there.
-	resp, err = browser.PostForm(r[1].URL+"/oauth2/authorize", q)
+	resp, err := browser.PostForm(r[1].URL+"/oauth2/authorize", q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +173,25 @@ func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
 	}
 	if wins != 1 {
 		t.Fatalf("code redeemed %d times across replicas: %v", wins, statuses)
+	}
+}
+
+// A login form passes once across replicas: the spent CSRF token is
+// recorded in the shared database, so replaying the form to any other
+// replica gets the error page and no second code.
+func TestLoginFormSpentOnceAcrossReplicas(t *testing.T) {
+	r := startReplicas(t)
+	browser, q := loginForm(t, r[0].URL)
+	for i, g := range []*tokengatetest.Gateway{r[1], r[2], r[0], r[1]} {
+		resp, err := browser.PostForm(g.URL+"/oauth2/authorize", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		code := resp.Header.Get("Location")
+		if want := i == 0; (resp.StatusCode == http.StatusSeeOther && strings.Contains(code, "code=")) != want {
+			t.Fatalf("submission %d: %d %q (only the first may pass)", i, resp.StatusCode, code)
+		}
 	}
 }
 
@@ -311,5 +344,57 @@ clients:
 	}
 	if count[200] != 1 || count[409] != n-1 {
 		t.Fatalf("statuses %v, want one 200 and %d 409", count, n-1)
+	}
+}
+
+// tinySpec is a vendor added at run time in the replica tests.
+const tinySpec = `name: tiny
+base_path: /tiny
+routes:
+  - method: POST
+    path: /tiny/token
+    operation: token
+    grant: client_credentials
+    inputs: {client_id: basic.id, client_secret: basic.secret}
+    response: {body: {tiny_token: "{access_token}"}}
+errors:
+  body: {tiny_error: "{code}"}
+  default: {status: 400, code: nope}
+`
+
+// TestDialectAddedAtRunTimeReachesEveryReplica: a dialect added through one
+// replica's admin API is served by the others from their next request (they
+// learn of it through the shared control version), and removing it through
+// a third unmounts it everywhere.
+func TestDialectAddedAtRunTimeReachesEveryReplica(t *testing.T) {
+	r := startReplicas(t)
+	tiny := func(g *tokengatetest.Gateway) (int, map[string]any) {
+		return post(t, g.URL+"/tiny/token", url.Values{}, true)
+	}
+	if st, _ := tiny(r[1]); st != 404 {
+		t.Fatalf("before: %d", st)
+	}
+	if _, err := r[0].Admin.AddDialect(admin.DialectRequest{Spec: tinySpec}); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range r {
+		st, b := tiny(g)
+		if tok, _ := b["tiny_token"].(string); st != 200 || tok == "" {
+			t.Fatalf("replica %d: %d %v", i, st, b)
+		}
+	}
+	if list, err := r[1].Admin.Dialects(); err != nil || list[len(list)-1].Name != "tiny" || list[len(list)-1].Source != admin.SourceAdmin {
+		t.Fatalf("replica 1 lists %+v %v", list, err)
+	}
+	if _, err := r[1].Admin.AddDialect(admin.DialectRequest{Spec: tinySpec}); err == nil {
+		t.Fatal("the same name added twice across replicas")
+	}
+	if err := r[2].Admin.RemoveDialect("tiny"); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range r {
+		if st, b := tiny(g); st != 404 || b["tiny_error"] != nil {
+			t.Fatalf("replica %d after DELETE: %d %v", i, st, b)
+		}
 	}
 }

@@ -138,6 +138,18 @@ type SigningKey[T Time] struct {
 
 func (SigningKey[T]) TableName() string { return "signing_keys" }
 
+// DialectSpec is a row of dialect_specs.
+type DialectSpec[T Time] struct {
+	Name    string `gorm:"column:name;primaryKey"`
+	Type    string `gorm:"column:type"`
+	Prefix  string `gorm:"column:prefix"`
+	Listen  string `gorm:"column:listen"`
+	Spec    string `gorm:"column:spec"`
+	Created *T     `gorm:"column:created_at"`
+}
+
+func (DialectSpec[T]) TableName() string { return "dialect_specs" }
+
 var errNilModel = errors.New("nil model")
 
 func toJSON(v any) (string, error) {
@@ -162,6 +174,9 @@ func fromJSON(s string, v any) error {
 func ClientRow[T Time](c *core.Client) (*Client[T], error) {
 	if c == nil {
 		return nil, errNilModel
+	}
+	if err := Storable(c.ID, c.SecretHash); err != nil {
+		return nil, err
 	}
 	r := &Client[T]{ID: c.ID, SecretHash: c.SecretHash, AccessTTL: int64(c.AccessTTL), RefreshTTL: int64(c.RefreshTTL),
 		AllowPlainPKCE: c.AllowPlainPKCE, Disabled: c.Disabled, Expires: NullTime[T](c.ExpiresAt),
@@ -207,6 +222,9 @@ func UserRow[T Time](u *core.User) (*User[T], error) {
 	if u == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(u.ID, u.Username, u.FirstName, u.LastName, u.Email, u.PasswordHash); err != nil {
+		return nil, err
+	}
 	linked, err := toJSON(u.Linked)
 	if err != nil {
 		return nil, err
@@ -230,6 +248,9 @@ func AuthorizationRow[T Time](a *core.Authorization) (*Authorization[T], error) 
 	if a == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(a.TokenDigest, a.UserID, a.ClientID); err != nil {
+		return nil, err
+	}
 	return &Authorization[T]{ID: a.ID, TokenDigest: a.TokenDigest, UserID: a.UserID, ClientID: a.ClientID,
 		Created: NullTime[T](a.CreatedAt)}, nil
 }
@@ -244,6 +265,10 @@ func (r *Authorization[T]) Model() (*core.Authorization, error) {
 func TokenRow[T Time](t *core.Token) (Token[T], error) {
 	if t == nil {
 		return Token[T]{}, errNilModel
+	}
+	if err := Storable(t.Digest, string(t.Kind), t.ClientID, t.UserID, t.Dialect, t.FamilyID, t.RedirectURI,
+		t.CodeChallenge, t.CodeChallengeMethod); err != nil {
+		return Token[T]{}, err
 	}
 	scopes, err := toJSON(t.Scopes)
 	if err != nil {
@@ -307,6 +332,9 @@ func SigningKeyRow[T Time](k *core.SigningKey) (*SigningKey[T], error) {
 	if k == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(k.ID, k.Dialect, k.Algorithm); err != nil {
+		return nil, err
+	}
 	return &SigningKey[T]{ID: k.ID, Dialect: k.Dialect, Algorithm: k.Algorithm, PEM: k.PEM,
 		Created: NullTime[T](k.CreatedAt), Retired: NullTime[T](k.RetiredAt), VerifyUntil: NullTime[T](k.VerifyUntil)}, nil
 }
@@ -315,4 +343,19 @@ func SigningKeyRow[T Time](k *core.SigningKey) (*SigningKey[T], error) {
 func (r *SigningKey[T]) Model() (*core.SigningKey, error) {
 	return &core.SigningKey{ID: r.ID, Dialect: r.Dialect, Algorithm: r.Algorithm, PEM: r.PEM,
 		CreatedAt: DecodeTime(r.Created), RetiredAt: DecodeTime(r.Retired), VerifyUntil: DecodeTime(r.VerifyUntil)}, nil
+}
+
+// DialectSpecRow maps a run-time dialect to its row.
+func DialectSpecRow[T Time](d *core.DialectSpec) (*DialectSpec[T], error) {
+	if d == nil {
+		return nil, errNilModel
+	}
+	return &DialectSpec[T]{Name: d.Name, Type: d.Type, Prefix: d.Prefix, Listen: d.Listen, Spec: d.Spec,
+		Created: NullTime[T](d.CreatedAt)}, nil
+}
+
+// Model maps the row to its run-time dialect; it never fails.
+func (r *DialectSpec[T]) Model() (*core.DialectSpec, error) {
+	return &core.DialectSpec{Name: r.Name, Type: r.Type, Prefix: r.Prefix, Listen: r.Listen, Spec: r.Spec,
+		CreatedAt: DecodeTime(r.Created)}, nil
 }
