@@ -92,6 +92,7 @@ func (e *Engine) CheckAuthorizeParams(client *Client, req AuthorizeRequest) erro
 func (e *Engine) Login(ctx context.Context, username, password string) (*User, error) {
 	keys := e.limitKeys(ctx, "user", username)
 	if wait, blocked := e.limiter.Blocked(keys...); blocked {
+		e.obs.RateLimited("user")
 		return nil, rateLimited(wait)
 	}
 	u, err := e.store.GetUserByUsername(ctx, username)
@@ -141,6 +142,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if err := e.store.InsertTokens(ctx, t); err != nil {
 		return "", storeError(err)
 	}
+	e.obs.Issued(p.Dialect, TokenCode)
 	return code, nil
 }
 
@@ -225,10 +227,16 @@ func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token s
 		return nil
 	}
 	now := e.clock.Now()
+	n := 0
 	if t.Kind == TokenRefresh {
-		_, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
+		n, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
+	} else if t.Active(now) {
+		n, err = 1, e.store.RevokeToken(ctx, t.Digest, now)
 	} else {
 		err = e.store.RevokeToken(ctx, t.Digest, now)
+	}
+	if err == nil {
+		e.obs.Revoked(t.Dialect, RevokeRequested, n)
 	}
 	return storeErrorOrNil(err)
 }

@@ -47,6 +47,9 @@ type Options struct {
 	// secret and stored hash, shared by concurrent first checks; tests
 	// inject a counting one to see that.
 	CheckSecret func(hash, secret string) bool
+	// Observer is told about issued, refreshed and revoked tokens, reuse
+	// and rate limiting (metrics); nil: nothing is.
+	Observer Observer
 }
 
 // Engine runs the grants. It is safe for concurrent use.
@@ -61,6 +64,7 @@ type Engine struct {
 	limiter *FailureLimiter
 	// retention is how long expired tokens are kept before sweeping.
 	retention time.Duration
+	obs       Observer
 }
 
 // New builds an Engine.
@@ -77,8 +81,11 @@ func New(o Options) *Engine {
 	if o.CheckSecret == nil {
 		o.CheckSecret = CheckSecret
 	}
+	if o.Observer == nil {
+		o.Observer = NopObserver
+	}
 	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
-		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention)}
+		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), obs: o.Observer}
 	if o.Store != nil {
 		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
 		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
@@ -223,6 +230,7 @@ func (e *Engine) AuthenticateClient(ctx context.Context, p *Profile, id, secret 
 	}
 	keys := e.limitKeys(ctx, "client", id)
 	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client != nil, id, hash, secret) {
+		e.obs.RateLimited("client")
 		return nil, rateLimited(wait)
 	}
 	if !e.creds.verify(client != nil, id, hash, secret) {
@@ -285,6 +293,7 @@ func (e *Engine) clientCredentials(ctx context.Context, p *Profile, client *Clie
 	if err != nil {
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
 	return res, nil
 }
 
@@ -324,6 +333,7 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 		}
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
 	return res, nil
 }
 
@@ -374,15 +384,20 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 		}
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
+	e.obs.Refreshed(p.Dialect)
 	return res, nil
 }
 
 // replayed revokes the family of a code or refresh token presented again and
 // returns the invalid_grant to answer (RFC 9700 §2.2.2, §4.14).
 func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason) error {
-	if _, err := e.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
+	n, err := e.store.RevokeFamily(ctx, t.FamilyID, now)
+	if err != nil {
 		return storeError(err)
 	}
+	e.obs.ReuseDetected(t.Dialect, r)
+	e.obs.Revoked(t.Dialect, RevokeReuse, n)
 	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
 }
 
@@ -397,6 +412,13 @@ func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind Toke
 		return nil, storeError(err)
 	}
 	return t, nil
+}
+
+// issued tells the observer about tokens just stored.
+func (e *Engine) issued(p *Profile, tokens []*Token) {
+	for _, t := range tokens {
+		e.obs.Issued(p.Dialect, t.Kind)
+	}
 }
 
 type grant struct {

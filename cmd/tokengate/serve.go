@@ -129,7 +129,7 @@ func checkDemoExposure(cfg *config.Config, allow bool, logger *slog.Logger) erro
 		}
 	}
 	for _, a := range addrs {
-		if isLoopback(a) {
+		if config.IsLoopback(a) {
 			continue
 		}
 		if !allow {

@@ -10,6 +10,7 @@ import (
 type Entry struct {
 	Time      time.Time           `json:"time"`
 	Replica   string              `json:"replica,omitempty"`
+	RequestID string              `json:"request_id"`
 	Dialect   string              `json:"dialect"`
 	Route     string              `json:"route"`
 	Method    string              `json:"method"`
@@ -44,12 +45,16 @@ func (f Filter) match(e *Entry) bool {
 type Journal struct {
 	mu      sync.Mutex
 	entries []Entry
+	sizes   []int64 // each entry's estimated size
+	bytes   int64   // their sum
 	next    int
 	full    bool
 }
 
 // NewJournal keeps the last size entries; size 0 disables the journal.
-func NewJournal(size int) *Journal { return &Journal{entries: make([]Entry, size)} }
+func NewJournal(size int) *Journal {
+	return &Journal{entries: make([]Entry, size), sizes: make([]int64, size)}
+}
 
 // Enabled reports whether entries are kept at all.
 func (j *Journal) Enabled() bool { return len(j.entries) > 0 }
@@ -59,8 +64,11 @@ func (j *Journal) Add(e Entry) {
 	if !j.Enabled() {
 		return
 	}
+	size := e.size()
 	j.mu.Lock()
 	j.entries[j.next] = e
+	j.bytes += size - j.sizes[j.next]
+	j.sizes[j.next] = size
 	j.next++
 	if j.next == len(j.entries) {
 		j.next, j.full = 0, true
@@ -89,10 +97,22 @@ func (j *Journal) List(f Filter) []Entry {
 	return out
 }
 
+// Stats reports how many entries the journal holds and their estimated
+// size in bytes.
+func (j *Journal) Stats() (entries int, bytes int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.full {
+		return len(j.entries), j.bytes
+	}
+	return j.next, j.bytes
+}
+
 // Clear forgets every entry.
 func (j *Journal) Clear() {
 	j.mu.Lock()
 	clear(j.entries)
-	j.next, j.full = 0, false
+	clear(j.sizes)
+	j.next, j.full, j.bytes = 0, false, 0
 	j.mu.Unlock()
 }

@@ -34,6 +34,10 @@ type Options struct {
 	Extra func(e *echo.Echo) error
 	// Secrets are the wire layer's keys; nil: fresh random ones.
 	Secrets *dialects.Secrets
+	// RouteMetrics, when set, is asked once per route at mount (and once
+	// per instance with method and route "" for the paths it owns but
+	// does not route) for what counts that route's requests.
+	RouteMetrics func(instance, method, route string) wire.RouteMetrics
 }
 
 // Gateway is the assembled server: one echo instance per listen address.
@@ -46,6 +50,10 @@ type Gateway struct {
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
+	metrics func(instance, method, route string) wire.RouteMetrics
+	// unrouted counts each instance's requests to paths it owns but does
+	// not route (404, 405); nil without metrics.
+	unrouted map[string]wire.RouteMetrics
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -57,7 +65,7 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe}
+		routeMW: o.Middleware, observe: o.Observe, metrics: o.RouteMetrics, unrouted: map[string]wire.RouteMetrics{}}
 	g.main = g.newEcho()
 	g.byAddr[o.Config.Listen] = g.main
 	g.main.GET("/healthz", func(c echo.Context) error {
@@ -83,6 +91,9 @@ func New(o Options) (*Gateway, error) {
 	for _, p := range insts {
 		g.mounted = append(g.mounted, p)
 		g.byName[p.Name] = p
+		if g.metrics != nil {
+			g.unrouted[p.Name] = g.metrics(p.Name, "", "")
+		}
 		if s, ok := p.Dialect.(dialects.Starter); ok {
 			if err := s.Start(context.Background()); err != nil {
 				return nil, fmt.Errorf("dialects[%s]: %w", p.Name, err)
@@ -102,18 +113,24 @@ func New(o Options) (*Gateway, error) {
 // format applies.
 func (g *Gateway) bind(p *dialects.Provisioned, method, path string, h echo.HandlerFunc) {
 	e := g.Listener(p.Listen)
+	var m wire.RouteMetrics
+	if g.metrics != nil {
+		m = g.metrics(p.Name, method, path)
+	}
 	tag := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			tagRequest(c, p)
+			r := tagRequest(c, p)
+			r.Metrics = m
 			return next(c)
 		}
 	}
 	e.Add(method, path, h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...)
 }
 
-func tagRequest(c echo.Context, p *dialects.Provisioned) {
+func tagRequest(c echo.Context, p *dialects.Provisioned) *wire.Request {
 	r := wire.RequestOf(c)
 	r.Instance, r.Type, r.Facts = p.Name, p.Type, &p.Facts
+	return r
 }
 
 func (g *Gateway) newEcho() *echo.Echo {
@@ -180,7 +197,9 @@ func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
 			continue
 		}
 		if m.Dialect.Owns(strings.TrimPrefix(path, m.Prefix)) {
-			tagRequest(c, m)
+			if r := tagRequest(c, m); r.Metrics == nil {
+				r.Metrics = g.unrouted[m.Name]
+			}
 			return m.Dialect
 		}
 	}

@@ -30,6 +30,9 @@ import (
 	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
+	"github.com/tokengate/tokengate/dialects/metrics"
+	"github.com/tokengate/tokengate/dialects/wire"
+	"github.com/tokengate/tokengate/storage/observed"
 	"github.com/tokengate/tokengate/storage/postgres"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -44,6 +47,8 @@ type App struct {
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
 	Console *console.Console
+	// Metrics is nil when metrics.enabled is false.
+	Metrics *metrics.Metrics
 	// ConsoleBackend is what the console reads and changes the gateway through.
 	ConsoleBackend *adminbackend.Backend
 	// TLS, when set, makes every listener serve HTTPS.
@@ -65,23 +70,34 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := OpenStore(ctx, cfg, logger)
+	a := &App{Config: cfg, Logger: logger, Clock: core.NewAdjustableClock(core.SystemClock{})}
+	// The observers are nil interfaces, not nil pointers, without metrics.
+	var observer core.Observer
+	var storeObserver core.StoreObserver
+	if cfg.Metrics.IsEnabled() {
+		a.Metrics = metrics.New()
+		observer, storeObserver = a.Metrics, a.Metrics
+	}
+	store, err := openStore(ctx, cfg, logger, storeObserver)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
+	a.Store = store
+	if storeObserver != nil {
+		store = observed.Wrap(store, storeObserver) // what the engine and the control plane use
+	}
 	var limiter *core.FailureLimiter
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
 		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
-		SweepRetention: longestRefreshWindow(cfg)})
+		SweepRetention: longestRefreshWindow(cfg), Observer: observer})
 	seed, err := cfg.Seed()
 	if err == nil {
 		err = a.Engine.Seed(ctx, seed)
 	}
 	if err != nil {
-		store.Close()
+		a.Store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
 	// Replicas on one PostgreSQL database share the admin clock and fault
@@ -91,11 +107,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		shared = cs
 	}
 	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
+	var routeMetrics func(instance, method, route string) wire.RouteMetrics
+	if a.Metrics != nil {
+		a.Plane.Fired = a.Metrics.FaultFired
+		a.Metrics.Journal(a.Plane.Journal.Stats)
+		routeMetrics = a.Metrics.Route
+	}
 	secrets := dialects.NewSecrets()
 	if shared != nil { // one CSRF key for all replicas: a login page may be posted to any of them
 		key, err := shared.EnsureControl(ctx, "wire_key", dialects.NewSecretKey())
 		if err != nil {
-			store.Close()
+			a.Store.Close()
 			return nil, fmt.Errorf("loading the shared wire key: %w", err)
 		}
 		secrets = dialects.SecretsFromKey(key)
@@ -105,15 +127,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe})
+		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe,
+		RouteMetrics: routeMetrics})
 	if err != nil {
-		store.Close()
+		a.Store.Close()
 		return nil, err
 	}
 	adminEcho := a.Gateway.Listener(a.adminAddr())
 	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
+	if a.Metrics != nil {
+		a.Metrics.Mount(adminEcho, metrics.Access{Tokens: []string{cfg.AdminToken, cfg.Metrics.Token},
+			Open: !cfg.Metrics.RequireToken && config.IsLoopback(a.adminAddr())})
+	}
 	return a, nil
 }
 
@@ -175,9 +202,14 @@ func replicaName() string {
 
 // OpenStore opens the storage backend the config names.
 func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (core.Store, error) {
+	return openStore(ctx, cfg, logger, nil)
+}
+
+// openStore opens the store with obs told of SQLite's group commits.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, obs core.StoreObserver) (core.Store, error) {
 	switch cfg.Storage.Driver {
 	case "", "sqlite":
-		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger})
+		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger, Observer: obs})
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite database %q: %w", cfg.Storage.DSN, err)
 		}
