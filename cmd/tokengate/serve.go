@@ -24,19 +24,25 @@ func serve(args []string, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate generated at start for localhost and 127.0.0.1")
+	logFormat := fs.String("log-format", "", "log format: json, text or auto (text on a terminal, JSON otherwise); overrides the config and TOKENGATE_LOG_FORMAT")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg, err := cf.load()
-	if err == nil && *listen != "" {
-		cfg.Listen = *listen
+	if err == nil && (*listen != "" || *logFormat != "") {
+		if *listen != "" {
+			cfg.Listen = *listen
+		}
+		if *logFormat != "" {
+			cfg.LogFormat = *logFormat
+		}
 		err = config.Validate(cfg, dialects.Catalog())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
+	logger := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err := checkDemoExposure(cfg, *allowDemo, logger); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -94,14 +100,6 @@ func (f configFlags) load() (*config.Config, error) {
 		cfg.SetDatabase(*f.db) // a postgres:// or postgresql:// URL selects the postgres driver
 	}
 	return cfg, config.Validate(cfg, dialects.Catalog())
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
 func configCheck(path string, stdout, stderr io.Writer) int {
