@@ -33,6 +33,8 @@ type API struct {
 	plane    *control.Plane
 	token    []byte
 	validate *validator.Validate
+	// Docs, when set, serves GET /_admin/openapi/{dialect} (see openapi.go).
+	Docs DocsFunc
 }
 
 // New builds the API. token is the admin bearer token; empty disables the
@@ -74,6 +76,7 @@ func (a *API) Mount(e *echo.Echo) {
 	g.DELETE("/faults/:id", a.deleteFault)
 	g.GET("/requests", a.listRequests)
 	g.DELETE("/requests", a.clearRequests)
+	g.GET("/openapi/:dialect", a.openapi)
 }
 
 // auth checks the bearer token in constant time.

@@ -185,6 +185,9 @@ func (g *Gateway) Dialect(name string) dialects.Dialect {
 	return nil
 }
 
+// Instance returns the mounted instance named name, or nil.
+func (g *Gateway) Instance(name string) *dialects.Provisioned { return g.byName[name] }
+
 // DialectFor returns the dialect that owns the request: the routed
 // instance, or for unrouted paths the one whose Owns claims the path.
 func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {

@@ -31,6 +31,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/dialects/metrics"
+	"github.com/tokengate/tokengate/dialects/openapi"
 	"github.com/tokengate/tokengate/dialects/wire"
 	"github.com/tokengate/tokengate/storage/observed"
 	"github.com/tokengate/tokengate/storage/postgres"
@@ -63,6 +64,19 @@ type App struct {
 // anything touches the database, so a config problem leaves no trace),
 // storage opened and migrated, config seeded, instances mounted.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	return NewWith(ctx, cfg, logger, Options{})
+}
+
+// Options adjust NewWith.
+type Options struct {
+	// RouteMiddleware runs first on every dialect route, before the
+	// control plane (tokengatetest validates exchanges against the
+	// dialects' OpenAPI documents here).
+	RouteMiddleware []echo.MiddlewareFunc
+}
+
+// NewWith is New with options.
+func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Options) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -127,14 +141,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe,
+		Instances: instances, Middleware: append(o.RouteMiddleware[:len(o.RouteMiddleware):len(o.RouteMiddleware)], a.Plane.Middleware), Observe: a.ConsoleBackend.Observe,
 		RouteMetrics: routeMetrics})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
 	}
 	adminEcho := a.Gateway.Listener(a.adminAddr())
-	admin.New(cfg, a.Engine, a.Clock, a.Plane).Mount(adminEcho)
+	api := admin.New(cfg, a.Engine, a.Clock, a.Plane)
+	api.Docs = a.OpenAPI
+	api.Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
 	if a.Metrics != nil {
@@ -142,6 +158,22 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 			Open: !cfg.Metrics.RequireToken && config.IsLoopback(a.adminAddr())})
 	}
 	return a, nil
+}
+
+// OpenAPI is the OpenAPI document of the instance called name, as YAML or
+// JSON, its server the address the instance is served on; found is false
+// when no such instance is mounted.
+func (a *App) OpenAPI(name string, asYAML bool) (doc []byte, found bool, err error) {
+	p := a.Gateway.Instance(name)
+	if p == nil {
+		return nil, false, nil
+	}
+	scheme := "http://"
+	if a.TLS != nil {
+		scheme = "https://"
+	}
+	doc, err = openapi.Render(p, scheme+a.Addr(p.Listen), asYAML)
+	return doc, true, err
 }
 
 // adminAddr is the configured address the admin API and console listen on.
