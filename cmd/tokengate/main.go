@@ -20,6 +20,7 @@ usage:
   tokengate admin [--url URL] [--token TOKEN] [--json] COMMAND ...   (tokengate admin -h)
   tokengate migrate [--config FILE] [--db PATH|URL]
   tokengate keys rotate [--config FILE] [--db PATH] [--dialect NAME] [--lifetime DURATION]
+  tokengate openapi [--config FILE] [--json] DIALECT
   tokengate version
 `
 
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return keysCmd(args[1:], stdout, stderr)
 	case "admin":
 		return adminCmd(args[1:], stdout, stderr)
+	case "openapi":
+		return openapiCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tokengate", version)
 		return 0

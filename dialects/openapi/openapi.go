@@ -59,7 +59,14 @@ func Build(p *dialects.Provisioned, serverURL string) (*yaml.Node, error) {
 		server := &yaml.Node{Kind: yaml.MappingNode}
 		Set(server, "url", scalar(serverURL))
 		Set(server, "description", scalar("tokengate, dialect instance "+p.Name))
-		Set(root, "servers", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{server}})
+		servers := []*yaml.Node{scalar("servers"), {Kind: yaml.SequenceNode, Content: []*yaml.Node{server}}}
+		at := len(root.Content)
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == "info" {
+				at = i + 2 // right after info, where readers look for it
+			}
+		}
+		root.Content = append(root.Content[:at], append(servers, root.Content[at:]...)...)
 	}
 	return &doc, nil
 }

@@ -157,13 +157,13 @@ func New(o Options) (g *Gateway, err error) {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	if check != nil {
-		check.Docs = func(instance string) ([]byte, error) {
+		check.SetDocs(func(instance string) ([]byte, error) {
 			doc, found, err := a.OpenAPI(instance, false)
 			if !found {
 				return nil, fmt.Errorf("no dialect instance %q", instance)
 			}
 			return doc, err
-		}
+		})
 	}
 	if err := a.Listen(); err != nil {
 		_ = a.Shutdown(0)

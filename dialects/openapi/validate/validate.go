@@ -57,18 +57,23 @@ func (f Failure) String() string {
 // Validator validates exchanges against documents it loads once per
 // instance. Its methods are safe for concurrent use.
 type Validator struct {
-	// Docs returns an instance's document (JSON or YAML), as the admin API
-	// serves it. Set it before the first request.
-	Docs func(instance string) ([]byte, error)
-
 	mu       sync.Mutex
+	source   func(instance string) ([]byte, error)
 	docs     map[string]*openapi3.T // nil value: the document failed to load
 	failures []Failure
 }
 
-// New returns a validator reading documents through docs.
+// New returns a validator reading documents through docs (see SetDocs).
 func New(docs func(instance string) ([]byte, error)) *Validator {
-	return &Validator{Docs: docs, docs: map[string]*openapi3.T{}}
+	return &Validator{source: docs, docs: map[string]*openapi3.T{}}
+}
+
+// SetDocs sets what returns an instance's document (JSON or YAML, as the
+// admin API serves it) and forgets the documents loaded so far.
+func (v *Validator) SetDocs(docs func(instance string) ([]byte, error)) {
+	v.mu.Lock()
+	v.source, v.docs = docs, map[string]*openapi3.T{}
+	v.mu.Unlock()
 }
 
 // Failures returns what failed so far.
@@ -93,7 +98,10 @@ func (v *Validator) Load(instance string) *openapi3.T {
 	if seen {
 		return doc
 	}
-	doc, err := v.load(instance)
+	v.mu.Lock()
+	source := v.source
+	v.mu.Unlock()
+	doc, err := load(source, instance)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, raced := v.docs[instance]; raced {
@@ -106,8 +114,11 @@ func (v *Validator) Load(instance string) *openapi3.T {
 	return doc
 }
 
-func (v *Validator) load(instance string) (*openapi3.T, error) {
-	raw, err := v.Docs(instance)
+func load(source func(string) ([]byte, error), instance string) (*openapi3.T, error) {
+	if source == nil {
+		return nil, errors.New("no documents to validate against")
+	}
+	raw, err := source(instance)
 	if errors.Is(err, openapi.ErrNotDescribed) {
 		return nil, nil // nothing to hold it to (a test's own dialect type)
 	}
