@@ -87,4 +87,3 @@ func writeSelfSigned(dir string) (certFile, keyFile string, err error) {
 	}
 	return certFile, keyFile, nil
 }
-
