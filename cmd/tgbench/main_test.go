@@ -192,7 +192,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestGatewayConfig(t *testing.T) {
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db")
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +200,14 @@ func TestGatewayConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" {
-		t.Errorf("listen %q dsn %q log_level %q", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel)
+	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" || cfg.Metrics.IsEnabled() {
+		t.Errorf("listen %q dsn %q log_level %q metrics %v", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel, cfg.Metrics.IsEnabled())
+	}
+	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", true); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = config.Parse(b, dialects.Catalog()); err != nil || !cfg.Metrics.IsEnabled() {
+		t.Errorf("metrics on: %v %v", cfg, err)
 	}
 	def, _ := config.Default(dialects.Catalog())
 	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {

@@ -123,15 +123,15 @@ func gatewayEnv() []string {
 	return env
 }
 
-// startGateway writes a config (the embedded default with listen, dsn and
-// log_level replaced) into dir and runs `bin serve --config FILE` until
-// /healthz answers 200.
-func startGateway(ctx context.Context, bin, dir, dbPath string, timeout time.Duration) (*child, error) {
+// startGateway writes a config (the embedded default with listen, dsn,
+// log_level and metrics.enabled replaced) into dir and runs `bin serve
+// --config FILE` until /healthz answers 200.
+func startGateway(ctx context.Context, bin, dir, dbPath string, metrics bool, timeout time.Duration) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := gatewayConfig(addr, dbPath)
+	cfg, err := gatewayConfig(addr, dbPath, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -238,9 +238,9 @@ func freeAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// gatewayConfig is config.DefaultYAML() with listen, storage.dsn and
-// log_level replaced, checked with config.Parse.
-func gatewayConfig(listen, dsn string) ([]byte, error) {
+// gatewayConfig is config.DefaultYAML() with listen, storage.dsn, log_level
+// and metrics.enabled replaced, checked with config.Parse.
+func gatewayConfig(listen, dsn string, metrics bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(config.DefaultYAML(), &doc); err != nil {
 		return nil, fmt.Errorf("reading the default config: %w", err)
@@ -258,6 +258,7 @@ func gatewayConfig(listen, dsn string) ([]byte, error) {
 	}
 	setKey(storage, "driver", driver)
 	setKey(storage, "dsn", dsn)
+	set(mappingKey(root, "metrics"), "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(metrics)})
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return nil, err
@@ -270,7 +271,11 @@ func gatewayConfig(listen, dsn string) ([]byte, error) {
 
 // setKey sets key to a string scalar in mapping m.
 func setKey(m *yaml.Node, key, value string) {
-	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle}
+	set(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle})
+}
+
+// set sets key to v in mapping m.
+func set(m *yaml.Node, key string, v *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			m.Content[i+1] = v
