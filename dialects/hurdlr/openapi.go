@@ -16,15 +16,15 @@ var description []byte
 // openapi.yaml (its Bearer header required with require_bearer) and the
 // shared login page at the authorize path.
 func (d *Dialect) OpenAPI() ([]byte, error) {
-	return openapi.Edit(description, func(root *yaml.Node) error {
-		if d.opts.RequireBearer {
-			op := openapi.Get(root, "paths", tokenPath, "post")
-			var required yaml.Node
-			if err := yaml.Unmarshal([]byte("[{accessToken: []}]"), &required); err != nil {
-				return err
-			}
-			openapi.Set(op, "security", openapi.Root(&required))
+	return loginpage.DescribeIn(description, authorizePath, "#/components/schemas/Error", func(root *yaml.Node) error {
+		if !d.opts.RequireBearer {
+			return nil
 		}
-		return loginpage.AddOpenAPI(root, authorizePath, "#/components/schemas/Error")
+		var required yaml.Node
+		if err := yaml.Unmarshal([]byte("[{accessToken: []}]"), &required); err != nil {
+			return err
+		}
+		openapi.Set(openapi.Get(root, "paths", tokenPath, "post"), "security", openapi.Root(&required))
+		return nil
 	})
 }

@@ -12,11 +12,25 @@ import (
 //go:embed openapi.yaml
 var description []byte
 
-// AddOpenAPI describes the page's GET and POST at path (relative to the
+// DescribeIn is a dialect's OpenAPI document (its description, edited by
+// edit when not nil) with the page's operations at path added, JSON error
+// answers of the schema errorSchema (see addOpenAPI).
+func DescribeIn(description []byte, path, errorSchema string, edit func(root *yaml.Node) error) ([]byte, error) {
+	return openapi.Edit(description, func(root *yaml.Node) error {
+		if edit != nil {
+			if err := edit(root); err != nil {
+				return err
+			}
+		}
+		return addOpenAPI(root, path, errorSchema)
+	})
+}
+
+// addOpenAPI describes the page's GET and POST at path (relative to the
 // dialect's prefix) in a dialect's OpenAPI document root, with its
 // components; a JSON error answer has the schema errorSchema (a $ref such
 // as "#/components/schemas/Error").
-func AddOpenAPI(root *yaml.Node, path, errorSchema string) error {
+func addOpenAPI(root *yaml.Node, path, errorSchema string) error {
 	var frag yaml.Node
 	if err := yaml.Unmarshal(description, &frag); err != nil {
 		return err
