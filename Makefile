@@ -8,23 +8,98 @@ PKGS      ?= ./...
 BIN       ?= bin/tokengate
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
+RUN_FLAGS ?=
 
-.PHONY: run build quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean
+# Version stamps for `tokengate version`: the nearest tag (else "dev") and
+# the commit, "-dirty" when the tree has uncommitted changes.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
+LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-## run: start the gateway on the embedded default config (all dialects, demo credentials)
+.PHONY: run build install quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
+
+## run: build, then start the gateway on the embedded default config (all
+## dialects, demo credentials); extra serve flags in RUN_FLAGS, e.g.
+## make run RUN_FLAGS='--listen 127.0.0.1:9090 --config my.yaml'
 run:
-	$(GO) run ./cmd/tokengate serve $(RUN_FLAGS)
+	@echo "building $(BIN) (the first build compiles SQLite: 1-2 minutes)..."
+	@$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokengate
+	@echo "starting: $(BIN) serve $(RUN_FLAGS)"
+	@$(BIN) serve $(RUN_FLAGS)
 
-## build: compile the binary into bin/
+## build: compile the binary into bin/, version and commit stamped
 build:
-	$(GO) build -o $(BIN) ./cmd/tokengate
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokengate
+
+## install: go install the binary into $(go env GOBIN) or ~/go/bin, stamped
+install:
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/tokengate
+
+# dist: a static linux/amd64 binary with SQLite inside (cgo, glibc linked
+# statically; netgo and osusergo keep glibc's NSS, which cannot be linked
+# statically, out), for the container image and for download.
+DIST       ?= dist
+DIST_BIN    = $(DIST)/tokengate-linux-amd64
+DIST_TAGS   = osusergo,netgo,sqlite_omit_load_extension
+DIST_LDFLAGS = -s -w -linkmode external -extldflags "-static" $(LDFLAGS)
+
+## dist: static linux/amd64 binary in dist/ (checked with `file`)
+dist:
+	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -tags $(DIST_TAGS) -ldflags '$(DIST_LDFLAGS)' -o $(DIST_BIN) ./cmd/tokengate
+	@$(MAKE) --no-print-directory dist-check
+
+## dist-check: fail unless the dist binary is statically linked (file, else readelf)
+dist-check:
+	@if command -v file >/dev/null 2>&1; then \
+	  out=$$(file -L $(DIST_BIN)) || exit 1; echo "$$out"; \
+	  case "$$out" in *"statically linked"*) ;; *) echo "$(DIST_BIN) is not statically linked" >&2; exit 1;; esac; \
+	else \
+	  readelf -l $(DIST_BIN) >/dev/null || exit 1; \
+	  if readelf -l $(DIST_BIN) | grep -q INTERP; then echo "$(DIST_BIN) is not statically linked" >&2; exit 1; fi; \
+	  echo "$(DIST_BIN): statically linked (no program interpreter)"; \
+	fi
+
+# image: the container image of cmd/tokengate/Dockerfile, built from the
+# repository root with the dist binary and this machine's CA certificates.
+IMAGE   ?= tokengate:$(VERSION)
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+# podman first: docker's client alone (no engine) cannot build.
+CONTAINER_TOOL ?= $(shell if command -v podman >/dev/null 2>&1; then echo podman; \
+	elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then echo docker; fi)
+
+## image-context: what the Dockerfile copies from dist/ besides the binary
+image-context:
+	@mkdir -p $(DIST)/data
+	cp $(CA_CERTS) $(DIST)/ca-certificates.crt
+
+## image: build the container image IMAGE with podman or docker (installs podman when neither works and you are root)
+image: dist image-context
+	@tool="$(CONTAINER_TOOL)"; \
+	if [ -z "$$tool" ]; then $(MAKE) --no-print-directory podman && tool=podman || exit 1; fi; \
+	fmt=; [ "$$tool" = podman ] && fmt="--format docker"; \
+	echo "$$tool build $$fmt -f cmd/tokengate/Dockerfile -t $(IMAGE) ."; \
+	$$tool build $$fmt -f cmd/tokengate/Dockerfile -t $(IMAGE) .
+
+## podman: install podman from the distribution's packages (root, apt only)
+podman:
+	@command -v podman >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "no podman or working docker: install one (as root on Debian/Ubuntu: make podman)" >&2; exit 1; fi; \
+	echo "installing podman with apt-get..."; apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# GOTEST runs go test with its arguments, then prints the one line in which
+# test processes noted tests skipped for want of a PostgreSQL server (go test
+# hides the output of passing packages); it keeps go test's exit status.
+GOTEST = report=$$(mktemp); TOKENGATE_SKIP_REPORT=$$report $(GO) test
+GOTEST_END = ; rc=$$?; sort -u $$report; rm -f $$report; exit $$rc
 
 ## quick: the development loop: every test without -race, slow ones skipped
 ## (-short); under a minute with a warm build cache
 quick:
-	$(GO) test -short $(PKGS)
+	@$(GOTEST) -short $(PKGS) $(GOTEST_END)
 
 ## test: go vet, gofmt check, staticcheck, and every test with the race detector
 test: browser vet fmt-check lint unit
@@ -52,7 +127,15 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	@$(GOTEST) -race -count=1 $(PKGS) $(GOTEST_END)
+
+## interop: outside client libraries (openid-client, oauth4webapi, jose,
+## simple-oauth2) against a gateway; needs node and npm (npm ci installs the
+## locked versions)
+INTEROP_DIR = cmd/tokengate/testdata/interop
+interop:
+	cd $(INTEROP_DIR) && npm ci --no-audit --no-fund
+	TOKENGATE_INTEROP=1 $(GO) test -count=1 -run '^TestInterop$$' -v ./cmd/tokengate/
 
 ## bench-micro: Go micro-benchmarks (engine, minters, signing, cache, storage)
 bench-micro:
@@ -95,17 +178,17 @@ fuzz: fuzz-check
 	rm -rf $$tmp; echo "== execs per target ($(FUZZTIME) each), also in $(FUZZLOG):"; cat $(FUZZLOG)
 
 clean:
-	rm -rf bin tokengate.db tokengate.db-shm tokengate.db-wal
+	rm -rf bin dist tokengate.db tokengate.db-shm tokengate.db-wal
 
 ## bench: load harness: ceiling server + tokengate on a fresh database, every
 ## scenario closed-loop (BENCH_FLAGS e.g. '-d 3s -json out.json -scenarios oauth2_cc')
 bench:
-	$(GO) build -o $(BIN) ./cmd/tokengate
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokengate
 	$(GO) run ./cmd/tgbench -tokengate $(BIN) $(BENCH_FLAGS)
 
 ## bench-scale: preload BENCH_SCALE_N tokens, compare oauth2_cc and
 ## accounda_validate on the empty and the loaded database
 BENCH_SCALE_N ?= 10000000
 bench-scale:
-	$(GO) build -o $(BIN) ./cmd/tokengate
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokengate
 	$(GO) run ./cmd/tgbench -tokengate $(BIN) -scale $(BENCH_SCALE_N) $(BENCH_FLAGS)

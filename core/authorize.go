@@ -17,12 +17,21 @@ type AuthorizeRequest struct {
 	Scopes              []string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// RedirectURIOmitted records that the request left redirect_uri out and
+	// RedirectURI is the client's only registered one (set by
+	// CheckAuthorizeClient): the code exchange then does not require it
+	// (RFC 6749 §4.1.3).
+	RedirectURIOmitted bool
 }
 
 // CheckAuthorizeClient validates the parts of an authorization request that
 // must be right before anything may be redirected: the client and its exact
 // redirect_uri. Its errors belong on an error page, never in a redirect.
-func (e *Engine) CheckAuthorizeClient(ctx context.Context, p *Profile, req AuthorizeRequest) (*Client, error) {
+//
+// It completes req for the profile: a request without redirect_uri from a
+// client with exactly one registered URI gets that URI (RFC 6749 §3.1.2.3),
+// and a profile with fixed scopes drops the requested ones.
+func (e *Engine) CheckAuthorizeClient(ctx context.Context, p *Profile, req *AuthorizeRequest) (*Client, error) {
 	if req.ClientID == "" {
 		return nil, MissingParam("client_id")
 	}
@@ -34,7 +43,13 @@ func (e *Engine) CheckAuthorizeClient(ctx context.Context, p *Profile, req Autho
 		return nil, storeError(err)
 	}
 	if req.RedirectURI == "" {
-		return nil, MissingParam("redirect_uri")
+		if len(client.RedirectURIs) != 1 {
+			return nil, MissingParam("redirect_uri")
+		}
+		req.RedirectURI, req.RedirectURIOmitted = client.RedirectURIs[0], true
+	}
+	if p.FixedScopes {
+		req.Scopes = nil
 	}
 	if !client.HasRedirectURI(req.RedirectURI) {
 		return nil, &Error{Kind: KindInvalidRequest, Reason: ReasonRedirectURI, Param: "redirect_uri",
@@ -135,10 +150,19 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if scopes == nil {
 		scopes = p.DefaultScopes
 	}
+	if p.FixedScopes {
+		scopes = p.DefaultScopes
+	}
+	// A code stores the redirect_uri its request carried: one that was
+	// left out is not required at the exchange (RFC 6749 §4.1.3).
+	redirect := req.RedirectURI
+	if req.RedirectURIOmitted {
+		redirect = ""
+	}
 	now := e.clock.Now()
 	t := &Token{Digest: Digest(code), Kind: TokenCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
 		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: now,
-		RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method}
+		RedirectURI: redirect, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method}
 	if err := e.store.InsertTokens(ctx, t); err != nil {
 		return "", storeError(err)
 	}

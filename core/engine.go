@@ -133,6 +133,9 @@ type Profile struct {
 	AccessMinter         Minter // nil: opaque
 	RefreshMinter        Minter // nil: opaque
 	DefaultScopes        []string
+	// FixedScopes grants DefaultScopes whatever scope a request asks for
+	// (Hurdlr's constant "token"); requested scopes are ignored.
+	FixedScopes bool
 }
 
 // TokenRequest is a token-endpoint request decoded from any dialect's wire.
@@ -140,6 +143,11 @@ type TokenRequest struct {
 	GrantType    GrantType
 	ClientID     string
 	ClientSecret string
+	// ClientAlt is another reading of the same presented credentials, tried
+	// when ClientID and ClientSecret do not authenticate: HTTP Basic
+	// credentials as sent, where their form-decoded reading (RFC 6749
+	// §2.3.1) differs. nil: none.
+	ClientAlt    *Credentials
 	UserID       string // client_credentials on behalf of a user
 	Code         string
 	RedirectURI  string
@@ -159,6 +167,21 @@ type TokenResult struct {
 	Scopes       []string
 	ClientID     string
 	UserID       string
+	// ClientAlt reports that the client authenticated with the request's
+	// ClientAlt reading, not ClientID and ClientSecret.
+	ClientAlt bool
+}
+
+// Credentials are a client id and secret as presented.
+type Credentials struct{ ID, Secret string }
+
+// readings lists the credential readings of a token request, preferred first.
+func (r TokenRequest) readings() []Credentials {
+	out := []Credentials{{r.ClientID, r.ClientSecret}}
+	if r.ClientAlt != nil {
+		out = append(out, *r.ClientAlt)
+	}
+	return out
 }
 
 // Token runs one grant.
@@ -171,7 +194,7 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 		return nil, &Error{Kind: KindUnsupportedGrantType, Param: "grant_type", Value: string(req.GrantType),
 			Description: "unsupported grant_type"}
 	}
-	client, err := e.AuthenticateClient(ctx, p, req.ClientID, req.ClientSecret)
+	client, reading, err := e.AuthenticateClientAny(ctx, p, req.readings()...)
 	if err != nil {
 		return nil, err
 	}
@@ -179,14 +202,19 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 		return nil, &Error{Kind: KindUnauthorizedClient, Param: "grant_type", Value: string(req.GrantType),
 			Description: "the client may not use this grant type"}
 	}
+	var res *TokenResult
 	switch req.GrantType {
 	case GrantClientCredentials:
-		return e.clientCredentials(ctx, p, client, req)
+		res, err = e.clientCredentials(ctx, p, client, req)
 	case GrantAuthorizationCode:
-		return e.authorizationCode(ctx, p, client, req)
+		res, err = e.authorizationCode(ctx, p, client, req)
 	default:
-		return e.refresh(ctx, p, client, req)
+		res, err = e.refresh(ctx, p, client, req)
 	}
+	if res != nil {
+		res.ClientAlt = reading > 0
+	}
+	return res, err
 }
 
 // InvalidateClient drops any cached copy of a client. The engine's own
@@ -214,33 +242,56 @@ func (e *Engine) User(ctx context.Context, id string) (*User, error) { return e.
 // AuthenticateClient checks a client's id and secret and that it may be used
 // through p's dialect instance at the current time.
 func (e *Engine) AuthenticateClient(ctx context.Context, p *Profile, id, secret string) (*Client, error) {
-	if id == "" {
-		return nil, MissingParam("client_id")
+	client, _, err := e.AuthenticateClientAny(ctx, p, Credentials{id, secret})
+	return client, err
+}
+
+// AuthenticateClientAny is AuthenticateClient over several readings of one
+// presented credential, preferred first (HTTP Basic's form-decoded and raw
+// forms): the first reading that authenticates wins and its index is
+// returned. Each reading is checked like a single one (the KDF, or the
+// verified-credential cache, in constant time); a failure of all counts as
+// one failure for the limiter, under the first reading's id.
+func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings ...Credentials) (*Client, int, error) {
+	if len(readings) == 0 || readings[0].ID == "" {
+		return nil, 0, MissingParam("client_id")
 	}
-	if secret == "" {
-		return nil, MissingParam("client_secret")
+	if readings[0].Secret == "" {
+		return nil, 0, MissingParam("client_secret")
 	}
-	client, err := e.clients.get(ctx, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, storeError(err)
+	keys := e.limitKeys(ctx, "client", readings[0].ID)
+	wait, blocked := e.limiter.Blocked(keys...)
+	for i, r := range readings {
+		if r.ID == "" || r.Secret == "" {
+			continue
+		}
+		client, err := e.clients.get(ctx, r.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, 0, storeError(err)
+		}
+		hash := ""
+		if client != nil {
+			hash = client.SecretHash
+		}
+		var ok bool
+		if blocked {
+			ok = e.creds.cached(client != nil, r.ID, hash, r.Secret)
+		} else {
+			ok = e.creds.verify(client != nil, r.ID, hash, r.Secret)
+		}
+		if ok {
+			if err := e.CheckClientUsable(client, p); err != nil {
+				return nil, 0, err
+			}
+			return client, i, nil
+		}
 	}
-	hash := ""
-	if client != nil {
-		hash = client.SecretHash
-	}
-	keys := e.limitKeys(ctx, "client", id)
-	if wait, blocked := e.limiter.Blocked(keys...); blocked && !e.creds.cached(client != nil, id, hash, secret) {
+	if blocked {
 		e.obs.RateLimited("client")
-		return nil, rateLimited(wait)
+		return nil, 0, rateLimited(wait)
 	}
-	if !e.creds.verify(client != nil, id, hash, secret) {
-		e.limiter.Fail(keys...)
-		return nil, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
-	}
-	if err := e.CheckClientUsable(client, p); err != nil {
-		return nil, err
-	}
-	return client, nil
+	e.limiter.Fail(keys...)
+	return nil, 0, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 }
 
 // CheckClientUsable reports why client cannot be used through p's dialect
@@ -316,7 +367,7 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 		return nil, invalid(ReasonNone, "the code has expired")
 	case code.RedirectURI != "" && req.RedirectURI == "":
 		return nil, MissingParam("redirect_uri")
-	case code.RedirectURI != req.RedirectURI && req.RedirectURI != "":
+	case req.RedirectURI != "" && req.RedirectURI != effectiveRedirect(code, client):
 		return nil, invalid(ReasonRedirectURI, "redirect_uri does not match the authorization request")
 	}
 	if err := checkPKCE(code, req.CodeVerifier); err != nil {
@@ -401,12 +452,29 @@ func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason
 	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
 }
 
+// effectiveRedirect is the redirect_uri a code was sent to: the one its
+// authorize request named, or for a request that left it out, the client's
+// only registered one.
+func effectiveRedirect(code *Token, client *Client) string {
+	if code.RedirectURI == "" && len(client.RedirectURIs) == 1 {
+		return client.RedirectURIs[0]
+	}
+	return code.RedirectURI
+}
+
+// unknownToken is how each kind of token is named when it is not found.
+var unknownToken = map[TokenKind]string{
+	TokenAccess:  "unknown access token",
+	TokenRefresh: "unknown refresh token",
+	TokenCode:    "unknown authorization code",
+}
+
 // lookup finds a live-or-dead token of kind, issued through p's instance,
 // by its plain value.
 func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind TokenKind) (*Token, error) {
 	t, err := e.store.GetToken(ctx, Digest(value))
 	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind != kind || !p.issued(t))) {
-		return nil, &Error{Kind: KindInvalidGrant, Description: "unknown " + string(kind) + " token"}
+		return nil, &Error{Kind: KindInvalidGrant, Description: unknownToken[kind]}
 	}
 	if err != nil {
 		return nil, storeError(err)
@@ -496,7 +564,7 @@ func refreshTTL(p *Profile, c *Client) time.Duration {
 // grantedScopes decides the scopes of a new grant: the requested ones if the
 // client may have them, else the profile's default.
 func grantedScopes(p *Profile, c *Client, requested []string) ([]string, error) {
-	if requested == nil {
+	if requested == nil || p.FixedScopes {
 		return p.DefaultScopes, nil
 	}
 	if len(c.Scopes) > 0 {

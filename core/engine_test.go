@@ -192,7 +192,7 @@ func TestAuthorizationCode(t *testing.T) {
 	issue := func(t *testing.T, f *fixture, client string, req core.AuthorizeRequest) string {
 		t.Helper()
 		req.ClientID, req.ResponseType = client, "code"
-		c, err := f.eng.CheckAuthorizeClient(ctx, f.p, req)
+		c, err := f.eng.CheckAuthorizeClient(ctx, f.p, &req)
 		must(t, err)
 		must(t, f.eng.CheckAuthorizeParams(c, req))
 		u, err := f.eng.Login(ctx, "alice", "pw")
@@ -224,6 +224,10 @@ func TestAuthorizationCode(t *testing.T) {
 		{"wrong client", "app", core.AuthorizeRequest{RedirectURI: "https://app.example/cb"}, "other", "https://app.example/cb", "", 0, core.KindInvalidGrant, core.ReasonWrongClient},
 		{"redirect mismatch", "app", core.AuthorizeRequest{RedirectURI: "https://app.example/cb"}, "app", "https://app.example/other", "", 0, core.KindInvalidGrant, core.ReasonRedirectURI},
 		{"expired code", "app", core.AuthorizeRequest{RedirectURI: "https://app.example/cb"}, "app", "https://app.example/cb", "", 10 * time.Minute, core.KindInvalidGrant, ""},
+		// RFC 6749 §3.1.2.3, §4.1.3: left out at authorize with one registered URI, not required at the exchange.
+		{"redirect omitted", "app", core.AuthorizeRequest{}, "app", "", "", 0, "", ""},
+		{"redirect omitted, registered one sent", "app", core.AuthorizeRequest{}, "app", "https://app.example/cb", "", 0, "", ""},
+		{"redirect omitted, another sent", "app", core.AuthorizeRequest{}, "app", "https://app.example/other", "", 0, core.KindInvalidGrant, core.ReasonRedirectURI},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,11 +256,18 @@ func TestAuthorizationCode(t *testing.T) {
 func TestAuthorizeChecks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	_, err := f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb/x"})
+	_, err := f.eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb/x"})
 	wantKind(t, err, core.KindInvalidRequest, core.ReasonRedirectURI)
-	_, err = f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app"})
+	// redirect_uri may be left out only by a client with exactly one registered.
+	_, err = f.eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: "ccOnly"})
 	wantKind(t, err, core.KindInvalidRequest, core.ReasonMissing)
-	c, err := f.eng.CheckAuthorizeClient(ctx, f.p, core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
+	omitted := core.AuthorizeRequest{ClientID: "app"}
+	_, err = f.eng.CheckAuthorizeClient(ctx, f.p, &omitted)
+	must(t, err)
+	if omitted.RedirectURI != "https://app.example/cb" || !omitted.RedirectURIOmitted {
+		t.Fatalf("omitted redirect_uri completed as %+v", omitted)
+	}
+	c, err := f.eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example/cb"})
 	must(t, err)
 	err = f.eng.CheckAuthorizeParams(c, core.AuthorizeRequest{ResponseType: "code", CodeChallenge: strings.Repeat("a", 43), CodeChallengeMethod: "plain"})
 	wantKind(t, err, core.KindInvalidRequest, "")

@@ -31,24 +31,26 @@ const (
 type Reason string
 
 const (
-	ReasonNone           Reason = ""
-	ReasonMissing        Reason = "missing"         // a required parameter is absent
-	ReasonDuplicate      Reason = "duplicate"       // a parameter was sent more than once
-	ReasonMalformed      Reason = "malformed"       // a parameter or body cannot be parsed
-	ReasonClientExpired  Reason = "client_expired"  // the client's registration lapsed
-	ReasonClientDisabled Reason = "client_disabled" // the client is switched off
-	ReasonUnknownUser    Reason = "unknown_user"    // user id names nobody
-	ReasonCodeReplay     Reason = "code_replay"     // an authorization code was redeemed twice
-	ReasonRefreshReuse   Reason = "refresh_reuse"   // a rotated-out refresh token came back
-	ReasonPKCE           Reason = "pkce"            // verifier missing or wrong
-	ReasonRedirectURI    Reason = "redirect_uri"    // redirect_uri mismatch
-	ReasonWrongClient    Reason = "wrong_client"    // a token or code belongs to another client
-	ReasonBadCredentials Reason = "bad_credentials" // wrong username or password
-	ReasonTooLarge       Reason = "too_large"       // request body over the limit
-	ReasonTimeout        Reason = "timeout"         // the request took too long to arrive
-	ReasonClosedHours    Reason = "outside_hours"   // a dialect's working hours are over
-	ReasonActiveToken    Reason = "active_token"    // the client already holds its one active access token
-	ReasonNotAllowed     Reason = "method_not_allowed"
+	ReasonNone            Reason = ""
+	ReasonMissing         Reason = "missing"         // a required parameter is absent
+	ReasonDuplicate       Reason = "duplicate"       // a parameter was sent more than once
+	ReasonMalformed       Reason = "malformed"       // a parameter or body cannot be parsed
+	ReasonClientExpired   Reason = "client_expired"  // the client's registration lapsed
+	ReasonClientDisabled  Reason = "client_disabled" // the client is switched off
+	ReasonUnknownUser     Reason = "unknown_user"    // user id names nobody
+	ReasonCodeReplay      Reason = "code_replay"     // an authorization code was redeemed twice
+	ReasonRefreshReuse    Reason = "refresh_reuse"   // a rotated-out refresh token came back
+	ReasonPKCE            Reason = "pkce"            // verifier missing or wrong
+	ReasonRedirectURI     Reason = "redirect_uri"    // redirect_uri mismatch
+	ReasonWrongClient     Reason = "wrong_client"    // a token or code belongs to another client
+	ReasonBadCredentials  Reason = "bad_credentials" // wrong username or password
+	ReasonTooLarge        Reason = "too_large"       // request body over the limit
+	ReasonTimeout         Reason = "timeout"         // the request took too long to arrive
+	ReasonClosedHours     Reason = "outside_hours"   // a dialect's working hours are over
+	ReasonActiveToken     Reason = "active_token"    // the client already holds its one active access token
+	ReasonNotAllowed      Reason = "method_not_allowed"
+	ReasonSeparator       Reason = "separator"         // a query or form separates parameters with ';', not '&'
+	ReasonHeadersTooLarge Reason = "headers_too_large" // the request's header fields are over the limit
 )
 
 // Error is the engine's one error type. Description is safe to show to a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -22,6 +23,21 @@ type Provisioned struct {
 	Prefix  string     // its path prefix, without a trailing slash
 	Facts   wire.Facts // what it declared about its wire
 	Routes  []Route    // filled in by Mount
+	// outside are the paths it serves outside its prefix (AddOutside).
+	outside []string
+}
+
+// Owns reports whether a request path (prefix included) belongs to the
+// instance: a path it serves outside its prefix, or one below its prefix
+// that its dialect claims.
+func (p *Provisioned) Owns(path string) bool {
+	if slices.Contains(p.outside, path) {
+		return true
+	}
+	if p.Prefix != "" && !HasPathPrefix(path, p.Prefix) {
+		return false
+	}
+	return p.Dialect.Owns(strings.TrimPrefix(path, p.Prefix))
 }
 
 // Provision runs the first stage for every enabled instance of c, in name
@@ -109,17 +125,50 @@ type router struct {
 	problems []string
 }
 
-func (r *router) Add(method, path string, h echo.HandlerFunc) {
-	full := r.p.Prefix + path
+func (r *router) Add(method, path string, h echo.HandlerFunc) { r.add(method, r.p.Prefix+path, h) }
+
+// AddOutside adds a route at path as is, outside the prefix.
+func (r *router) AddOutside(method, path string, h echo.HandlerFunc) {
+	if r.add(method, path, h) {
+		r.p.outside = append(r.p.outside, path)
+	}
+}
+
+// add claims and binds one route at its full path. A GET route answers HEAD
+// too, as net/http users expect: the server sends its headers and drops
+// the body.
+func (r *router) add(method, full string, h echo.HandlerFunc) bool {
 	key := r.p.Listen + " " + method + " " + full
 	if other, dup := r.claimed[key]; dup {
 		r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: route collision: %s %s on %s is claimed by dialects %s and %s; "+
 			"give one a prefix or its own listen address", r.p.Name, method, full, r.p.Listen, other, r.p.Name))
-		return
+		return false
 	}
 	r.claimed[key] = r.p.Name
 	r.p.Routes = append(r.p.Routes, Route{Method: method, Path: full})
 	r.bind(r.p, method, full, h)
+	if method == http.MethodGet {
+		r.bind(r.p, http.MethodHead, full, h)
+	}
+	return true
+}
+
+// OutsideRouter is a Router that can also add a route outside the
+// instance's prefix, which the instance still owns (its errors come in the
+// instance's style): RFC 8414 §3 puts a prefixed issuer's metadata at
+// /.well-known/oauth-authorization-server/<prefix>. The gateway's router is
+// one.
+type OutsideRouter interface {
+	Router
+	AddOutside(method, path string, h echo.HandlerFunc)
+}
+
+// AddOutside adds a route outside the instance's prefix where r can (see
+// OutsideRouter); a Router that cannot (a test's recorder) skips it.
+func AddOutside(r Router, method, path string, h echo.HandlerFunc) {
+	if o, ok := r.(OutsideRouter); ok {
+		o.AddOutside(method, path, h)
+	}
 }
 
 // DryRun provisions c's enabled instances and mounts them on an engine

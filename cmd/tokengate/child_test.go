@@ -129,11 +129,17 @@ type child struct {
 // /healthz answers. logPath collects the child's stderr (appended).
 func startChild(t *testing.T, bin, cfgPath, addr, logPath string) *child {
 	t.Helper()
+	return startCmd(t, exec.Command(bin, "serve", "--config", cfgPath), addr, logPath)
+}
+
+// startCmd starts a prepared tokengate command that serves on addr and
+// waits until /healthz answers.
+func startCmd(t *testing.T, cmd *exec.Cmd, addr, logPath string) *child {
+	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

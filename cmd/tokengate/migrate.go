@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -13,13 +12,7 @@ import (
 // build's version without serving. serve migrates at start too; this is for
 // operators who upgrade the schema before rolling out replicas. A database
 // newer than this build is refused with a clear message.
-func migrateCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addConfigFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+func migrateCmd(cf configFlags, stdout, stderr io.Writer) int {
 	cfg, err := cf.load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -1,48 +1,50 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/openapi"
 )
 
-// openapiCmd writes the OpenAPI 3.1 document of one dialect instance of
-// the config, as the gateway would serve it at /_admin/openapi/{dialect},
-// without starting anything.
-func openapiCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "config file (default: the embedded demo config)")
-	asJSON := fs.Bool("json", false, "write JSON instead of YAML")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func openapiCmd(stdout, stderr io.Writer) *cobra.Command {
+	var cf configFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "openapi [--config FILE] [--json] DIALECT",
+		Short: "Print a dialect instance's OpenAPI 3.1 document",
+		Long: `Print the OpenAPI 3.1 document of one dialect instance of the config (YAML, or
+JSON with --json), exactly as a running gateway serves it at
+/_admin/openapi/DIALECT: its routes under the instance's prefix, parameters,
+request bodies, responses and error envelopes, the server its configured
+listen address. Nothing is started and the database is not opened.`,
+		Args: exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			doc, err := describeInstance(&cf, args[0], !asJSON)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return status(exitFailure)
+			}
+			_, err = stdout.Write(doc)
+			return err
+		},
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: tokengate openapi [--config FILE] [--json] DIALECT")
-		return 2
-	}
-	doc, err := describeInstance(*path, fs.Arg(0), !*asJSON)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	_, err = stdout.Write(doc)
-	return status(err)
+	addConfigFlags(c.Flags(), &cf, false)
+	c.Flags().BoolVar(&asJSON, "json", false, "write JSON instead of YAML")
+	return c
 }
 
-// describeInstance renders the document of instance name of the config at
-// path, its server the instance's configured listen address.
-func describeInstance(path, name string, asYAML bool) ([]byte, error) {
-	cfg, err := loadConfig(path)
+// describeInstance renders the document of instance name of the config,
+// its server the instance's configured listen address.
+func describeInstance(cf *configFlags, name string, asYAML bool) ([]byte, error) {
+	cfg, err := cf.load()
 	if err != nil {
 		return nil, err
 	}
-	cfg.ApplyEnv(os.Getenv)
 	ps, err := dialects.DryRun(cfg)
 	if err != nil {
 		return nil, err
@@ -53,11 +55,4 @@ func describeInstance(path, name string, asYAML bool) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("no enabled dialect instance %q (enabled: %s)", name, strings.Join(cfg.EnabledDialects(), ", "))
-}
-
-func status(err error) int {
-	if err != nil {
-		return 1
-	}
-	return 0
 }

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -15,26 +16,24 @@ import (
 	"github.com/tokengate/tokengate/dialects"
 )
 
-func serve(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addConfigFlags(fs)
-	listen := fs.String("listen", "", "listen address, overrides the config and TOKENGATE_LISTEN")
-	allowDemo := fs.Bool("allow-demo", false, "allow the public demo credentials on a non-loopback address")
-	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
-	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
-	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a certificate generated at start for localhost and 127.0.0.1")
-	logFormat := fs.String("log-format", "", "log format: json, text or auto (text on a terminal, JSON otherwise); overrides the config and TOKENGATE_LOG_FORMAT")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := cf.load()
-	if err == nil && (*listen != "" || *logFormat != "") {
-		if *listen != "" {
-			cfg.Listen = *listen
+// serveOptions are serve's flags.
+type serveOptions struct {
+	config          configFlags
+	listen          string
+	allowDemo       bool
+	tlsCert, tlsKey string
+	tlsSelfSigned   bool
+	logFormat       string
+}
+
+func serve(o serveOptions, stderr io.Writer) int {
+	cfg, err := o.config.load()
+	if err == nil && (o.listen != "" || o.logFormat != "") {
+		if o.listen != "" {
+			cfg.Listen = o.listen
 		}
-		if *logFormat != "" {
-			cfg.LogFormat = *logFormat
+		if o.logFormat != "" {
+			cfg.LogFormat = o.logFormat
 		}
 		err = config.Validate(cfg, dialects.Catalog())
 	}
@@ -43,16 +42,19 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	logger := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
-	if err := checkDemoExposure(cfg, *allowDemo, logger); err != nil {
+	if o.config.missing != "" {
+		logger.Warn("no config file at $TOKENGATE_CONFIG; serving the embedded demo config", "path", o.config.missing)
+	}
+	if err := checkDemoExposure(cfg, o.allowDemo, logger); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	tlsCfg, certPath, err := tlsConfig(*tlsCert, *tlsKey, *tlsSelf, "")
+	tlsCfg, certPath, err := tlsConfig(o.tlsCert, o.tlsKey, o.tlsSelfSigned, "")
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if *tlsSelf {
+	if o.tlsSelfSigned {
 		logger.Info("generated a self-signed TLS certificate; trust it in your clients", "cert", certPath)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -70,34 +72,41 @@ func serve(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func loadConfig(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Default(dialects.Catalog())
-	}
-	return config.Load(path, dialects.Catalog())
-}
-
 // configFlags are the --config and --db flags every command that opens the
 // database shares.
-type configFlags struct{ path, db *string }
-
-func addConfigFlags(fs *flag.FlagSet) configFlags {
-	return configFlags{
-		path: fs.String("config", "", "config file (default: the embedded demo config)"),
-		db:   fs.String("db", "", "database: SQLite path or postgres:// URL; overrides the config and TOKENGATE_DB"),
-	}
+type configFlags struct {
+	path, db string
+	// missing is the $TOKENGATE_CONFIG path that did not exist when load
+	// fell back to the embedded demo config.
+	missing string
 }
 
-// load reads the config, then applies the environment, then --db, and
-// validates the result.
-func (f configFlags) load() (*config.Config, error) {
-	cfg, err := loadConfig(*f.path)
+// load reads the config (--config, else $TOKENGATE_CONFIG, else the
+// embedded demo), then applies the environment, then --db, and validates
+// the result. A $TOKENGATE_CONFIG file that does not exist falls back to the
+// demo config, so the container image serves the demo until a config is
+// mounted; a --config file that does not exist is an error.
+func (f *configFlags) load() (*config.Config, error) {
+	path := f.path
+	if path == "" {
+		path = os.Getenv("TOKENGATE_CONFIG")
+		if _, err := os.Stat(path); path != "" && errors.Is(err, fs.ErrNotExist) {
+			f.missing, path = path, ""
+		}
+	}
+	var cfg *config.Config
+	var err error
+	if path == "" {
+		cfg, err = config.Default(dialects.Catalog())
+	} else {
+		cfg, err = config.Load(path, dialects.Catalog())
+	}
 	if err != nil {
 		return nil, err
 	}
 	cfg.ApplyEnv(os.Getenv)
-	if *f.db != "" {
-		cfg.SetDatabase(*f.db) // a postgres:// or postgresql:// URL selects the postgres driver
+	if f.db != "" {
+		cfg.SetDatabase(f.db) // a postgres:// or postgresql:// URL selects the postgres driver
 	}
 	return cfg, config.Validate(cfg, dialects.Catalog())
 }

@@ -155,6 +155,8 @@ func TestTokenVariants(t *testing.T) {
 		{"empty body with json type", "?grant_type=client_credentials&user_id=demo-user", "", []string{"Content-Type", "application/json", "Authorization", auth}},
 		{"form charset", "", "grant_type=client_credentials&user_id=demo-user", []string{form, ctForm + "; charset=utf-8", "Authorization", auth}},
 		{"unknown parameters ignored", "?grant_type=client_credentials&user_id=demo-user&foo=bar", "", []string{"Authorization", auth}},
+		// The document's Data Model lists all four beside the query fields.
+		{"all four in the query", "?grant_type=client_credentials&user_id=demo-user&client_id=demo-client&client_secret=demo-secret", "", nil},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,7 +200,6 @@ func TestTokenVariants(t *testing.T) {
 		{"user_id twice in query", "?grant_type=client_credentials&user_id=demo-user&user_id=demo-user", "", []string{"Authorization", auth}, 400, "parameter sent more than once: user_id"},
 		{"grant_type twice in body", "", "grant_type=client_credentials&grant_type=client_credentials&user_id=demo-user", []string{form, ctForm, "Authorization", auth}, 400, "parameter sent more than once: grant_type"},
 		{"user_id differs query vs body", "?grant_type=client_credentials&user_id=demo-user", "user_id=plain-user", []string{form, ctForm, "Authorization", auth}, 400, "parameter sent in the query and the body with different values: user_id"},
-		{"client_secret in URL", "?grant_type=client_credentials&user_id=demo-user&client_id=demo-client&client_secret=demo-secret", "", nil, 400, "client_secret must not be sent in the URL"},
 		{"basic and body secret", "?grant_type=client_credentials&user_id=demo-user", "client_secret=demo-secret", []string{form, ctForm, "Authorization", auth}, 400, "use one client authentication method, not several"},
 		{"basic and other client_id", "?grant_type=client_credentials&user_id=demo-user", "client_id=elsewhere", []string{form, ctForm, "Authorization", auth}, 400, "use one client authentication method, not several"},
 		{"two authorization headers", "?grant_type=client_credentials&user_id=demo-user", "", []string{"Authorization", auth, "Authorization", auth}, 400, "parameter sent more than once: Authorization"},

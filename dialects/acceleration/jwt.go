@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/tokengate/tokengate/core"
 )
@@ -19,6 +20,23 @@ type Minter struct {
 	users    userSource // nil: sub is the user id
 	issuer   string
 	audience string
+	// wall is the real clock: iat and auth_time never lie in its future
+	// (see notBefore). nil: the engine clock alone.
+	wall core.Clock
+}
+
+// notBefore keeps a time claim (iat, auth_time) from lying in the real
+// clock's future. The gateway clock may run ahead (/_admin/clock), and JWT
+// verifiers judge by their own clock: PyJWT, and golang-jwt with
+// WithIssuedAt, reject a token "used before issued". exp still follows the
+// gateway clock, so a token's life on the gateway is unchanged.
+func (m *Minter) notBefore(t time.Time) int64 {
+	if m.wall != nil {
+		if now := m.wall.Now(); t.After(now) {
+			t = now
+		}
+	}
+	return t.Unix()
 }
 
 var _ core.Minter = (*Minter)(nil)
@@ -64,8 +82,8 @@ func (m *Minter) Mint(ctx context.Context, c core.Claims) (string, error) {
 		scp = []string{}
 	}
 	payload, err := json.Marshal(accessClaims{Ver: 1, JTI: jti(c.ID), Iss: m.issuer, Aud: m.audience,
-		Iat: c.IssuedAt.Unix(), Exp: c.ExpiresAt.Unix(), Cid: c.ClientID, UID: c.UserID, Scp: scp,
-		AuthTime: c.AuthTime.Unix(), Sub: sub, ClientID: c.ClientID})
+		Iat: m.notBefore(c.IssuedAt), Exp: c.ExpiresAt.Unix(), Cid: c.ClientID, UID: c.UserID, Scp: scp,
+		AuthTime: m.notBefore(c.AuthTime), Sub: sub, ClientID: c.ClientID})
 	if err != nil {
 		return "", err
 	}

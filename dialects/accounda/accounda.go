@@ -110,7 +110,7 @@ type tokenResponse struct {
 
 // token is POST /v1/token/: client credentials in a form body.
 func (d *Dialect) token(c echo.Context) error {
-	f, err := formParams(c, "client_id", "client_secret")
+	f, err := formParams(c, core.GrantClientCredentials, "client_id", "client_secret")
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (d *Dialect) token(c echo.Context) error {
 // access token it was issued (expired or not, within the refresh window) for
 // a new one. The old token dies; presenting it again revokes the chain.
 func (d *Dialect) refresh(c echo.Context) error {
-	f, err := formParams(c, "client_id", "client_secret", "access_token")
+	f, err := formParams(c, core.GrantRefreshToken, "client_id", "client_secret", "access_token")
 	if err != nil {
 		return err
 	}
@@ -151,11 +151,20 @@ func (d *Dialect) refresh(c echo.Context) error {
 }
 
 // formParams decodes a strict form body and reads names once each; any
-// other parameter is ignored.
-func formParams(c echo.Context, names ...string) (map[string]string, error) {
+// other parameter is ignored. The endpoint's grant is implied: a grant_type
+// may be left out, or name it, but names no other grant.
+func formParams(c echo.Context, grant core.GrantType, names ...string) (map[string]string, error) {
 	form, err := wire.Form(c)
 	if err != nil {
 		return nil, err
 	}
-	return wire.Singles(form, names...)
+	f, err := wire.Singles(form, append(names, "grant_type")...)
+	if err != nil {
+		return nil, err
+	}
+	if g := f["grant_type"]; g != "" && core.GrantType(g) != grant {
+		return nil, &core.Error{Kind: core.KindUnsupportedGrantType, Param: "grant_type", Value: g,
+			Description: "this endpoint issues " + string(grant) + " tokens only"}
+	}
+	return f, nil
 }

@@ -33,10 +33,14 @@ const (
 	MsgMalformed          = "Malformed request"
 	MsgInvalidRequest     = "Invalid request"
 	MsgTooLarge           = "Request body too large"
+	MsgHeadersTooLarge    = "Request header fields too large"
 	MsgTimeout            = "Request timeout"
 	MsgNotFound           = "Not found"
 	MsgMethodNotAllowed   = "Method not allowed"
 	MsgRateLimited        = "Too many requests"
+	MsgUnsupportedGrant   = "Unsupported grant type"
+	MsgSeparator          = "Malformed request: ';' does not separate parameters, use '&' (send a ';' inside a value as %3B)"
+	MsgParamsInQuery      = "Send auth_id and the other parameters in the query string: the body of a GET request is not read"
 	MsgUnavailable        = "Service temporarily unavailable"
 	MsgInternal           = "Internal server error"
 	msgDuplicatePrefix    = "Duplicate parameter: "
@@ -49,6 +53,14 @@ func MsgDuplicate(param string) string { return msgDuplicatePrefix + param }
 // MsgInvalidFlag is the message for a linked-account flag other than 1 or 8.
 func MsgInvalidFlag(provider string) string {
 	return "Invalid value for " + provider + ": use 1 (optional) or 8 (required)"
+}
+
+// MsgMangledMicrosoft is the message for the document's sample lines as the
+// vendor's page renders them: "&micro" of "&microsoft=1" read as the HTML
+// entity µ, so "discord=1&microsoft=1" arrives as discord = "1µsoft=1".
+func MsgMangledMicrosoft(in string) string {
+	return `Malformed parameter "µsoft" in the value of ` + in + `: probably "&microsoft=1" with "&micro" turned into "µ" ` +
+		`by an HTML entity; send &microsoft=1`
 }
 
 // MsgRequiredLinkMissing is the message when flag 8 names providers the
@@ -97,18 +109,30 @@ func describe(e *core.Error, ep endpoint) (int, string) {
 	switch e.Reason {
 	case core.ReasonTooLarge:
 		return http.StatusRequestEntityTooLarge, MsgTooLarge
+	case core.ReasonHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge, MsgHeadersTooLarge
 	case core.ReasonTimeout:
 		return http.StatusRequestTimeout, MsgTimeout
 	case core.ReasonNotAllowed:
 		return http.StatusMethodNotAllowed, MsgMethodNotAllowed
 	case core.ReasonClientExpired, core.ReasonClientDisabled:
-		return http.StatusForbidden, MsgApplicationExpired
+		if user {
+			return http.StatusForbidden, MsgApplicationExpired
+		}
+		// The token document lists 400 answers only.
+		return http.StatusBadRequest, MsgApplicationExpired
+	case core.ReasonSeparator:
+		return http.StatusBadRequest, MsgSeparator
 	}
 	switch e.Kind {
 	case core.KindInvalidRequest:
 		switch {
 		case e.Param == headerAuthorization || e.Param == headerClientID:
 			return http.StatusBadRequest, MsgHeadersRequired
+		case e.Param == paramMangledMicrosoft:
+			return http.StatusBadRequest, MsgMangledMicrosoft(e.Value)
+		case e.Param == paramBody:
+			return http.StatusBadRequest, MsgParamsInQuery
 		case e.Reason == core.ReasonDuplicate:
 			if slices.Contains(knownParams, e.Param) {
 				return http.StatusBadRequest, MsgDuplicate(e.Param)
@@ -143,6 +167,8 @@ func describe(e *core.Error, ep endpoint) (int, string) {
 			return http.StatusForbidden, MsgInvalidClientID
 		}
 		return http.StatusBadRequest, MsgInvalidClientCredentials
+	case core.KindUnsupportedGrantType:
+		return http.StatusBadRequest, MsgUnsupportedGrant
 	case core.KindInvalidGrant:
 		return http.StatusBadRequest, MsgInvalidAccessToken
 	case core.KindInvalidToken:
@@ -185,19 +211,20 @@ func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 }
 
 // WriteError writes Accounda's one error shape, {"error": "..."}: the code
-// when the answer has one (a fault rule's), else the message. 401s carry
-// WWW-Authenticate: Bearer (RFC 6750), 405s an Allow header, and every
-// error Cache-Control: no-store.
+// when the answer has one (a fault rule's), else the message. 401s (a
+// bearer token that is invalid or expired: a missing one is 400) carry
+// WWW-Authenticate: Bearer with error="invalid_token" (RFC 6750 §3), 405s
+// an Allow header, and every error Cache-Control: no-store.
 func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	h := c.Response().Header()
 	switch a.Status {
 	case http.StatusUnauthorized:
-		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="accounda"`)
+		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="accounda", error="invalid_token"`)
 	case http.StatusMethodNotAllowed:
 		if allow, _ := c.Get(echo.ContextKeyHeaderAllow).(string); allow != "" {
 			h.Set(echo.HeaderAllow, allow)
 		}
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, errorBody{Error: cmp.Or(a.Code, a.Text)})
+	return wire.JSON(c, a.Status, errorBody{Error: cmp.Or(a.Code, a.Text)})
 }

@@ -2,8 +2,10 @@ package accounda
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,6 +72,9 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := paramsInBody(c, q); err != nil {
+			return err
+		}
 		p, err := parseUserParams(q, ep)
 		if err != nil {
 			return err
@@ -99,9 +104,9 @@ func (d *Dialect) user(ep endpoint) echo.HandlerFunc {
 		}
 		wire.NoStore(c)
 		if ep == epValidate && !p.userData {
-			return c.JSON(http.StatusOK, dataResponse{Data: struct{}{}})
+			return wire.JSON(c, http.StatusOK, dataResponse{Data: struct{}{}})
 		}
-		return c.JSON(http.StatusOK, dataResponse{Data: payload(u, p.flags)})
+		return wire.JSON(c, http.StatusOK, dataResponse{Data: payload(u, p.flags)})
 	}
 }
 
@@ -125,9 +130,49 @@ func requiredHeaders(h http.Header) (bearer, clientID string, err error) {
 	return bearer, strings.TrimSpace(ids[0]), nil
 }
 
+// Pseudo-parameter names for errors that concern no single parameter.
+const (
+	paramBody             = "(body)" // parameters sent in a GET body
+	paramMangledMicrosoft = "µsoft"  // "&microsoft=1" as the vendor's page renders it
+)
+
+// paramsInBody refuses a GET whose parameters came in a body (the document
+// lists them under "Content-Type: application/json") while the query lacks
+// auth_id: the body is not read, and "Invalid auth ID" would mislead. A
+// body beside a complete query, and the sample's Content-Type without a
+// body, are fine.
+func paramsInBody(c echo.Context, q url.Values) error {
+	if _, ok := q["auth_id"]; ok {
+		return nil
+	}
+	body, err := wire.ReadBody(c)
+	if err != nil || len(strings.TrimSpace(string(body))) == 0 {
+		return err
+	}
+	return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Param: paramBody,
+		Description: "parameters sent in the body of a GET"}
+}
+
+// mangled finds the document's sample-line damage: a value holding
+// "µsoft=" (see MsgMangledMicrosoft). It names the parameter it is in.
+func mangled(q url.Values) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[name] {
+			if strings.Contains(v, "\u00b5soft=") {
+				return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Param: paramMangledMicrosoft,
+					Value: name, Description: `"&microsoft=1" mangled into "µsoft=1"`}
+			}
+		}
+	}
+	return nil
+}
+
 // parseUserParams decodes auth_id, user_data (validate only) and the four
 // linked-account flags. Other query parameters are ignored.
 func parseUserParams(q url.Values, ep endpoint) (userParams, error) {
+	if err := mangled(q); err != nil {
+		return userParams{}, err
+	}
 	names := []string{"auth_id"}
 	if ep == epValidate {
 		names = append(names, "user_data") // information ignores user_data
@@ -152,8 +197,10 @@ func parseUserParams(q url.Values, ep endpoint) (userParams, error) {
 	}
 	if ep == epValidate {
 		if _, sent := q["user_data"]; sent {
+			// "If provided, user data is returned": a bare user_data (or
+			// user_data=) is provided.
 			switch strings.ToLower(v["user_data"]) {
-			case "1", "true":
+			case "", "1", "true":
 				p.userData = true
 			case "0", "false":
 			default:

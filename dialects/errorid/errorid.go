@@ -127,12 +127,27 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkGrant(obj); err != nil {
+		return err
+	}
 	res, err := d.engine.Token(c.Request().Context(), d.profile,
 		core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: id, ClientSecret: secret})
 	if err != nil {
 		return err
 	}
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn})
+}
+
+// checkGrant accepts a body without grant_type (the document names none: the
+// grant is client credentials) or with grant_type client_credentials, and
+// refuses any other grant rather than issue a token for it.
+func checkGrant(obj map[string]json.RawMessage) error {
+	g, err := wire.JSONString(obj, "grant_type")
+	if err != nil || g == "" || core.GrantType(g) == core.GrantClientCredentials {
+		return err
+	}
+	return &core.Error{Kind: core.KindUnsupportedGrantType, Param: "grant_type", Value: g,
+		Description: "unsupported grant_type: only client_credentials"}
 }
 
 // property reads one required, non-empty string property that may be spelt
@@ -165,11 +180,11 @@ func property(obj map[string]json.RawMessage, names [2]string) (string, error) {
 
 // ErrorBody is the vendor's error schema: all five keys are always present.
 type ErrorBody struct {
-	ErrorID        string  `json:"errorId"`
-	Code           string  `json:"code"`
-	Text           string  `json:"text"`
-	ParameterName  *string `json:"parameter_name"`
-	ParameterValue *string `json:"parameter_value"`
+	ErrorID        string          `json:"errorId"`
+	Code           string          `json:"code"`
+	Text           string          `json:"text"`
+	ParameterName  *string         `json:"parameter_name"`
+	ParameterValue json.RawMessage `json:"parameter_value"`
 }
 
 // class is one row of the error table.
@@ -193,19 +208,20 @@ var (
 	classUnavailable = class{http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again later.", false, false}
 
 	byReason = map[core.Reason]class{
-		core.ReasonTooLarge:       {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large.", false, false},
-		core.ReasonTimeout:        {http.StatusRequestTimeout, "REQUEST_TIMEOUT", "The request took too long to arrive.", false, false},
-		core.ReasonNotAllowed:     {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", false, false},
-		core.ReasonClosedHours:    {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
-		core.ReasonClientDisabled: {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
-		core.ReasonClientExpired:  {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
-		core.ReasonActiveToken:    {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
+		core.ReasonTooLarge:        {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large.", false, false},
+		core.ReasonTimeout:         {http.StatusRequestTimeout, "REQUEST_TIMEOUT", "The request took too long to arrive.", false, false},
+		core.ReasonHeadersTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "HEADERS_TOO_LARGE", "The request header fields are too large.", false, false},
+		core.ReasonNotAllowed:      {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", false, false},
+		core.ReasonClosedHours:     {http.StatusServiceUnavailable, "NON_WORKING_HOURS", "The server is currently unavailable due to non-working hours. Please try again later.", false, false},
+		core.ReasonClientDisabled:  {http.StatusConflict, "CONFLICT", "client is disabled", false, false},
+		core.ReasonClientExpired:   {http.StatusConflict, "CONFLICT", "client registration has expired", false, false},
+		core.ReasonActiveToken:     {http.StatusConflict, "CONFLICT", "client already holds an active access token", false, false},
 	}
 	byKind = map[core.Kind]class{
 		core.KindInvalidClient:        {http.StatusUnauthorized, "INVALID_CLIENT", "Client authentication failed.", false, false},
 		core.KindUnauthorizedClient:   {http.StatusForbidden, "UNAUTHORIZED_CLIENT", "The client may not obtain tokens from this API.", false, false},
 		core.KindInvalidGrant:         {http.StatusBadRequest, "INVALID_GRANT", "The grant is invalid.", false, false},
-		core.KindUnsupportedGrantType: {http.StatusBadRequest, "UNSUPPORTED_GRANT_TYPE", "Unsupported grant type.", false, false},
+		core.KindUnsupportedGrantType: {http.StatusBadRequest, "UNSUPPORTED_GRANT_TYPE", "Unsupported grant type: only client_credentials.", false, true},
 		core.KindInvalidScope:         {http.StatusBadRequest, "INVALID_SCOPE", "Invalid scope.", false, false},
 		core.KindInvalidToken:         {http.StatusUnauthorized, "INVALID_TOKEN", "Invalid token.", false, false},
 		core.KindExpiredToken:         {http.StatusUnauthorized, "INVALID_TOKEN", "Invalid token.", false, false},
@@ -243,7 +259,7 @@ const maxValueLen = 128
 
 // Describe maps a domain error to its row of the table; parameter_name and
 // parameter_value name the offending parameter where the row says so.
-func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
+func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 	cl := classify(e)
 	a := wire.Answer{Status: cl.Status, Code: cl.Code, Text: cl.Text}
 	if cl.Detail && e.Description != "" {
@@ -254,12 +270,38 @@ func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
 		// A value exists only for a parameter that was sent and could not be
 		// used; a missing or duplicated one has none, and a secret is never echoed.
 		// An absent Content-Type header has no value either.
-		if e.Reason == core.ReasonMalformed && !isSecret(e.Param) && !(cl.Code == classMediaType.Code && e.Value == "") {
-			v := clip(e.Value, maxValueLen)
-			a.Value = &v
+		if (e.Reason == core.ReasonMalformed || e.Kind == core.KindUnsupportedGrantType) && !isSecret(e.Param) &&
+			!(cl.Code == classMediaType.Code && e.Value == "") {
+			a.Value = sentValue(c, e)
 		}
 	}
 	return a
+}
+
+// sentValue is the value of e's parameter as the client sent it: the JSON
+// value of the body's member (a number stays a number, an object an object),
+// else e.Value as a string. Longer than maxValueLen bytes, a string is cut
+// on a character boundary, and another value becomes the string of its
+// first bytes.
+func sentValue(c echo.Context, e *core.Error) json.RawMessage {
+	var raw json.RawMessage
+	if e.Param != echo.HeaderContentType {
+		if obj, err := wire.JSONObject(c); err == nil {
+			raw = obj[e.Param]
+		}
+	}
+	if raw == nil {
+		raw, _ = json.Marshal(e.Value)
+	}
+	if len(raw) <= maxValueLen {
+		return raw
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(raw)
+	}
+	out, _ := json.Marshal(clip(s, maxValueLen))
+	return out
 }
 
 // WriteError writes {"errorId", "code", "text", "parameter_name",
@@ -274,7 +316,7 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		body.ParameterName = &name
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }
 
 // isSecret reports whether a parameter's value must never be echoed.

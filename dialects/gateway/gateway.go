@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -137,7 +136,7 @@ func (g *Gateway) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitBody, g.withSource)
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource)
 	return e
 }
 
@@ -194,12 +193,8 @@ func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
 	if p := g.byName[wire.RequestOf(c).Instance]; p != nil {
 		return p.Dialect
 	}
-	path := c.Request().URL.Path
 	for _, m := range g.mounted {
-		if m.Prefix != "" && !dialects.HasPathPrefix(path, m.Prefix) {
-			continue
-		}
-		if m.Dialect.Owns(strings.TrimPrefix(path, m.Prefix)) {
+		if m.Owns(c.Request().URL.Path) {
 			if r := tagRequest(c, m); r.Metrics == nil {
 				r.Metrics = g.unrouted[m.Name]
 			}
@@ -223,7 +218,7 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	}
 	ce := wire.FromHTTPError(err)
 	wire.NoteError(c, ce)
-	_ = c.JSON(wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
+	_ = wire.JSON(c, wire.Status(ce), map[string]string{"error": string(ce.Kind), "error_description": ce.Description})
 }
 
 // ErrPanic marks a recovered panic; its value is logged, never rendered.

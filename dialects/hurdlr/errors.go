@@ -48,6 +48,8 @@ var reasons = map[core.Reason]wireError{
 	core.ReasonTooLarge:   {http.StatusRequestEntityTooLarge, "invalid_request", "Request body too large."},
 	core.ReasonNotAllowed: {http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
 	core.ReasonTimeout:    {http.StatusRequestTimeout, "invalid_request", "Request timeout."},
+	core.ReasonHeadersTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "invalid_request",
+		"Request header fields too large."},
 }
 
 // describe returns the client-safe description of e (core promises
@@ -82,5 +84,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	if a.Status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="`+realm+`"`)
 	}
-	return c.JSON(a.Status, errorBody{Error: a.Code, Description: a.Text})
+	return wire.JSON(c, a.Status, errorBody{Error: a.Code, Description: a.Text})
 }

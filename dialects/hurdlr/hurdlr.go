@@ -91,6 +91,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 		AccessMinter:  minter,
 		RefreshMinter: minter,
 		DefaultScopes: []string{"token"},
+		FixedScopes:   true, // the document's constant scope "token"; a requested scope is ignored
 	}
 	d.page = &loginpage.Page{Engine: d.engine, Profile: d.profile, Secrets: deps.Secrets,
 		Action: deps.Prefix + authorizePath,
@@ -154,12 +155,8 @@ func (d *Dialect) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	scope := strings.Join(res.Scopes, " ")
-	if scope == "" {
-		scope = strings.Join(d.profile.DefaultScopes, " ")
-	}
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
-		ExpiresIn: res.ExpiresIn, CreatedAt: res.IssuedAt.Unix(), Scope: scope})
+		ExpiresIn: res.ExpiresIn, CreatedAt: res.IssuedAt.Unix(), Scope: strings.Join(d.profile.DefaultScopes, " ")})
 }
 
 // firstDuplicate names the first parameter (in sorted order, so the answer

@@ -64,7 +64,7 @@ func (p *Page) Show(c echo.Context) error {
 	if err := p.Engine.CheckAuthorizeParams(client, req); err != nil {
 		return redirectError(c, req, err)
 	}
-	return p.loginForm(c, http.StatusOK, client, vals, "")
+	return p.loginForm(c, http.StatusOK, client, req, vals, "")
 }
 
 // Submit answers the form POST: CSRF check, login, then a redirect with a
@@ -95,7 +95,7 @@ func (p *Page) Submit(c echo.Context) error {
 	user, err := p.Engine.Login(c.Request().Context(), f["username"], f["password"])
 	if err != nil {
 		if core.KindOf(err) == core.KindAccessDenied {
-			return p.loginForm(c, http.StatusOK, client, vals, "Wrong username or password.")
+			return p.loginForm(c, http.StatusOK, client, req, vals, "Wrong username or password.")
 		}
 		return err
 	}
@@ -113,7 +113,7 @@ func (p *Page) authorizeClient(c echo.Context, v url.Values) (core.AuthorizeRequ
 	if err != nil {
 		return req, nil, nil, err
 	}
-	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile, req)
+	client, err := p.Engine.CheckAuthorizeClient(c.Request().Context(), p.Profile, &req)
 	if err != nil {
 		return req, nil, nil, err
 	}
@@ -165,7 +165,9 @@ type view struct {
 	RedirectOrigin string
 }
 
-func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals map[string]string, msg string) error {
+// loginForm shows the form; req's redirect_uri is the verified one (also
+// when the request left it out), vals the parameters as sent.
+func (p *Page) loginForm(c echo.Context, status int, client *core.Client, req core.AuthorizeRequest, vals map[string]string, msg string) error {
 	nonce := make([]byte, 24)
 	if _, err := rand.Read(nonce); err != nil {
 		return core.Internal(err)
@@ -173,8 +175,8 @@ func (p *Page) loginForm(c echo.Context, status int, client *core.Client, vals m
 	cookie := base64.RawURLEncoding.EncodeToString(nonce)
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: cookie, Path: p.Action, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.IsTLS()})
-	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: vals["scope"], Error: msg,
-		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), RedirectOrigin: cspOrigin(vals["redirect_uri"])}
+	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: strings.Join(req.Scopes, " "), Error: msg,
+		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), RedirectOrigin: cspOrigin(req.RedirectURI)}
 	for _, n := range authorizeParams {
 		if vals[n] != "" {
 			v.Hidden = append(v.Hidden, hidden{n, vals[n]})

@@ -4,6 +4,8 @@
 package oauth2
 
 import (
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -23,13 +25,17 @@ func init() { dialects.Register(Name, func() dialects.Dialect { return &Dialect{
 
 // Options are the dialect-specific config keys.
 type Options struct {
-	// Issuer for the metadata document; empty: derived from the request.
+	// Issuer is the public URL clients reach the instance at, its prefix
+	// included (https://auth.example.com/std): the metadata's issuer and the
+	// base of its endpoints. Empty: the scheme and local address the request
+	// arrived on, then the prefix; never the Host header.
 	Issuer string `yaml:"issuer"`
 }
 
 // Dialect implements dialects.Dialect.
 type Dialect struct {
 	inst    dialects.Instance
+	log     *slog.Logger
 	engine  *core.Engine
 	profile *core.Profile
 	opts    Options
@@ -54,7 +60,7 @@ func (d *Dialect) Configure(inst dialects.Instance) error {
 }
 
 func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
-	d.engine, d.prefix = deps.Engine, deps.Prefix
+	d.engine, d.prefix, d.log = deps.Engine, deps.Prefix, deps.Logger
 	d.profile = &core.Profile{
 		Dialect:       d.inst.Name,
 		Type:          d.inst.Type,
@@ -69,7 +75,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 	r.Add(http.MethodPost, "/oauth2/authorize", d.page.Submit)
 	r.Add(http.MethodPost, "/oauth2/introspect", d.introspect)
 	r.Add(http.MethodPost, "/oauth2/revoke", d.revoke)
-	r.Add(http.MethodGet, "/.well-known/oauth-authorization-server", d.metadata)
+	d.mountDiscovery(r)
 	return nil
 }
 
@@ -100,6 +106,7 @@ func (d *Dialect) token(c echo.Context) error {
 		GrantType:    core.GrantType(form.Get("grant_type")),
 		ClientID:     auth.ID,
 		ClientSecret: auth.Secret,
+		ClientAlt:    auth.Alt,
 		Code:         form.Get("code"),
 		RedirectURI:  form.Get("redirect_uri"),
 		CodeVerifier: form.Get("code_verifier"),
@@ -110,8 +117,9 @@ func (d *Dialect) token(c echo.Context) error {
 	}
 	res, err := d.engine.Token(c.Request().Context(), d.profile, req)
 	if err != nil {
-		return err
+		return unauthenticated(err)
 	}
+	auth.Authenticated(c, d.log, res.ClientID, res.ClientAlt)
 	return wire.TokenJSON(c, tokenResponse{AccessToken: res.AccessToken, TokenType: res.TokenType,
 		ExpiresIn: res.ExpiresIn, RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scopes, " ")})
 }
@@ -134,10 +142,11 @@ func (d *Dialect) authenticate(c echo.Context) (*core.Client, string, error) {
 	if _, err := wire.Single(form, "token_type_hint"); err != nil {
 		return nil, "", err
 	}
-	client, err := d.engine.AuthenticateClient(c.Request().Context(), d.profile, auth.ID, auth.Secret)
+	client, reading, err := d.engine.AuthenticateClientAny(c.Request().Context(), d.profile, auth.Readings()...)
 	if err != nil {
-		return nil, "", err
+		return nil, "", unauthenticated(err)
 	}
+	auth.Authenticated(c, d.log, client.ID, reading > 0)
 	if token == "" {
 		return nil, "", core.MissingParam("token")
 	}
@@ -165,7 +174,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	}
 	wire.NoStore(c)
 	if !active {
-		return c.JSON(http.StatusOK, introspection{Active: false})
+		return wire.JSON(c, http.StatusOK, introspection{Active: false})
 	}
 	typ := "Bearer"
 	if t.Kind == core.TokenRefresh {
@@ -175,7 +184,7 @@ func (d *Dialect) introspect(c echo.Context) error {
 	if sub == "" {
 		sub = t.ClientID
 	}
-	return c.JSON(http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
+	return wire.JSON(c, http.StatusOK, introspection{Active: true, ClientID: t.ClientID, Sub: sub,
 		Scope: strings.Join(t.Scopes, " "), TokenType: typ, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix()})
 }
 
@@ -191,31 +200,28 @@ func (d *Dialect) revoke(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-func (d *Dialect) metadata(c echo.Context) error {
-	iss := d.opts.Issuer
-	if iss == "" {
-		iss = c.Scheme() + "://" + c.Request().Host + d.prefix
+// unauthenticated makes a missing client id or secret the invalid_client
+// it is (RFC 6749 §5.2), rather than the engine's invalid_request.
+func unauthenticated(err error) error {
+	if e, ok := errors.AsType[*core.Error](err); ok && e.Kind == core.KindInvalidRequest && e.Reason == core.ReasonMissing &&
+		(e.Param == "client_id" || e.Param == "client_secret") {
+		return &core.Error{Kind: core.KindInvalidClient, Reason: core.ReasonMissing, Param: e.Param,
+			Description: "client authentication required: send HTTP Basic credentials, or client_id and client_secret in the body"}
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"authorization_endpoint":                iss + "/oauth2/authorize",
-		"token_endpoint":                        iss + "/oauth2/token",
-		"introspection_endpoint":                iss + "/oauth2/introspect",
-		"revocation_endpoint":                   iss + "/oauth2/revoke",
-		"grant_types_supported":                 core.AllGrants,
-		"response_types_supported":              []string{"code"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":      []string{"S256", "plain"},
-	})
+	return err
 }
 
-// Describe maps a domain error to RFC 6749 §5.2's codes; invalid_client
-// answers 401 with WWW-Authenticate.
-func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
+// Describe maps a domain error to RFC 6749 §5.2's codes. The Basic
+// challenge of an invalid_client, with error="invalid_client", answers only
+// a client that used Basic (RFC 6749 §5.2): client libraries read a
+// challenge as an authentication-scheme problem rather than the body's error.
+func (d *Dialect) Describe(c echo.Context, e *core.Error) wire.Answer {
 	a := wire.Answer{Status: wire.Status(e), Code: string(e.Kind), Text: e.Description}
 	switch e.Kind {
 	case core.KindInvalidClient:
-		a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate"`}}
+		if usedBasic(c) {
+			a.Header = http.Header{echo.HeaderWWWAuthenticate: {`Basic realm="tokengate", error="invalid_client"`}}
+		}
 	case core.KindExpiredToken:
 		a.Code = string(core.KindInvalidToken)
 	case core.KindUnavailable:
@@ -231,6 +237,12 @@ func (d *Dialect) Describe(_ echo.Context, e *core.Error) wire.Answer {
 	return a
 }
 
+// usedBasic reports whether the request carried Authorization: Basic.
+func usedBasic(c echo.Context) bool {
+	scheme, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	return strings.EqualFold(scheme, "Basic")
+}
+
 // WriteError writes RFC 6749 §5.2's {"error", "error_description"}.
 func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 	body := map[string]string{"error": a.Code}
@@ -238,5 +250,5 @@ func (d *Dialect) WriteError(c echo.Context, a wire.Answer) error {
 		body["error_description"] = a.Text
 	}
 	wire.NoStore(c)
-	return c.JSON(a.Status, body)
+	return wire.JSON(c, a.Status, body)
 }

@@ -92,8 +92,9 @@ func TestTokenErrors(t *testing.T) {
 			if _, ok := body["error_description"].(string); !ok {
 				t.Fatalf("no error_description in %v", body)
 			}
-			if tc.status == 401 && hdr.Get("WWW-Authenticate") == "" {
-				t.Fatal("401 without WWW-Authenticate")
+			// RFC 6749 §5.2: the Basic challenge answers a client that used Basic.
+			if want := tc.status == 401 && tc.user != ""; (hdr.Get("WWW-Authenticate") != "") != want {
+				t.Fatalf("WWW-Authenticate %q on %d (Basic used: %v)", hdr.Get("WWW-Authenticate"), tc.status, tc.user != "")
 			}
 			if hdr.Get("Cache-Control") != "no-store" {
 				t.Fatalf("Cache-Control = %q", hdr.Get("Cache-Control"))
@@ -219,7 +220,9 @@ func TestAuthorizationCodeWithPKCEAndRefreshRotation(t *testing.T) {
 func TestAuthorizeRefusesUnregisteredRedirect(t *testing.T) {
 	g := start(t)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, ru := range []string{"http://evil.example/callback", "http://localhost:8081/callback/extra", ""} {
+	// Left out, redirect_uri is the client's only registered one (RFC 6749
+	// §3.1.2.3): see TestAuthorizeWithoutRedirectURI.
+	for _, ru := range []string{"http://evil.example/callback", "http://localhost:8081/callback/extra"} {
 		q := url.Values{"client_id": {"demo-client"}, "response_type": {"code"}, "state": {"s"}}
 		if ru != "" {
 			q.Set("redirect_uri", ru)

@@ -84,7 +84,10 @@ func Render(p *dialects.Provisioned, serverURL string, asYAML bool) ([]byte, err
 }
 
 // mountedOnly prefixes every path and drops the operations p did not mount
-// (an option left a route out) and the paths left without any.
+// (an option left a route out) and the paths left without any. A GET also
+// answers HEAD (the router binds both), so each gets a HEAD twin. A route
+// the instance serves outside its prefix at a described path with the
+// prefix appended (RFC 8414 §3's well-known form) is described there too.
 func mountedOnly(paths *yaml.Node, p *dialects.Provisioned) {
 	mounted := map[string]bool{}
 	for _, r := range p.Routes {
@@ -93,24 +96,88 @@ func mountedOnly(paths *yaml.Node, p *dialects.Provisioned) {
 	var kept []*yaml.Node
 	for i := 0; i+1 < len(paths.Content); i += 2 {
 		key, item := paths.Content[i], paths.Content[i+1]
-		full := p.Prefix + key.Value
+		rel := key.Value
 		ops := 0
 		for _, m := range methods {
 			if Get(item, m) == nil {
 				continue
 			}
-			if mounted[strings.ToUpper(m)+" "+EchoPath(full)] {
+			if mounted[strings.ToUpper(m)+" "+EchoPath(p.Prefix+rel)] {
 				ops++
 			} else {
 				Delete(item, m)
 			}
 		}
-		if ops > 0 {
-			key.Value = full
-			kept = append(kept, key, item)
+		if ops == 0 {
+			continue
+		}
+		if get := Get(item, "get"); get != nil && Get(item, "head") == nil {
+			Set(item, "head", headTwin(get))
+		}
+		key.Value = p.Prefix + rel
+		kept = append(kept, key, item)
+		if outside := rel + p.Prefix; p.Prefix != "" && outsideRoute(p, outside) {
+			twin := clone(item)
+			for _, m := range methods {
+				if id := Get(twin, m, "operationId"); id != nil {
+					id.Value += "OutsidePrefix" // operation ids are unique per document
+				}
+			}
+			kept = append(kept, scalar(outside), twin)
 		}
 	}
 	paths.Content = kept
+}
+
+// outsideRoute reports whether p mounted a route at path, which lies
+// outside its prefix.
+func outsideRoute(p *dialects.Provisioned, path string) bool {
+	for _, r := range p.Routes {
+		if r.Path == path && !dialects.HasPathPrefix(path, p.Prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// clone copies a tree.
+func clone(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = clone(k)
+	}
+	return &c
+}
+
+// headTwin is a GET operation as HEAD answers it: the same parameters and
+// statuses, the headers without the bodies.
+func headTwin(get *yaml.Node) *yaml.Node {
+	head := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(get.Content); i += 2 {
+		k, v := get.Content[i].Value, get.Content[i+1]
+		switch k {
+		case "operationId":
+			Set(head, k, scalar(v.Value+"Head"))
+		case "responses":
+			rs := &yaml.Node{Kind: yaml.MappingNode}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				r := &yaml.Node{Kind: yaml.MappingNode}
+				Set(r, "description", scalar("As GET, without the body."))
+				if h := Get(v.Content[j+1], "headers"); h != nil {
+					Set(r, "headers", h)
+				}
+				Set(rs, v.Content[j].Value, r)
+			}
+			Set(head, k, rs)
+		case "summary":
+			Set(head, k, scalar(v.Value+" (HEAD)"))
+		case "requestBody", "description":
+		default:
+			Set(head, k, v)
+		}
+	}
+	return head
 }
 
 // EchoPath writes an OpenAPI path template as the router's pattern:

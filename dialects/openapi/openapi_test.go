@@ -60,10 +60,16 @@ func TestEveryDialectIsDescribed(t *testing.T) {
 					}
 				}
 				for _, r := range p.Routes {
-					if !described[r.String()] {
-						t.Errorf("%s: route %s is not described", p.Name, r)
+					routes := []dialects.Route{r}
+					if r.Method == "GET" { // the router answers HEAD on every GET route
+						routes = append(routes, dialects.Route{Method: "HEAD", Path: r.Path})
 					}
-					delete(described, r.String())
+					for _, r := range routes {
+						if !described[r.String()] {
+							t.Errorf("%s: route %s is not described", p.Name, r)
+						}
+						delete(described, r.String())
+					}
 				}
 				for op := range described {
 					t.Errorf("%s: %s is described but not mounted", p.Name, op)

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -16,10 +17,11 @@ type Answer struct {
 	Status int
 	Code   string // the envelope's error code, where it has one
 	Text   string // the human-readable message
-	// Param names the offending parameter and Value its value (nil: none,
-	// never a secret), for envelopes that carry them.
+	// Param names the offending parameter and Value its value as a JSON
+	// value, as sent (nil: none; never a secret), for envelopes that carry
+	// them.
 	Param  string
-	Value  *string
+	Value  json.RawMessage
 	Header http.Header // extra response headers
 	Err    *core.Error // the domain error described; nil for a forced answer
 }

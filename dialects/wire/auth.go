@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -10,43 +11,78 @@ import (
 	"github.com/tokengate/tokengate/core"
 )
 
-// BasicAuth extracts client credentials from an Authorization: Basic header
-// (RFC 6749 §2.3.1: each part form-urlencoded, then base64). ok is false when
-// no Basic header was sent; a malformed one is invalid_client.
+// BasicAuth extracts client credentials from an Authorization: Basic header,
+// in their preferred reading (see Basic). ok is false when no Basic header
+// was sent; a malformed one is invalid_client.
 func BasicAuth(c echo.Context) (id, secret string, ok bool, err error) {
+	auth, ok, err := Basic(c)
+	return auth.ID, auth.Secret, ok, err
+}
+
+// Basic extracts client credentials from an Authorization: Basic header.
+// RFC 6749 §2.3.1 form-encodes id and secret before Basic, but many clients
+// (requests-oauthlib, Authlib, curl -u) send them raw (RFC 7617), so both
+// readings are kept: ID and Secret the form-decoded one (or the raw one when
+// it does not decode), Alt the raw one where it differs. The engine tries
+// them in that order. ok is false when no Basic header was sent.
+func Basic(c echo.Context) (auth ClientAuth, ok bool, err error) {
 	h := c.Request().Header.Values(echo.HeaderAuthorization)
 	if len(h) == 0 {
-		return "", "", false, nil
+		return ClientAuth{}, false, nil
 	}
 	if len(h) > 1 {
-		return "", "", false, core.DuplicateParam("Authorization")
+		return ClientAuth{}, false, core.DuplicateParam("Authorization")
 	}
 	scheme, rest, found := strings.Cut(h[0], " ")
 	if !found || !strings.EqualFold(scheme, "Basic") {
-		return "", "", false, nil
+		return ClientAuth{}, false, nil
 	}
-	id, secret, err = ParseBasic(strings.TrimSpace(rest))
-	return id, secret, err == nil, err
+	readings, decoded, err := basicReadings(strings.TrimSpace(rest))
+	if err != nil {
+		return ClientAuth{}, false, err
+	}
+	auth = ClientAuth{ID: readings[0].ID, Secret: readings[0].Secret, Method: MethodBasic, rawOnly: !decoded}
+	if len(readings) > 1 {
+		auth.Alt = &readings[1]
+	}
+	return auth, true, nil
 }
 
-// ParseBasic decodes the credentials part of a Basic header.
+// ParseBasic decodes the credentials part of a Basic header in its
+// preferred reading (see Basic).
 func ParseBasic(b64 string) (id, secret string, err error) {
+	readings, _, err := basicReadings(b64)
+	if err != nil {
+		return "", "", err
+	}
+	return readings[0].ID, readings[0].Secret, nil
+}
+
+// basicReadings decodes base64 and splits at the first colon (RFC 7617: a
+// colon in the id cannot be sent raw), then lists the form-decoded reading
+// and the raw one, distinct, preferred first; decoded is false when the
+// parts do not form-decode and only the raw reading is listed.
+func basicReadings(b64 string) (readings []core.Credentials, decoded bool, err error) {
 	bad := &core.Error{Kind: core.KindInvalidClient, Reason: core.ReasonMalformed, Description: "malformed Basic authorization header"}
 	raw, derr := base64.StdEncoding.DecodeString(b64)
 	if derr != nil {
-		return "", "", bad
+		return nil, false, bad
 	}
 	u, p, found := strings.Cut(string(raw), ":")
 	if !found {
-		return "", "", bad
+		return nil, false, bad
 	}
-	if id, err = url.QueryUnescape(u); err != nil {
-		return "", "", bad
+	asSent := core.Credentials{ID: u, Secret: p}
+	id, err1 := url.QueryUnescape(u)
+	secret, err2 := url.QueryUnescape(p)
+	switch dec := (core.Credentials{ID: id, Secret: secret}); {
+	case err1 != nil || err2 != nil:
+		return []core.Credentials{asSent}, false, nil
+	case dec == asSent:
+		return []core.Credentials{dec}, true, nil
+	default:
+		return []core.Credentials{dec, asSent}, true, nil
 	}
-	if secret, err = url.QueryUnescape(p); err != nil {
-		return "", "", bad
-	}
-	return id, secret, nil
 }
 
 // BearerToken returns the token of an Authorization: Bearer header, or "".
@@ -58,16 +94,54 @@ func BearerToken(c echo.Context) string {
 	return strings.TrimSpace(rest)
 }
 
+// Client authentication methods (RFC 8414 token_endpoint_auth_methods_supported names).
+const (
+	MethodBasic = "client_secret_basic"
+	MethodPost  = "client_secret_post"
+)
+
 // ClientAuth is how a client authenticated.
 type ClientAuth struct {
 	ID, Secret string
-	Method     string // client_secret_basic, client_secret_post or ""
+	// Alt is the raw reading of Basic credentials where it differs from the
+	// form-decoded ID and Secret; nil otherwise.
+	Alt    *core.Credentials
+	Method string // MethodBasic, MethodPost or ""
+	// rawOnly: the Basic credentials did not form-decode; ID and Secret are raw.
+	rawOnly bool
+}
+
+// Readings lists the credential readings, preferred first, for
+// core.Engine.AuthenticateClientAny.
+func (a ClientAuth) Readings() []core.Credentials {
+	out := []core.Credentials{{ID: a.ID, Secret: a.Secret}}
+	if a.Alt != nil {
+		out = append(out, *a.Alt)
+	}
+	return out
+}
+
+// Authenticated notes the client that authenticated, by its id as stored
+// (the raw reading's id may differ from the preferred one), and logs at
+// debug level which reading of Basic credentials matched (never the
+// credentials): raw means the client did not form-encode them as RFC 6749
+// §2.3.1 asks.
+func (a ClientAuth) Authenticated(c echo.Context, log *slog.Logger, clientID string, alt bool) {
+	NoteClient(c, clientID, "")
+	if a.Method != MethodBasic || log == nil {
+		return
+	}
+	reading := "form-decoded"
+	if alt || a.rawOnly {
+		reading = "raw"
+	}
+	log.DebugContext(c.Request().Context(), "Basic credentials matched", "client_id", clientID, "reading", reading)
 }
 
 // ClientCredentials takes client credentials from Basic auth or the form
 // (client_secret_post). Using both at once is invalid_request (RFC 6749 §2.3).
 func ClientCredentials(c echo.Context, form url.Values) (ClientAuth, error) {
-	id, secret, basic, err := BasicAuth(c)
+	auth, basic, err := Basic(c)
 	if err != nil {
 		return ClientAuth{}, err
 	}
@@ -76,11 +150,14 @@ func ClientCredentials(c echo.Context, form url.Values) (ClientAuth, error) {
 		return ClientAuth{}, err
 	}
 	if basic {
-		if f["client_secret"] != "" || (f["client_id"] != "" && f["client_id"] != id) {
+		if f["client_secret"] != "" || (f["client_id"] != "" && !auth.HasID(f["client_id"])) {
 			return ClientAuth{}, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonDuplicate,
 				Description: "use one client authentication method, not several"}
 		}
-		return ClientAuth{ID: id, Secret: secret, Method: "client_secret_basic"}, nil
+		return auth, nil
 	}
-	return ClientAuth{ID: f["client_id"], Secret: f["client_secret"], Method: "client_secret_post"}, nil
+	return ClientAuth{ID: f["client_id"], Secret: f["client_secret"], Method: MethodPost}, nil
 }
+
+// HasID reports whether id is the client id in either reading.
+func (a ClientAuth) HasID(id string) bool { return id == a.ID || (a.Alt != nil && id == a.Alt.ID) }

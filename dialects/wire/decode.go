@@ -122,6 +122,11 @@ func ParseParamsLimit(s string, max int) (url.Values, error) {
 	if n := strings.Count(s, "&") + 1; n > max {
 		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: tooManyParams}
 	}
+	if strings.Contains(s, ";") {
+		// net/url refuses it since Go 1.17; say why rather than "malformed".
+		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonSeparator,
+			Description: "';' does not separate parameters: use '&' between them, and send a ';' inside a value as %3B"}
+	}
 	v, err := url.ParseQuery(s)
 	if err != nil {
 		return nil, &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed,

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +20,8 @@ func Status(e *core.Error) int {
 		return http.StatusRequestTimeout
 	case core.ReasonNotAllowed:
 		return http.StatusMethodNotAllowed
+	case core.ReasonHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	}
 	switch e.Kind {
 	case core.KindInvalidClient, core.KindInvalidToken, core.KindExpiredToken:
@@ -48,7 +52,20 @@ func NoStore(c echo.Context) {
 // TokenJSON writes a 200 token response with the no-store headers.
 func TokenJSON(c echo.Context, body any) error {
 	NoStore(c)
-	return c.JSON(http.StatusOK, body)
+	return JSON(c, http.StatusOK, body)
+}
+
+// JSON writes body as an application/json answer. Every dialect writes its
+// JSON through it, so texts such as "Bearer <token>" arrive as written:
+// HTML escaping (\u003ctoken\u003e) is off, as JSON needs none.
+func JSON(c echo.Context, status int, body any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return err
+	}
+	return c.JSONBlob(status, buf.Bytes())
 }
 
 // FromHTTPError converts an echo/framework error (404, 405, 413, ...) into

@@ -26,6 +26,10 @@ const (
 	// a failure (for CI, where a missing server is a broken setup).
 	RequireEnv     = "TOKENGATE_REQUIRE_POSTGRES"
 	DefaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	// SkipReportEnv names a file to which a test process notes, in one line,
+	// that it skipped tests for want of a server: go test hides the output
+	// of passing packages, so the Makefile prints the line after the run.
+	SkipReportEnv = "TOKENGATE_SKIP_REPORT"
 
 	testSchemaPrefix = "tg_test_"
 	reachTimeout     = 2 * time.Second
@@ -52,9 +56,27 @@ func TestServerDSN(t testing.TB) string {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("%s (%s=1): %v", msg, RequireEnv, err)
 		}
+		reportSkip(dsn)
 		t.Skip(msg)
 	}
 	return dsn
+}
+
+// reportSkip appends the one line the Makefile shows to the file named by
+// SkipReportEnv, if any. Every process writes the same line; the Makefile
+// prints it once.
+func reportSkip(dsn string) {
+	path := os.Getenv(SkipReportEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "PostgreSQL tests skipped: no server answered at %s. Start one there (or set %s) and run %s=1 make test\n",
+		redactDSN(dsn), TestDSNEnv, RequireEnv)
 }
 
 // ping connects to dsn and returns the error, or struct{}{} when a server

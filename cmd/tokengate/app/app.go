@@ -304,7 +304,7 @@ func (a *App) Serve(ctx context.Context) error {
 	for addr, h := range a.Gateway.Listeners() {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 			ReadTimeout: time.Duration(lim.ReadTimeout), WriteTimeout: time.Duration(lim.WriteTimeout),
-			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: lim.MaxHeaderBytes,
+			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: gateway.ServerHeaderBytes(lim.MaxHeaderBytes),
 			ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}
 		a.servers = append(a.servers, srv)
 		ln := a.listeners[addr]
