@@ -12,6 +12,10 @@ import (
 type Catalog interface {
 	// Types lists the registered dialect types, sorted.
 	Types() []string
+	// DefaultTypes lists the types a file without a dialects key enables,
+	// each under its own name: those that work without options (not
+	// declared, which needs a spec).
+	DefaultTypes() []string
 	// CheckDialects provisions every enabled instance of c whose type is
 	// registered, as serve will, and returns each problem with its full key
 	// path, e.g. "dialects[hurdlr].require_bearr: unknown key".
@@ -59,7 +63,7 @@ func (c *Config) dialectProblems(cat Catalog) []string {
 func (c *Config) clientDialectProblems(prefix string, cl *Client, types []string) []string {
 	var problems []string
 	for j, d := range cl.Dialects {
-		if _, ok := c.Dialects[d]; ok || slices.Contains(types, d) || !isInstanceName(d) {
+		if _, ok := c.Dialects[d]; ok || slices.Contains(types, d) || !IsInstanceName(d) {
 			continue // a malformed name is reported by the struct validation
 		}
 		names := append(sortedNames(c.Dialects), types...)
@@ -93,9 +97,9 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-// isInstanceName accepts names usable in paths, logs and fault rules:
+// IsInstanceName accepts names usable in paths, logs and fault rules:
 // letters, digits, '.', '_' and '-', starting with a letter or digit.
-func isInstanceName(s string) bool {
+func IsInstanceName(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -68,6 +68,10 @@ type Config struct {
 	Clients        []Client                 `yaml:"clients" validate:"dive"`
 	Users          []User                   `yaml:"users" validate:"dive"`
 	Authorizations []Authorization          `yaml:"authorizations" validate:"dive"`
+	// BaseDir is the directory relative file names in dialect options
+	// (a declared dialect's spec) are read from: the config file's
+	// directory (Load sets it), "" for the working directory.
+	BaseDir string `yaml:"-"`
 }
 
 // Storage selects the database.
@@ -293,7 +297,7 @@ func (c *Config) ApplyDefaults(cat Catalog) {
 	setInt(&c.JournalSize, DefaultJournalSize)
 	setInt(&c.SweepInterval, Duration(DefaultSweepInterval))
 	if c.Dialects == nil && cat != nil {
-		types := cat.Types()
+		types := cat.DefaultTypes()
 		c.Dialects = make(map[string]DialectConfig, len(types))
 		for _, n := range types {
 			c.Dialects[n] = DialectConfig{}

@@ -34,6 +34,8 @@ type catalog struct {
 
 func (catalog) Types() []string { return testTypes }
 
+func (catalog) DefaultTypes() []string { return testTypes }
+
 func (c catalog) CheckDialects(cfg *Config) []string {
 	if c.problems == nil {
 		return nil

@@ -56,4 +56,6 @@ func (fuzzCatalog) Types() []string {
 	return []string{"acceleration", "accounda", "errorid", "hurdlr", "oauth2"}
 }
 
+func (c fuzzCatalog) DefaultTypes() []string { return c.Types() }
+
 func (fuzzCatalog) CheckDialects(*config.Config) []string { return nil }

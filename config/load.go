@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -33,7 +34,7 @@ func Load(path string, cat Catalog) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(data, cat)
+	c, err := ParseIn(data, filepath.Dir(path), cat)
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
@@ -48,8 +49,12 @@ func Load(path string, cat Catalog) (*Config, error) {
 // for omitted fields and validates with Validate. Every decoding and
 // validation problem comes back at once in one *ValidationError; a YAML
 // syntax error as a plain error.
-func Parse(data []byte, cat Catalog) (*Config, error) {
-	var c Config
+func Parse(data []byte, cat Catalog) (*Config, error) { return ParseIn(data, "", cat) }
+
+// ParseIn is Parse for a file in directory dir: relative file names in it
+// are read from there (Config.BaseDir).
+func ParseIn(data []byte, dir string, cat Catalog) (*Config, error) {
+	c := Config{BaseDir: dir}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(&c)

@@ -112,7 +112,7 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("nofragment", func(fl validator.FieldLevel) bool {
 		return !strings.Contains(fl.Field().String(), "#")
 	}))
-	must(v.RegisterValidation("instancename", func(fl validator.FieldLevel) bool { return isInstanceName(fl.Field().String()) }))
+	must(v.RegisterValidation("instancename", func(fl validator.FieldLevel) bool { return IsInstanceName(fl.Field().String()) }))
 	must(v.RegisterValidation("provider", func(fl validator.FieldLevel) bool {
 		return slices.Contains(core.Providers, core.Provider(fl.Field().String()))
 	}))

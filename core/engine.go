@@ -126,6 +126,10 @@ type Profile struct {
 	// token (expired or not, within RefreshTTL of its issue) instead of a
 	// refresh token; Accounda's inferred refresh endpoint works this way.
 	RefreshWithAccessToken bool
+	// KeepRefreshToken turns refresh-token rotation off: a refresh issues a
+	// new access token and leaves the refresh token as it is (usable again
+	// until it expires or is revoked), so there is no reuse to detect.
+	KeepRefreshToken bool
 	// OneActiveAccessToken refuses a client_credentials grant (conflict,
 	// ReasonActiveToken) while the client holds an active access token of
 	// this dialect; the check and the issue are atomic across replicas.
@@ -429,6 +433,13 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 	if err != nil {
 		return nil, err
 	}
+	if p.KeepRefreshToken {
+		if err := e.store.InsertTokens(ctx, tokens...); err != nil {
+			return nil, storeError(err)
+		}
+		res.RefreshToken = req.RefreshToken
+		return res, nil
+	}
 	if err := e.store.Exchange(ctx, old.Digest, now, tokens...); err != nil {
 		if errors.Is(err, ErrConsumed) {
 			return nil, e.replayed(ctx, old, now, ReasonRefreshReuse)
@@ -514,7 +525,7 @@ func (e *Engine) mint(ctx context.Context, p *Profile, gt GrantType, g grant, no
 	}
 	res.AccessToken = access.value
 	tokens := []*Token{access.record}
-	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken {
+	if contains(p.RefreshGrants, gt) && !p.RefreshWithAccessToken && !(gt == GrantRefreshToken && p.KeepRefreshToken) {
 		refresh, err := e.mintOne(ctx, p.RefreshMinter, TokenRefresh, p, g, now, now.Add(refreshTTL(p, g.client)))
 		if err != nil {
 			return nil, nil, err

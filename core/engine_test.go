@@ -357,3 +357,44 @@ func TestClientCacheTTLAcrossEngines(t *testing.T) {
 	_, err = replica.AuthenticateClient(ctx, f.p, "app", "s3cret")
 	wantKind(t, err, core.KindInvalidClient, core.ReasonClientDisabled)
 }
+
+// TestRefreshWithoutRotation: with KeepRefreshToken a refresh issues a new
+// access token and keeps the refresh token usable, in the same family,
+// until it expires or is revoked.
+func TestRefreshWithoutRotation(t *testing.T) {
+	f := newFixture(t)
+	f.p.KeepRefreshToken = true
+	ctx := context.Background()
+	first := f.cc(t, "app")
+	refresh := func() (*core.TokenResult, error) {
+		return f.eng.Token(ctx, f.p, core.TokenRequest{GrantType: core.GrantRefreshToken, ClientID: "app",
+			ClientSecret: "s3cret", RefreshToken: first.RefreshToken})
+	}
+	var last *core.TokenResult
+	for range 3 {
+		res, err := refresh()
+		must(t, err)
+		if res.RefreshToken != first.RefreshToken || res.AccessToken == first.AccessToken {
+			t.Fatalf("refresh rotated or reissued: %+v", res)
+		}
+		last = res
+	}
+	for _, tok := range []string{first.AccessToken, last.AccessToken, first.RefreshToken} {
+		if _, active, err := f.eng.Introspect(ctx, f.p, tok); err != nil || !active {
+			t.Fatalf("token inactive after refreshes without rotation: %v", err)
+		}
+	}
+	first1, _ := f.store.GetToken(ctx, core.Digest(first.AccessToken))
+	next, _ := f.store.GetToken(ctx, core.Digest(last.AccessToken))
+	if first1.FamilyID != next.FamilyID {
+		t.Fatal("the refreshed access token left the family")
+	}
+	must(t, f.eng.RevokeTokenByValue(ctx, first.RefreshToken))
+	_, err := refresh()
+	wantKind(t, err, core.KindInvalidGrant, "")
+	second := f.cc(t, "app") // expires with its lifetime, as a rotating one does
+	f.clock.Advance(25 * time.Hour)
+	_, err = f.eng.Token(ctx, f.p, core.TokenRequest{GrantType: core.GrantRefreshToken, ClientID: "app",
+		ClientSecret: "s3cret", RefreshToken: second.RefreshToken})
+	wantKind(t, err, core.KindInvalidGrant, "")
+}

@@ -188,6 +188,31 @@ func (r *KeyRing) Sign(ctx context.Context, payload []byte) (string, error) {
 	return b.String(), nil
 }
 
+// SignWith signs a compact JWS whose JOSE header and payload build writes,
+// given the active key's kid and algorithm: for token formats that order
+// or add header members themselves (declared dialects). The header must
+// name that algorithm.
+func (r *KeyRing) SignWith(ctx context.Context, build func(kid, alg string) (header, payload []byte)) (string, error) {
+	s, err := r.signing(ctx)
+	if err != nil {
+		return "", err
+	}
+	k := s.active
+	header, payload := build(k.kid, r.alg)
+	enc := base64.RawURLEncoding
+	out := make([]byte, 0, enc.EncodedLen(len(header))+enc.EncodedLen(len(payload))+enc.EncodedLen(signatureSize(k.signer))+2)
+	out = enc.AppendEncode(out, header)
+	out = append(out, '.')
+	out = enc.AppendEncode(out, payload)
+	digest := sha256.Sum256(out)
+	sig, err := sign(k.signer, digest[:])
+	if err != nil {
+		return "", err
+	}
+	out = append(out, '.')
+	return string(enc.AppendEncode(out, sig)), nil
+}
+
 // joseHeader is the part of a JOSE header verification reads.
 type joseHeader struct {
 	Alg  string          `json:"alg"`

@@ -211,3 +211,40 @@ func TestThumbprintKnownAnswer(t *testing.T) {
 		t.Fatalf("thumbprint %q, %v", got, err)
 	}
 }
+
+// SignWith signs the caller's own header and payload with the active key:
+// the ring verifies the result, and a rotation switches the kid it is given.
+func TestKeyRingSignWith(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := newRing(t, f.eng, "declared")
+	build := func(kid, alg string) ([]byte, []byte) {
+		return []byte(`{"typ":"JWT","alg":"` + alg + `","kid":"` + kid + `"}`), []byte(`{"sub":"x"}`)
+	}
+	tok, err := r.SignWith(ctx, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, rest, _ := strings.Cut(tok, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	h, _ := base64.RawURLEncoding.DecodeString(head)
+	p, _ := base64.RawURLEncoding.DecodeString(payload)
+	stored, _ := f.store.ListSigningKeys(ctx, "declared")
+	if len(stored) != 1 || string(h) != `{"typ":"JWT","alg":"RS256","kid":"`+stored[0].ID+`"}` || string(p) != `{"sub":"x"}` {
+		t.Fatalf("header %s payload %s, keys %+v", h, p, stored)
+	}
+	wantVerify(t, r, tok, true)
+	kid, err := f.eng.RotateSigningKey(ctx, "declared", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(core.DefaultKeyReload)
+	tok, err = r.SignWith(ctx, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(tok, ".", 2)[0]); !strings.Contains(string(h), kid) {
+		t.Fatalf("after rotation the header names %s, want %s", h, kid)
+	}
+	wantVerify(t, r, tok, true)
+}

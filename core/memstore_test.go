@@ -25,6 +25,7 @@ type memStore struct {
 	lastID  int64
 	tokens  map[string]core.Token
 	keys    map[string]core.SigningKey
+	specs   map[string]core.DialectSpec
 	// writes counts successful writes, by operation.
 	writes map[string]int
 }
@@ -34,7 +35,7 @@ var _ core.Store = (*memStore)(nil)
 func newMemStore() *memStore {
 	return &memStore{clients: map[string]core.Client{}, users: map[string]core.User{},
 		auths: map[int64]core.Authorization{}, tokens: map[string]core.Token{}, keys: map[string]core.SigningKey{},
-		writes: map[string]int{}}
+		specs: map[string]core.DialectSpec{}, writes: map[string]int{}}
 }
 
 var errMemDown = fmt.Errorf("memstore: %w", core.ErrUnavailable)
@@ -348,6 +349,47 @@ func (m *memStore) ListSigningKeys(_ context.Context, owner string) ([]*core.Sig
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+func (m *memStore) InsertDialectSpec(_ context.Context, s *core.DialectSpec) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if _, dup := m.specs[s.Name]; dup {
+		return core.ErrConflict
+	}
+	m.specs[s.Name] = *s
+	m.wrote("InsertDialectSpec")
+	return nil
+}
+
+func (m *memStore) ListDialectSpecs(context.Context) ([]*core.DialectSpec, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	out := []*core.DialectSpec{}
+	for _, s := range m.specs {
+		out = append(out, &s)
+	}
+	slices.SortFunc(out, func(a, b *core.DialectSpec) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+func (m *memStore) DeleteDialectSpec(_ context.Context, name string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.specs[name]; !ok {
+		return core.ErrNotFound
+	}
+	delete(m.specs, name)
+	m.wrote("DeleteDialectSpec")
+	return nil
 }
 
 func (m *memStore) Close() error { return nil }

@@ -53,6 +53,7 @@ type Store interface {
 	DeleteAllTokens(ctx context.Context) error
 
 	KeyStore
+	DialectStore
 
 	Close() error
 }

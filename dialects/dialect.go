@@ -11,6 +11,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -53,6 +55,17 @@ type Instance struct {
 	// Type is the registered dialect type.
 	Type   string
 	Config config.DialectConfig
+	// BaseDir is where relative file names in the options are read from
+	// (the config file's directory; "" for the working directory).
+	BaseDir string
+}
+
+// Path resolves a file name given in the instance's options.
+func (inst Instance) Path(name string) string {
+	if name == "" || filepath.IsAbs(name) || inst.BaseDir == "" {
+		return name
+	}
+	return filepath.Join(inst.BaseDir, name)
 }
 
 // WireFacts is implemented by a dialect whose wire differs from RFC 6749's
@@ -104,19 +117,28 @@ type Factory func() Dialect
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]Factory{}
+	optIn      = map[string]bool{}
 )
 
 // Register makes a dialect type available, in the manner of database/sql
 // drivers: each dialect package calls it from init. The registry is the
 // only list of dialect types. A second registration of a type panics, as
 // it is a programming error.
-func Register(typ string, f Factory) {
+func Register(typ string, f Factory) { register(typ, f, false) }
+
+// RegisterOptIn registers a type that works only with options (declared
+// needs its spec): a config without a dialects key, which enables every
+// type under its own name, leaves it out.
+func RegisterOptIn(typ string, f Factory) { register(typ, f, true) }
+
+func register(typ string, f Factory, opt bool) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if _, dup := registry[typ]; dup {
 		panic(fmt.Sprintf("dialects: %q registered twice", typ))
 	}
 	registry[typ] = f
+	optIn[typ] = opt
 }
 
 // Lookup returns a new, unconfigured dialect of type typ.
@@ -140,6 +162,15 @@ func Types() []string {
 	}
 	sort.Strings(types)
 	return types
+}
+
+// DefaultTypes lists the registered types enabled when a config names
+// none, sorted: every type but the opt-in ones.
+func DefaultTypes() []string {
+	out := Types()
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	return slices.DeleteFunc(out, func(t string) bool { return optIn[t] })
 }
 
 // HasPathPrefix reports whether path is prefix itself or lies below it.

@@ -1,6 +1,7 @@
 package dialects
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,7 +50,7 @@ func Provision(c *config.Config) ([]*Provisioned, error) {
 	var problems []string
 	for _, name := range c.EnabledDialects() {
 		dc := c.Dialects[name]
-		inst := Instance{Name: name, Type: dc.InstanceType(name), Config: dc}
+		inst := Instance{Name: name, Type: dc.InstanceType(name), Config: dc, BaseDir: c.BaseDir}
 		d, err := Lookup(inst.Type)
 		if err == nil {
 			err = d.Configure(inst)
@@ -58,21 +59,24 @@ func Provision(c *config.Config) ([]*Provisioned, error) {
 			problems = append(problems, instanceProblems(name, err)...)
 			continue
 		}
-		p := &Provisioned{Instance: inst, Dialect: d, Listen: dc.Listen, Prefix: strings.TrimSuffix(dc.Prefix, "/"),
-			Facts: wire.StandardFacts}
-		if p.Listen == "" {
-			p.Listen = c.Listen
-		}
-		if wf, ok := d.(WireFacts); ok {
-			p.Facts = wf.WireFacts()
-		}
-		out = append(out, p)
+		out = append(out, Provide(inst, d, cmp.Or(dc.Listen, c.Listen), dc.Prefix))
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return nil, &config.ValidationError{Problems: problems}
 	}
 	return out, nil
+}
+
+// Provide makes a configured dialect a Provisioned instance served on listen
+// under prefix, with the wire facts it declares.
+func Provide(inst Instance, d Dialect, listen, prefix string) *Provisioned {
+	p := &Provisioned{Instance: inst, Dialect: d, Listen: listen, Prefix: strings.TrimSuffix(prefix, "/"),
+		Facts: wire.StandardFacts}
+	if wf, ok := d.(WireFacts); ok {
+		p.Facts = wf.WireFacts()
+	}
+	return p
 }
 
 // instanceProblems puts an instance's problems under its key path: a
@@ -98,32 +102,62 @@ func instanceProblems(name string, err error) []string {
 // (prefix included).
 type BindFunc func(p *Provisioned, method, path string, h echo.HandlerFunc)
 
+// Claims records which instance claims each route: listen address, method
+// and full path -> instance name.
+type Claims map[string]string
+
+// Claim records the routes p mounted.
+func (cl Claims) Claim(p *Provisioned) {
+	for _, r := range p.Routes {
+		cl[p.Listen+" "+r.Method+" "+r.Path] = p.Name
+	}
+}
+
 // Mount runs the second stage: each instance adds its routes, which bind
 // registers. Two instances claiming one method and path on one listener are
-// refused. Every problem comes back at once in a *config.ValidationError.
+// refused, and so are the gateway's own paths (/_admin, /healthz). Every
+// problem comes back at once in a *config.ValidationError.
 func Mount(ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
-	claimed := map[string]string{} // listen + method + path -> instance
-	var problems []string
+	return MountClaimed(Claims{}, ps, deps, bind)
+}
+
+// MountClaimed is Mount next to routes instances mounted before claim (a
+// dialect added at run time); it adds the new claims to claimed.
+func MountClaimed(claimed Claims, ps []*Provisioned, deps func(*Provisioned) Deps, bind BindFunc) error {
+	var problems, collisions []string
 	for _, p := range ps {
 		r := &router{p: p, claimed: claimed, bind: bind}
 		if err := p.Dialect.Mount(r, deps(p)); err != nil {
 			problems = append(problems, instanceProblems(p.Name, err)...)
 		}
-		problems = append(problems, r.problems...)
+		collisions = append(collisions, r.problems...)
 	}
-	if len(problems) > 0 {
-		return &config.ValidationError{Problems: problems}
+	switch {
+	case len(problems) > 0:
+		return &config.ValidationError{Problems: append(problems, collisions...)}
+	case len(collisions) > 0:
+		return &CollisionError{config.ValidationError{Problems: collisions}}
 	}
 	return nil
 }
 
+// CollisionError is Mount's refusal of routes claimed by another instance
+// or by the gateway, and nothing else wrong. It unwraps to the
+// *config.ValidationError config check prints.
+type CollisionError struct{ config.ValidationError }
+
+func (e *CollisionError) Unwrap() error { return &e.ValidationError }
+
 // router adds an instance's routes under its prefix.
 type router struct {
 	p        *Provisioned
-	claimed  map[string]string
+	claimed  Claims
 	bind     BindFunc
 	problems []string
 }
+
+// ReservedPaths are the gateway's own: no dialect route may lie at or below them.
+var ReservedPaths = []string{"/_admin", "/healthz"}
 
 func (r *router) Add(method, path string, h echo.HandlerFunc) { r.add(method, r.p.Prefix+path, h) }
 
@@ -138,6 +172,12 @@ func (r *router) AddOutside(method, path string, h echo.HandlerFunc) {
 // too, as net/http users expect: the server sends its headers and drops
 // the body.
 func (r *router) add(method, full string, h echo.HandlerFunc) bool {
+	for _, res := range ReservedPaths {
+		if HasPathPrefix(full, res) {
+			r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: %s %s is reserved for the gateway (%s)", r.p.Name, method, full, res))
+			return false
+		}
+	}
 	key := r.p.Listen + " " + method + " " + full
 	if other, dup := r.claimed[key]; dup {
 		r.problems = append(r.problems, fmt.Sprintf("dialects[%s]: route collision: %s %s on %s is claimed by dialects %s and %s; "+
@@ -195,6 +235,8 @@ func Catalog() config.Catalog { return catalog{} }
 type catalog struct{}
 
 func (catalog) Types() []string { return Types() }
+
+func (catalog) DefaultTypes() []string { return DefaultTypes() }
 
 // CheckDialects configures every enabled instance and mounts it on a dry
 // run (an engine over no store, routes only recorded), so that config check

@@ -55,8 +55,10 @@ type options struct {
 	db        string // postgres:// URL; empty: a fresh SQLite file
 	replicas  int
 	metrics   string // on, off, or compare
-	stdout    io.Writer
-	stderr    io.Writer
+	// declaredSpec is the spec the declared_token scenario serves.
+	declaredSpec string
+	stdout       io.Writer
+	stderr       io.Writer
 }
 
 // hiddenFlags are left out of -h: they are for tgbench's own child processes.
@@ -78,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.db, "db", "", "run the gateway on this postgres:// `URL` instead of a fresh SQLite file (its tables are left behind)")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway processes sharing the database (more than 1 needs -db postgres://…); connections are spread round-robin")
 	fs.StringVar(&o.metrics, "metrics", "on", "the gateway's metrics.enabled: on, off, or compare (every scenario on a gateway with metrics and on one without, alternately; prints the cost)")
+	fs.StringVar(&o.declaredSpec, "declared-spec", "dialects/declared/testdata/errorid.yaml",
+		"the spec `FILE` declared_token serves under /declared (the errorId API re-declared; relative to the working directory)")
 	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
@@ -283,9 +287,13 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	if o.db != "" {
 		dbPath = o.db
 	}
+	declaredSpec := ""
+	if slices.Contains(names, "declared_token") {
+		declaredSpec = o.declaredSpec
+	}
 	var gws []*child
 	for range o.replicas {
-		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, o.metrics != "off", o.startWait)
+		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, declaredSpec, o.metrics != "off", o.startWait)
 		if err != nil {
 			return false, err
 		}

@@ -192,7 +192,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestGatewayConfig(t *testing.T) {
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", false)
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestGatewayConfig(t *testing.T) {
 	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" || cfg.Metrics.IsEnabled() {
 		t.Errorf("listen %q dsn %q log_level %q metrics %v", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel, cfg.Metrics.IsEnabled())
 	}
-	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", true); err != nil {
+	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", true); err != nil {
 		t.Fatal(err)
 	}
 	if cfg, err = config.Parse(b, dialects.Catalog()); err != nil || !cfg.Metrics.IsEnabled() {
@@ -254,5 +254,34 @@ func TestHiddenValue(t *testing.T) {
 	}
 	if got := hiddenValue(page, "state"); got != "" {
 		t.Errorf("state = %q", got)
+	}
+}
+
+// TestGatewayConfigDeclared: the declared_token scenario's gateway serves
+// the errorId spec as instance "declared" under /declared, next to the
+// default's dialects.
+func TestGatewayConfigDeclared(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := os.ReadFile("../../dialects/declared/testdata/errorid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "e.yaml"), spec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.ParseIn(b, dir, dialects.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Dialects["declared"]
+	if d.Type != "declared" || d.Prefix != declaredPrefix || d.Options["spec"] != "e.yaml" || len(cfg.EnabledDialects()) != 6 {
+		t.Fatalf("declared instance %+v in\n%s", d, b)
+	}
+	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml", true); err == nil {
+		t.Fatal("a missing spec passed the check")
 	}
 }

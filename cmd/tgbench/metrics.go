@@ -56,12 +56,12 @@ func runMetricsCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	defer os.RemoveAll(dir)
 	fmt.Fprintf(o.stderr, "tgbench: metrics on vs off, %d connections, %s per run (+%s warm-up), %d rounds each, %d CPUs\n",
 		o.conns, o.dur, o.warmup, compareRounds, runtime.NumCPU())
-	on, err := startGateway(ctx, o.tokengate, dir, filepath.Join(dir, "on.db"), true, o.startWait)
+	on, err := startGateway(ctx, o.tokengate, dir, filepath.Join(dir, "on.db"), "", true, o.startWait)
 	if err != nil {
 		return false, err
 	}
 	defer on.stop(30 * time.Second)
-	off, err := startGateway(ctx, o.tokengate, dir, filepath.Join(dir, "off.db"), false, o.startWait)
+	off, err := startGateway(ctx, o.tokengate, dir, filepath.Join(dir, "off.db"), "", false, o.startWait)
 	if err != nil {
 		return false, err
 	}

@@ -124,14 +124,26 @@ func gatewayEnv() []string {
 }
 
 // startGateway writes a config (the embedded default with listen, dsn,
-// log_level and metrics.enabled replaced) into dir and runs `bin serve
-// --config FILE` until /healthz answers 200.
-func startGateway(ctx context.Context, bin, dir, dbPath string, metrics bool, timeout time.Duration) (*child, error) {
+// log_level and metrics.enabled replaced; with declaredSpec, a spec file,
+// also that spec as instance "declared" under /declared) into dir and runs
+// `bin serve --config FILE` until /healthz answers 200.
+func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, metrics bool, timeout time.Duration) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := gatewayConfig(addr, dbPath, metrics)
+	declared := ""
+	if declaredSpec != "" {
+		text, err := os.ReadFile(declaredSpec)
+		if err != nil {
+			return nil, fmt.Errorf("the declared_token scenario's spec (-declared-spec): %w", err)
+		}
+		declared = "declared-" + filepath.Base(declaredSpec)
+		if err := os.WriteFile(filepath.Join(dir, declared), text, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := gatewayConfig(addr, dbPath, dir, declared, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +251,10 @@ func freeAddr() (string, error) {
 }
 
 // gatewayConfig is config.DefaultYAML() with listen, storage.dsn, log_level
-// and metrics.enabled replaced, checked with config.Parse.
-func gatewayConfig(listen, dsn string, metrics bool) ([]byte, error) {
+// and metrics.enabled replaced, and with declared (a spec file in dir; ""
+// none) enabled as instance "declared" under the prefix /declared; checked
+// with config.ParseIn as a file in dir.
+func gatewayConfig(listen, dsn, dir, declared string, metrics bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(config.DefaultYAML(), &doc); err != nil {
 		return nil, fmt.Errorf("reading the default config: %w", err)
@@ -259,11 +273,17 @@ func gatewayConfig(listen, dsn string, metrics bool) ([]byte, error) {
 	setKey(storage, "driver", driver)
 	setKey(storage, "dsn", dsn)
 	set(mappingKey(root, "metrics"), "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(metrics)})
+	if declared != "" {
+		inst := mappingKey(mappingKey(root, "dialects"), "declared")
+		setKey(inst, "type", "declared")
+		setKey(inst, "spec", declared)
+		setKey(inst, "prefix", declaredPrefix)
+	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := config.Parse(out, dialects.Catalog()); err != nil {
+	if _, err := config.ParseIn(out, dir, dialects.Catalog()); err != nil {
 		return nil, fmt.Errorf("the generated gateway config is invalid: %w", err)
 	}
 	return out, nil

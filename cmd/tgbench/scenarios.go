@@ -54,6 +54,7 @@ var scenarios = []scenario{
 	{"oauth2_cc", "POST /oauth2/token, Basic auth, grant_type=client_credentials (opaque token)", simple(oauth2CC)},
 	{"accounda_token", "POST /v1/token/ form client_id, client_secret", simple(accoundaToken)},
 	{"errorid_token", "POST /v1/oauth/token JSON client_id, client_secret", simple(erroridToken)},
+	{"declared_token", "errorid_token's request to the errorId API declared in a spec (-declared-spec), under /declared", simple(declaredToken)},
 	{"hurdlr_cc", "POST /rest/v5/accountant/token grant_type=client_credentials&userId=demo-user", simple(hurdlrCC)},
 	{"hurdlr_refresh", "POST /rest/v5/accountant/token grant_type=refresh_token, each rotating the previous one (a chain per connection)", prepareHurdlrRefresh},
 	{"acceleration_jwt", "POST /api/v1/auth/oauth2/token?grant_type=client_credentials&user_id=demo-user, Basic auth (RS256 JWT)", simple(accelerationJWT)},
@@ -127,8 +128,16 @@ func accoundaIssue(ctx context.Context, w *worker) (string, error) {
 
 var erroridBody = `{"client_id":"` + demoClient + `","client_secret":"` + demoSecret + `"}`
 
-func erroridToken(ctx context.Context, w *worker) error {
-	req, err := w.request(ctx, http.MethodPost, "/v1/oauth/token", jsonType, erroridBody)
+func erroridToken(ctx context.Context, w *worker) error { return erroridAt(ctx, w, "") }
+
+// declaredPrefix is where the declared errorId instance is mounted.
+const declaredPrefix = "/declared"
+
+func declaredToken(ctx context.Context, w *worker) error { return erroridAt(ctx, w, declaredPrefix) }
+
+// erroridAt posts errorId's token request under prefix.
+func erroridAt(ctx context.Context, w *worker, prefix string) error {
+	req, err := w.request(ctx, http.MethodPost, prefix+"/v1/oauth/token", jsonType, erroridBody)
 	if err != nil {
 		return err
 	}

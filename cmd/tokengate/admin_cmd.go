@@ -74,7 +74,7 @@ func adminCommand(stdout, stderr io.Writer) *cobra.Command {
 faults, read the request journal, manage clients, users, authorizations and
 tokens, reset it between tests. Tables by default, --json for scripts. The
 flags --url, --token and --json may appear anywhere after "admin".`,
-	}, clockCmd(r), faultsCmd(r), requestsCmd(r), clientsCmd(r), usersCmd(r), authorizationsCmd(r), tokensCmd(r), resetCmd(r))
+	}, clockCmd(r), faultsCmd(r), requestsCmd(r), clientsCmd(r), usersCmd(r), authorizationsCmd(r), tokensCmd(r), dialectsCmd(r), resetCmd(r))
 	pf := c.PersistentFlags()
 	pf.StringVar(&r.flags.url, "url", "", "gateway base `URL` (default: $TOKENGATE_URL, else "+defaultAdminURL+")")
 	pf.StringVar(&r.flags.token, "token", "", "admin bearer `TOKEN` (default: $TOKENGATE_ADMIN_TOKEN, else "+config.DemoAdminToken+")")

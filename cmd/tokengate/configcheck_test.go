@@ -34,7 +34,7 @@ clients:
 	want := []string{
 		"clients[0].redirect_uris[0]: must be an absolute URL",
 		"dialects[hurdlr].require_bearr: unknown key",
-		`dialects[std].type: unknown dialect type "oauth3" (known: acceleration, accounda, errorid, hurdlr, oauth2)`,
+		`dialects[std].type: unknown dialect type "oauth3" (known: acceleration, accounda, declared, errorid, hurdlr, oauth2)`,
 		`log_level: must be one of debug, info, warn, error, not "loud"`,
 		`sweep_interval: invalid duration "soon": use Go syntax such as 90s, 15m or 2h (line 2)`,
 	}

@@ -122,6 +122,8 @@ func TestKeysRotateDefaults(t *testing.T) {
 		{[]string{"--dialect", "acceleration"}, 0, "stays published for 2h1m0s"},
 		{[]string{"--dialect", "hurdlr"}, 0, "stays published for 1h1m0s"},
 		{[]string{"--dialect", "nope"}, 2, `unknown dialect "nope"`},
+		// A declared instance's lifetime comes from its spec (3599 s).
+		{[]string{"--config", "../../docs/examples/vendors.yaml", "--dialect", "microsoft"}, 0, "stays published for 1h0m59s"},
 	} {
 		code, out, errs := runCLI(append([]string{"keys", "rotate", "--db", db}, tc.args...)...)
 		if code != tc.code || !strings.Contains(out+errs, tc.want) {
@@ -137,5 +139,51 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Fatalf("no database created: %v", err)
+	}
+}
+
+// TestAdminDialectsCLI: `admin dialects add FILE` mounts a spec at once,
+// `dialects` lists it, `dialects remove` unmounts it; a broken spec is
+// refused with its problems.
+func TestAdminDialectsCLI(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: "admin_token: cli-token\ndialects:\n  oauth2: {}\n" +
+		"clients: [{client_id: c, client_secret: s, grants: [client_credentials]}]\n"})
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(append([]string{"admin", "--url", g.URL, "--token", "cli-token", "dialects"}, args...)...)
+	}
+	dir := t.TempDir()
+	spec := `name: tiny
+routes:
+  - {method: POST, path: /token, operation: token, grant: client_credentials,
+     inputs: {client_id: form.client_id, client_secret: form.client_secret}, response: {body: {t: "{access_token}"}}}
+errors: {body: {e: "{code}"}, default: {status: 400, code: nope}}
+`
+	file := dir + "/tiny.yaml"
+	if err := os.WriteFile(file, []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := cli("add", file, "--prefix", "/t", "--name", "tiny-1"); code != 0 || !strings.Contains(out, "tiny-1") ||
+		!strings.Contains(out, "POST /t/token") {
+		t.Fatalf("add: %d %q %q", code, out, errs)
+	}
+	resp, err := http.Post(g.URL+"/t/token", "application/x-www-form-urlencoded", strings.NewReader("client_id=c&client_secret=s"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the added dialect: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, out, _ := cli("list"); code != 0 || !strings.Contains(out, "oauth2") || !strings.Contains(out, "tiny-1  declared  admin") {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	if code, out, errs := cli("remove", "tiny-1"); code != 0 || !strings.Contains(out, "removed dialect tiny-1") {
+		t.Fatalf("remove: %d %q %q", code, out, errs)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(spec, "{access_token}", "{acess_token}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := cli("add", file); code != 1 || !strings.Contains(errs, `unknown placeholder "acess_token"`) {
+		t.Fatalf("broken spec: %d %q", code, errs)
+	}
+	if code, _, _ := cli("add"); code != 2 {
+		t.Fatalf("add without a file: %d", code)
 	}
 }

@@ -33,6 +33,7 @@ type API struct {
 	plane    *control.Plane
 	token    []byte
 	validate *validator.Validate
+	dialects Dialects // nil: no dialects added at run time
 	// Docs, when set, serves GET /_admin/openapi/{dialect} (see openapi.go).
 	Docs DocsFunc
 }
@@ -74,6 +75,10 @@ func (a *API) Mount(e *echo.Echo) {
 	g.POST("/faults", a.addFault)
 	g.DELETE("/faults", a.clearFaults)
 	g.DELETE("/faults/:id", a.deleteFault)
+	g.GET("/dialects", a.listDialects)
+	g.POST("/dialects", a.addDialect)
+	g.GET("/dialects/:name", a.getDialect)
+	g.DELETE("/dialects/:name", a.removeDialect)
 	g.GET("/requests", a.listRequests)
 	g.DELETE("/requests", a.clearRequests)
 	g.GET("/openapi/:dialect", a.openapi)

@@ -256,3 +256,29 @@ func (c *Client) Reset(toConfig bool) error {
 	}
 	return c.Do(bg, http.MethodPost, "/reset", body, nil)
 }
+
+// AddDialect mounts a declared dialect from its spec text at once (201);
+// it is stored, so every replica serves it and it survives a restart.
+func (c *Client) AddDialect(req DialectRequest) (Dialect, error) {
+	var out Dialect
+	return out, c.Do(bg, http.MethodPost, "/dialects", req, &out)
+}
+
+// Dialects lists the mounted dialect instances, the config's and those
+// added at run time.
+func (c *Client) Dialects() ([]Dialect, error) {
+	var out []Dialect
+	return out, c.Do(bg, http.MethodGet, "/dialects", nil, &out)
+}
+
+// GetDialect reads one mounted instance (with its spec text, if it was
+// added at run time).
+func (c *Client) GetDialect(name string) (Dialect, error) {
+	var out Dialect
+	return out, c.Do(bg, http.MethodGet, "/dialects/"+url.PathEscape(name), nil, &out)
+}
+
+// RemoveDialect unmounts a dialect added at run time and forgets it.
+func (c *Client) RemoveDialect(name string) error {
+	return c.Do(bg, http.MethodDelete, "/dialects/"+url.PathEscape(name), nil, nil)
+}

@@ -92,7 +92,7 @@ func (a *API) addFault(c echo.Context) error {
 	if err := a.validate.Struct(in); err != nil {
 		return a.validationFailed(c, err)
 	}
-	if in.Dialect != "" && !isEnabled(a, in.Dialect) {
+	if in.Dialect != "" && !a.knownDialect(c.Request().Context(), in.Dialect) {
 		return invalid(c, "dialect", "names no enabled dialect")
 	}
 	r, err := a.plane.Faults.Add(in)
@@ -107,11 +107,6 @@ func (a *API) addFault(c echo.Context) error {
 		return storeFailed(c, err)
 	}
 	return c.JSON(http.StatusCreated, r)
-}
-
-func isEnabled(a *API, name string) bool {
-	d, ok := a.cfg.Dialects[name]
-	return ok && d.IsEnabled()
 }
 
 func (a *API) deleteFault(c echo.Context) error {

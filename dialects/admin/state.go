@@ -58,7 +58,7 @@ func (a *API) saveClient(c echo.Context, id string, status int) error {
 	if keep {
 		in.ClientSecret = "unchanged" // validated as present; the engine keeps the stored one
 	}
-	if err := a.cfg.ValidateClient(&in, dialects.Catalog()); err != nil {
+	if err := a.withRuntimeDialects(c.Request().Context()).ValidateClient(&in, dialects.Catalog()); err != nil {
 		return a.validationFailed(c, err)
 	}
 	if keep {

@@ -30,6 +30,9 @@ type Plane struct {
 	shared  core.ControlStore
 	syncMu  sync.Mutex
 	version atomic.Int64
+	// watchers reload what else replicas share when the version moves (the
+	// dialects added at run time).
+	watchers []func(ctx context.Context) error
 }
 
 // NewPlane builds a plane with a journal of journalSize entries. With a
@@ -46,8 +49,26 @@ const (
 	keyFaults = "faults"
 )
 
-// Sync loads the shared clock and fault rules if another replica changed
-// them since this one last looked: one version read per request.
+// OnSync adds a reload that Sync runs whenever the shared version moved
+// (call it before serving).
+func (p *Plane) OnSync(reload func(ctx context.Context) error) {
+	p.watchers = append(p.watchers, reload)
+}
+
+// SyncRequest is Sync once per request, however many steps ask (the
+// gateway before routing, then the route middleware).
+func (p *Plane) SyncRequest(c echo.Context) error {
+	r := wire.RequestOf(c)
+	if r.Synced {
+		return nil
+	}
+	r.Synced = true
+	return p.Sync(c.Request().Context())
+}
+
+// Sync loads the shared clock and fault rules (and runs the OnSync
+// reloads) if another replica changed them since this one last looked: one
+// version read per request.
 func (p *Plane) Sync(ctx context.Context) error {
 	if p.shared == nil {
 		return nil
@@ -80,6 +101,11 @@ func (p *Plane) Sync(ctx context.Context) error {
 		return err
 	}
 	p.Faults.replace(rules)
+	for _, reload := range p.watchers {
+		if err := reload(ctx); err != nil {
+			return err
+		}
+	}
 	p.version.Store(v)
 	return nil
 }
@@ -125,7 +151,7 @@ func (p *Plane) PublishFaults(ctx context.Context, resetHits bool) error {
 func (p *Plane) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		if err := p.Sync(ctx); err != nil {
+		if err := p.SyncRequest(c); err != nil {
 			return core.Unavailable(err)
 		}
 		notePresented(c)

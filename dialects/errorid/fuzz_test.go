@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+	"github.com/tokengate/tokengate/dialects/internal/paritytest/erroridsuite"
 )
 
 // FuzzTokenRequest feeds arbitrary methods, content types and bodies through
@@ -16,7 +17,7 @@ import (
 // is either a token or an error in this dialect's five-key style that does
 // not echo a secret.
 func FuzzTokenRequest(f *testing.F) {
-	g := tokengatetest.Start(f, tokengatetest.Options{YAML: "dialects:\n  errorid: {}\n" + clientsYAML})
+	g := tokengatetest.Start(f, tokengatetest.Options{YAML: "dialects:\n  errorid: {}\n" + erroridsuite.ClientsYAML})
 	h := g.App.Gateway.Handler()
 	f.Add("POST", "application/json", []byte(`{"client_id":"demo-client","client_secret":"demo-secret"}`))
 	f.Add("POST", "application/json", []byte(`{"clientId":"demo-client","clientSecret":"demo-secret"}`))
@@ -58,7 +59,7 @@ func FuzzTokenRequest(f *testing.F) {
 				t.Fatalf("unexpected key %q in %s", k, rec.Body)
 			}
 		}
-		if !uuidRE.MatchString(m["errorId"].(string)) {
+		if !erroridsuite.UUIDPattern.MatchString(m["errorId"].(string)) {
 			t.Fatalf("errorId %v", m["errorId"])
 		}
 		if name, _ := m["parameter_name"].(string); strings.Contains(strings.ToLower(name), "secret") && m["parameter_value"] != nil {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,9 +36,13 @@ type Options struct {
 	Extra func(e *echo.Echo) error
 	// Secrets are the wire layer's keys; nil: fresh random ones.
 	Secrets *dialects.Secrets
-	// RouteMetrics, when set, is asked once per route at mount (and once
-	// per instance with method and route "" for the paths it owns but
-	// does not route) for what counts that route's requests.
+	// Sync, when set, runs before a request is routed (paths the gateway
+	// reserves aside): replicas load what another changed (the control
+	// plane's shared state, dialects added at run time).
+	Sync func(c echo.Context) error
+	// RouteMetrics, when set, is asked once per route when it is mounted
+	// (and once per instance with method and route "" for the paths it
+	// owns but does not route) for what counts that route's requests.
 	RouteMetrics func(instance, method, route string) wire.RouteMetrics
 }
 
@@ -49,10 +56,19 @@ type Gateway struct {
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
 	observe func(c echo.Context, status int, latency time.Duration)
+	sync    func(c echo.Context) error
+	deps    func(p *dialects.Provisioned) dialects.Deps
 	metrics func(instance, method, route string) wire.RouteMetrics
 	// unrouted counts each instance's requests to paths it owns but does
-	// not route (404, 405); nil without metrics.
-	unrouted map[string]wire.RouteMetrics
+	// not route (404, 405): instance name -> wire.RouteMetrics; empty
+	// without metrics. A sync.Map: run-time instances add theirs.
+	unrouted sync.Map
+
+	// Instances added at run time (runtime.go): an immutable snapshot
+	// swapped under rtMu, read lock-free by every request.
+	rt      atomic.Pointer[runtimeState]
+	rtMu    sync.Mutex
+	claimed dialects.Claims // every mounted route, config and run-time
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -64,8 +80,9 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe, metrics: o.RouteMetrics, unrouted: map[string]wire.RouteMetrics{}}
-	g.main = g.newEcho()
+		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, metrics: o.RouteMetrics, claimed: dialects.Claims{}}
+	g.rt.Store(&runtimeState{byName: map[string]*dialects.Provisioned{}})
+	g.main = g.newEcho(o.Config.Listen)
 	g.byAddr[o.Config.Listen] = g.main
 	g.main.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -81,18 +98,16 @@ func New(o Options) (*Gateway, error) {
 			return nil, err
 		}
 	}
-	deps := func(p *dialects.Provisioned) dialects.Deps {
+	g.deps = func(p *dialects.Provisioned) dialects.Deps {
 		return dialects.Deps{Engine: o.Engine, Logger: o.Logger.With("dialect", p.Name), Prefix: p.Prefix, Secrets: secrets}
 	}
-	if err := dialects.Mount(insts, deps, g.bind); err != nil {
+	if err := dialects.MountClaimed(g.claimed, insts, g.deps, g.bind); err != nil {
 		return nil, err
 	}
 	for _, p := range insts {
 		g.mounted = append(g.mounted, p)
 		g.byName[p.Name] = p
-		if g.metrics != nil {
-			g.unrouted[p.Name] = g.metrics(p.Name, "", "")
-		}
+		g.countUnrouted(p)
 		if s, ok := p.Dialect.(dialects.Starter); ok {
 			if err := s.Start(context.Background()); err != nil {
 				return nil, fmt.Errorf("dialects[%s]: %w", p.Name, err)
@@ -112,18 +127,42 @@ func New(o Options) (*Gateway, error) {
 // format applies.
 func (g *Gateway) bind(p *dialects.Provisioned, method, path string, h echo.HandlerFunc) {
 	e := g.Listener(p.Listen)
-	var m wire.RouteMetrics
-	if g.metrics != nil {
-		m = g.metrics(p.Name, method, path)
-	}
+	m := g.routeMetrics(p, method, path)
 	tag := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			r := tagRequest(c, p)
-			r.Metrics = m
+			tagRequest(c, p).Metrics = m
 			return next(c)
 		}
 	}
 	e.Add(method, path, h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...)
+}
+
+// routeMetrics is what counts the requests of one route (nil without
+// metrics), resolved once when the route is mounted.
+func (g *Gateway) routeMetrics(p *dialects.Provisioned, method, path string) wire.RouteMetrics {
+	if g.metrics == nil {
+		return nil
+	}
+	return g.metrics(p.Name, method, path)
+}
+
+// countUnrouted resolves what counts p's requests to paths it owns but
+// does not route.
+func (g *Gateway) countUnrouted(p *dialects.Provisioned) {
+	if g.metrics != nil {
+		g.unrouted.Store(p.Name, g.metrics(p.Name, "", ""))
+	}
+}
+
+// unroutedMetrics gives a request that no route counts (a 404 or 405 its
+// instance answers) its instance's unrouted counters.
+func (g *Gateway) unroutedMetrics(r *wire.Request) {
+	if r.Metrics != nil {
+		return
+	}
+	if m, ok := g.unrouted.Load(r.Instance); ok {
+		r.Metrics = m.(wire.RouteMetrics)
+	}
 }
 
 func tagRequest(c echo.Context, p *dialects.Provisioned) *wire.Request {
@@ -132,11 +171,11 @@ func tagRequest(c echo.Context, p *dialects.Provisioned) *wire.Request {
 	return r
 }
 
-func (g *Gateway) newEcho() *echo.Echo {
+func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource)
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource, g.runtimeRoutes(addr))
 	return e
 }
 
@@ -146,7 +185,7 @@ func (g *Gateway) Listener(addr string) *echo.Echo {
 	if e := g.byAddr[addr]; e != nil {
 		return e
 	}
-	e := g.newEcho()
+	e := g.newEcho(addr)
 	g.byAddr[addr] = e
 	return e
 }
@@ -167,37 +206,49 @@ func (g *Gateway) Listeners() map[string]http.Handler {
 	return out
 }
 
-// Routes lists each enabled instance's routes, for the start-up log.
+// Routes lists each enabled instance's routes (the config's and those
+// added at run time), for the start-up log and the console.
 func (g *Gateway) Routes() map[string][]dialects.Route {
 	out := map[string][]dialects.Route{}
-	for _, m := range g.mounted {
+	for _, m := range g.Instances() {
 		out[m.Name] = m.Routes
 	}
 	return out
 }
 
+// Instances lists the mounted instances: the config's, then those added
+// at run time, oldest first.
+func (g *Gateway) Instances() []*dialects.Provisioned {
+	return append(slices.Clip(g.mounted), g.rt.Load().instances...)
+}
+
+// Instance returns the mounted instance named name, or nil.
+func (g *Gateway) Instance(name string) *dialects.Provisioned {
+	if p := g.byName[name]; p != nil {
+		return p
+	}
+	return g.rt.Load().byName[name]
+}
+
 // Dialect returns the mounted instance named name, or nil.
 func (g *Gateway) Dialect(name string) dialects.Dialect {
-	if p := g.byName[name]; p != nil {
+	if p := g.Instance(name); p != nil {
 		return p.Dialect
 	}
 	return nil
 }
 
-// Instance returns the mounted instance named name, or nil.
-func (g *Gateway) Instance(name string) *dialects.Provisioned { return g.byName[name] }
-
 // DialectFor returns the dialect that owns the request: the routed
 // instance, or for unrouted paths the one whose Owns claims the path.
 func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
-	if p := g.byName[wire.RequestOf(c).Instance]; p != nil {
+	r := wire.RequestOf(c)
+	if p := g.Instance(r.Instance); p != nil {
+		g.unroutedMetrics(r) // a run-time route's 405
 		return p.Dialect
 	}
-	for _, m := range g.mounted {
+	for _, m := range g.Instances() {
 		if m.Owns(c.Request().URL.Path) {
-			if r := tagRequest(c, m); r.Metrics == nil {
-				r.Metrics = g.unrouted[m.Name]
-			}
+			g.unroutedMetrics(tagRequest(c, m))
 			return m.Dialect
 		}
 	}

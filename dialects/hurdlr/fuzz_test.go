@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tokengate/tokengate/dialects/internal/paritytest/hurdlrsuite"
 )
 
 // FuzzTokenRequest feeds arbitrary queries, headers and bodies through the
@@ -23,10 +25,10 @@ func FuzzTokenRequest(f *testing.F) {
 		start(f, "{require_bearer: true}").App.Gateway.Handler(),
 	}
 	const form = "application/x-www-form-urlencoded"
-	seedBody := seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "client_credentials", UserID: "demo-user"}.body()
+	seedBody := hurdlrsuite.Seed{ClientID: "demo-client", ClientSecret: "demo-secret", GrantType: "client_credentials", UserID: "demo-user"}.Body()
 	f.Add(uint8(0), "", form, "Bearer <token>", seedBody)
 	f.Add(uint8(4), "", form, "Bearer <token>", "client_id=demo-client&client_secret=demo-secret&grant_type=refresh_token&refresh_token=x&code=&userId=")
-	f.Add(uint8(1), authorizeQuery(callback, "s").Encode(), "", "", "")
+	f.Add(uint8(1), hurdlrsuite.AuthorizeQuery(hurdlrsuite.Callback, "s").Encode(), "", "", "")
 	f.Add(uint8(2), "", form, "", "client_id=demo-client&redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Fcallback&response_type=code&csrf_token=x&username=johndoe&password=demo-password")
 	f.Fuzz(func(t *testing.T, target uint8, query, ctype, auth, body string) {
 		method, path := http.MethodPost, tokenPath
@@ -56,7 +58,7 @@ func FuzzTokenRequest(f *testing.F) {
 		switch {
 		case res.StatusCode == http.StatusOK && path == tokenPath:
 			var m map[string]any
-			if err := json.Unmarshal([]byte(raw), &m); err != nil || len(m) != 5 || !tokenPattern.MatchString(m["access_token"].(string)) {
+			if err := json.Unmarshal([]byte(raw), &m); err != nil || len(m) != 5 || !hurdlrsuite.TokenPattern.MatchString(m["access_token"].(string)) {
 				t.Fatalf("token body %s", raw)
 			}
 		case res.StatusCode == http.StatusSeeOther:
@@ -69,7 +71,7 @@ func FuzzTokenRequest(f *testing.F) {
 				t.Fatal("HTML page without X-Frame-Options")
 			}
 		default:
-			if !isErrorStyle(res.Header, raw) {
+			if !hurdlrsuite.IsErrorStyle(res.Header, raw) {
 				t.Fatalf("%s %s: %d body not in Hurdlr's error style: %q", method, path, res.StatusCode, raw)
 			}
 		}

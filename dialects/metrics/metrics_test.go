@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/metrics"
 )
 
 // gatewayConfig is a config with metricsYAML as its metrics section.
@@ -327,4 +328,17 @@ func sum(m map[string]float64) float64 {
 		s += v
 	}
 	return s
+}
+
+// TestRouteMountedTwice: a route mounted again (a run-time instance
+// removed and added back) keeps counting into the same series.
+func TestRouteMountedTwice(t *testing.T) {
+	m := metrics.New()
+	m.Route("rt", "POST", "/t").Observe(200, "", 0)
+	m.Route("rt", "POST", "/t").Observe(200, "", 0)
+	got := series(t, m.Registry(), "tokengate_http_requests_total")
+	want := map[string]float64{`tokengate_http_requests_total{dialect="rt",grant="none",method="POST",route="/t",status="200"}`: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

@@ -39,19 +39,28 @@ type requestCounter struct {
 	desc   *prometheus.Desc
 	mu     sync.Mutex
 	routes []*route
+	byKey  map[[3]string]*route
 }
 
 func newRequestCounter() *requestCounter {
 	return &requestCounter{desc: prometheus.NewDesc(namespace+"_http_requests_total",
 		"Dialect requests answered, by instance, route pattern (unrouted: a path the instance owns but does not route), method, status code and grant presented.",
-		[]string{"dialect", "method", "route", "status", "grant"}, nil)}
+		[]string{"dialect", "method", "route", "status", "grant"}, nil), byKey: map[[3]string]*route{}}
 }
 
+// route returns the counters of one route, the same ones when a route is
+// mounted again (an instance added at run time, removed, added back), so
+// no series is collected twice.
 func (rc *requestCounter) route(instance, method, path string, latency prometheus.Observer) *route {
-	r := &route{labels: [3]string{instance, method, path}, latency: latency}
+	key := [3]string{instance, method, path}
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if r := rc.byKey[key]; r != nil {
+		return r
+	}
+	r := &route{labels: key, latency: latency}
 	rc.routes = append(rc.routes, r)
-	rc.mu.Unlock()
+	rc.byKey[key] = r
 	return r
 }
 

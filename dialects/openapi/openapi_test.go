@@ -34,7 +34,7 @@ func instances(t *testing.T, yamlText string) []*dialects.Provisioned {
 func TestEveryDialectIsDescribed(t *testing.T) {
 	for _, yamlText := range []string{
 		"admin_token: t\n", // every type under its own name
-		"admin_token: t\ndialects:\n" + prefixed(dialects.Types()),
+		"admin_token: t\ndialects:\n" + prefixed(dialects.DefaultTypes()),
 	} {
 		ps := instances(t, yamlText)
 		if len(ps) < 5 {

@@ -35,6 +35,9 @@ type Request struct {
 	Forced   *ForcedAnswer // the forced answer given, if any
 	ErrorID  string        // a dialect's per-event error id
 	FaultID  string        // the fault rule that fired
+	// Synced is set once the control plane loaded the replicas' shared
+	// state for this request.
+	Synced bool
 
 	body       []byte
 	bodyErr    error

@@ -18,6 +18,7 @@ type ops struct {
 	insertTokens, insertTokensIfNoActive, getToken, exchange, revokeToken  core.OpObserver
 	revokeFamily, revokeClientTokens, listTokens, deleteExpired, deleteAll core.OpObserver
 	putSigningKey, listSigningKeys                                         core.OpObserver
+	insertDialectSpec, listDialectSpecs, deleteDialectSpec                 core.OpObserver
 	controlVersion, getControl, putControl, ensureControl                  core.OpObserver
 	hit, counters, resetCounters                                           core.OpObserver
 }
@@ -50,6 +51,8 @@ func Wrap(s core.Store, obs core.StoreObserver) core.Store {
 		revokeFamily: obs.Op("RevokeFamily"), revokeClientTokens: obs.Op("RevokeClientTokens"),
 		listTokens: obs.Op("ListTokens"), deleteExpired: obs.Op("DeleteExpiredTokens"), deleteAll: obs.Op("DeleteAllTokens"),
 		putSigningKey: obs.Op("PutSigningKey"), listSigningKeys: obs.Op("ListSigningKeys"),
+		insertDialectSpec: obs.Op("InsertDialectSpec"), listDialectSpecs: obs.Op("ListDialectSpecs"),
+		deleteDialectSpec: obs.Op("DeleteDialectSpec"),
 	}}
 	cs, ok := s.(core.ControlStore)
 	if !ok {
@@ -237,6 +240,27 @@ func (s *Store) ListSigningKeys(ctx context.Context, owner string) ([]*core.Sign
 	v, err := s.s.ListSigningKeys(ctx, owner)
 	s.o.listSigningKeys.Done(time.Since(start), err)
 	return v, err
+}
+
+func (s *Store) InsertDialectSpec(ctx context.Context, d *core.DialectSpec) error {
+	start := time.Now()
+	err := s.s.InsertDialectSpec(ctx, d)
+	s.o.insertDialectSpec.Done(time.Since(start), err)
+	return err
+}
+
+func (s *Store) ListDialectSpecs(ctx context.Context) ([]*core.DialectSpec, error) {
+	start := time.Now()
+	v, err := s.s.ListDialectSpecs(ctx)
+	s.o.listDialectSpecs.Done(time.Since(start), err)
+	return v, err
+}
+
+func (s *Store) DeleteDialectSpec(ctx context.Context, name string) error {
+	start := time.Now()
+	err := s.s.DeleteDialectSpec(ctx, name)
+	s.o.deleteDialectSpec.Done(time.Since(start), err)
+	return err
 }
 
 // Close closes the wrapped store.

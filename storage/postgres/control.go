@@ -67,7 +67,7 @@ func (s *Store) PutControl(ctx context.Context, key string, value []byte) error 
 				ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, key, value).Error; err != nil {
 				return err
 			}
-			return tx.Exec("UPDATE control_version SET version = version + 1 WHERE id = 1").Error
+			return bumpControlVersion(tx)
 		}, readCommitted)
 	})
 	return s.fail(op, err)
@@ -154,4 +154,10 @@ func (s *Store) ResetCounters(ctx context.Context, prefix string) error {
 		return s.session(ctx).Exec("DELETE FROM control_counters WHERE starts_with(key, ?)", prefix).Error
 	})
 	return s.fail(op, err)
+}
+
+// bumpControlVersion tells every replica that the shared state changed: the
+// next request each serves reloads it (the dialects added at run time too).
+func bumpControlVersion(tx *gorm.DB) error {
+	return tx.Exec("UPDATE control_version SET version = version + 1 WHERE id = 1").Error
 }

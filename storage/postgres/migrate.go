@@ -95,6 +95,16 @@ var migrations = []migrate.Step{
 			n   bigint NOT NULL
 		)`,
 	}},
+	{Version: 3, Name: "dialects added at run time", Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS dialect_specs (
+			name       text COLLATE "C" PRIMARY KEY,
+			type       text NOT NULL,
+			prefix     text NOT NULL,
+			listen     text NOT NULL,
+			spec       text NOT NULL,
+			created_at timestamptz
+		)`,
+	}},
 }
 
 // schemaVersion is the schema version this build reads and writes.

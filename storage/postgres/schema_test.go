@@ -46,7 +46,7 @@ func TestSchemaParity(t *testing.T) {
 	}
 	defer db.Close()
 	lite := sqlstoretest.SQLiteSchema(t, db)
-	for _, table := range []string{"clients", "users", "authorizations", "tokens", "signing_keys", "schema_version"} {
+	for _, table := range []string{"clients", "users", "authorizations", "tokens", "signing_keys", "dialect_specs", "schema_version"} {
 		if len(lite.Tables[table]) == 0 {
 			t.Errorf("SQLite has no table %s: %v", table, slices.Sorted(maps.Keys(lite.Tables)))
 		}

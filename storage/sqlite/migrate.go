@@ -87,6 +87,17 @@ var migrations = []migrate.Step{
 		)`,
 		`CREATE INDEX IF NOT EXISTS idx_signing_keys_dialect ON signing_keys (dialect)`,
 	}},
+	{Version: 2, Name: "dialects added at run time", Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS dialect_specs (
+			name       text,
+			type       text NOT NULL,
+			prefix     text NOT NULL,
+			listen     text NOT NULL,
+			spec       text NOT NULL,
+			created_at integer,
+			PRIMARY KEY (name)
+		)`,
+	}},
 }
 
 // schemaVersion is the schema version this build reads and writes.

@@ -45,6 +45,35 @@ var controlTests = []struct {
 			t.Fatalf("version %d after two puts from %d", v, v0)
 		}
 	}},
+	{"DialectChangesBumpTheVersion", func(t *testing.T, s core.ControlStore) {
+		ds, ok := s.(core.DialectStore)
+		if !ok {
+			t.Skip("the control store keeps no dialects")
+		}
+		ctx := ctxFor(t)
+		v0, err := s.ControlVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ds.InsertDialectSpec(ctx, fullDialectSpec("acme")); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.ControlVersion(ctx); v != v0+1 {
+			t.Fatalf("version %d after adding a dialect, want %d", v, v0+1)
+		}
+		if err := ds.InsertDialectSpec(ctx, fullDialectSpec("acme")); !errors.Is(err, core.ErrConflict) {
+			t.Fatalf("second insert: %v", err)
+		}
+		if v, _ := s.ControlVersion(ctx); v != v0+1 {
+			t.Fatalf("a refused insert bumped the version to %d", v)
+		}
+		if err := ds.DeleteDialectSpec(ctx, "acme"); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.ControlVersion(ctx); v != v0+2 {
+			t.Fatalf("version %d after removing the dialect, want %d", v, v0+2)
+		}
+	}},
 	{"EnsureControlKeepsTheFirstValue", func(t *testing.T, s core.ControlStore) {
 		ctx := ctxFor(t)
 		got, err := s.EnsureControl(ctx, "key", []byte("first"))

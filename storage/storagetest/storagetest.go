@@ -26,8 +26,8 @@
 //     does RevokeToken of an unknown digest. Revoking a revoked token keeps
 //     its first RevokedAt.
 //   - ListClients and ListUsers are ordered by ID, ListAuthorizations by ID,
-//     ListSigningKeys by CreatedAt (then ID), ListTokens by IssuedAt, newest
-//     first.
+//     ListSigningKeys by CreatedAt (then ID), ListDialectSpecs by CreatedAt
+//     (then name), ListTokens by IssuedAt, newest first.
 //   - PutAuthorization with ID 0 assigns a fresh positive ID and writes it
 //     back to the argument.
 //   - GetUserByUsername matches exactly; the empty username finds no one.
@@ -106,6 +106,7 @@ var tests = []test{
 	{"DeleteExpiredTokensInChunks", testDeleteExpiredInChunks},
 	{"DeleteAllTokens", testDeleteAllTokens},
 	{"SigningKeys", testSigningKeys},
+	{"DialectSpecs", testDialectSpecs},
 	{"Close", testClose},
 }
 

@@ -19,6 +19,7 @@ func fullFixtures() map[string]any {
 		"fullAuthorization": fullAuthorization(),
 		"fullToken":         fullToken("t"),
 		"fullSigningKey":    fullSigningKey(),
+		"fullDialectSpec":   fullDialectSpec("d"),
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/tokengate/tokengate/dialects/console"
 	"github.com/tokengate/tokengate/dialects/console/adminbackend"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/dynamic"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/dialects/metrics"
 	"github.com/tokengate/tokengate/dialects/openapi"
@@ -52,6 +53,8 @@ type App struct {
 	Metrics *metrics.Metrics
 	// ConsoleBackend is what the console reads and changes the gateway through.
 	ConsoleBackend *adminbackend.Backend
+	// Dialects are the dialect instances added at run time.
+	Dialects *dynamic.Manager
 	// TLS, when set, makes every listener serve HTTPS.
 	TLS *tls.Config
 
@@ -142,13 +145,21 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
 		Instances: instances, Middleware: append(o.RouteMiddleware[:len(o.RouteMiddleware):len(o.RouteMiddleware)], a.Plane.Middleware), Observe: a.ConsoleBackend.Observe,
-		RouteMetrics: routeMetrics})
+		Sync: a.Plane.SyncRequest, RouteMetrics: routeMetrics})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
 	}
+	// The dialects added at run time, after the config's; replicas pick up
+	// each other's additions when the shared version moves.
+	a.Dialects = dynamic.New(a.Engine, a.Gateway, logger)
+	if err := a.Dialects.Reconcile(ctx); err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("loading the dialects added at run time: %w", err)
+	}
+	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
-	api := admin.New(cfg, a.Engine, a.Clock, a.Plane)
+	api := admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects)
 	api.Docs = a.OpenAPI
 	api.Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
@@ -208,6 +219,9 @@ func LongestAccessTokenLife(cfg *config.Config, name string) (time.Duration, err
 		return 0, fmt.Errorf("unknown dialect %q (configured: %s)", name, strings.Join(cfg.EnabledDialects(), ", "))
 	}
 	d, err := dialects.Lookup(dc.InstanceType(name))
+	if err == nil { // a declared instance's lifetime is in its spec
+		err = d.Configure(dialects.Instance{Name: name, Type: dc.InstanceType(name), Config: dc, BaseDir: cfg.BaseDir})
+	}
 	if err != nil {
 		return 0, err
 	}

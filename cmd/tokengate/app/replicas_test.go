@@ -17,6 +17,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/storage/postgres"
 )
@@ -311,5 +312,57 @@ clients:
 	}
 	if count[200] != 1 || count[409] != n-1 {
 		t.Fatalf("statuses %v, want one 200 and %d 409", count, n-1)
+	}
+}
+
+// tinySpec is a vendor added at run time in the replica tests.
+const tinySpec = `name: tiny
+base_path: /tiny
+routes:
+  - method: POST
+    path: /tiny/token
+    operation: token
+    grant: client_credentials
+    inputs: {client_id: basic.id, client_secret: basic.secret}
+    response: {body: {tiny_token: "{access_token}"}}
+errors:
+  body: {tiny_error: "{code}"}
+  default: {status: 400, code: nope}
+`
+
+// TestDialectAddedAtRunTimeReachesEveryReplica: a dialect added through one
+// replica's admin API is served by the others from their next request (they
+// learn of it through the shared control version), and removing it through
+// a third unmounts it everywhere.
+func TestDialectAddedAtRunTimeReachesEveryReplica(t *testing.T) {
+	r := startReplicas(t)
+	tiny := func(g *tokengatetest.Gateway) (int, map[string]any) {
+		return post(t, g.URL+"/tiny/token", url.Values{}, true)
+	}
+	if st, _ := tiny(r[1]); st != 404 {
+		t.Fatalf("before: %d", st)
+	}
+	if _, err := r[0].Admin.AddDialect(admin.DialectRequest{Spec: tinySpec}); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range r {
+		st, b := tiny(g)
+		if tok, _ := b["tiny_token"].(string); st != 200 || tok == "" {
+			t.Fatalf("replica %d: %d %v", i, st, b)
+		}
+	}
+	if list, err := r[1].Admin.Dialects(); err != nil || list[len(list)-1].Name != "tiny" || list[len(list)-1].Source != admin.SourceAdmin {
+		t.Fatalf("replica 1 lists %+v %v", list, err)
+	}
+	if _, err := r[1].Admin.AddDialect(admin.DialectRequest{Spec: tinySpec}); err == nil {
+		t.Fatal("the same name added twice across replicas")
+	}
+	if err := r[2].Admin.RemoveDialect("tiny"); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range r {
+		if st, b := tiny(g); st != 404 || b["tiny_error"] != nil {
+			t.Fatalf("replica %d after DELETE: %d %v", i, st, b)
+		}
 	}
 }

@@ -67,6 +67,9 @@ type Options struct {
 	// that is empty too the embedded default (demo) config is used.
 	Config *config.Config
 	YAML   string
+	// Dir is the directory relative file names in YAML are read from (a
+	// declared dialect's spec); default the working directory.
+	Dir string
 	// DB is the database: an SQLite path or a postgres:// URL (several
 	// gateways on one URL are replicas); default a fresh SQLite file in
 	// t.TempDir() (Start) or in a temporary directory Close removes (New).
@@ -112,7 +115,7 @@ func New(o Options) (g *Gateway, err error) {
 	switch {
 	case cfg != nil:
 	case strings.TrimSpace(o.YAML) != "":
-		cfg, err = config.Parse([]byte(o.YAML), dialects.Catalog())
+		cfg, err = config.ParseIn([]byte(o.YAML), o.Dir, dialects.Catalog())
 	default:
 		cfg, err = config.Default(dialects.Catalog())
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,6 +59,27 @@ type Answer struct {
 	HasValue    bool
 	RetryAfter  time.Duration
 	rule        *Rule
+	sent        json.RawMessage // Value as the JSON value sent (SetSent), for {value} in JSON
+}
+
+// SetSent gives the answer's value as the JSON value the request's body
+// held (a number stays a number, an object an object), for {value} in a
+// JSON body; it does nothing when the answer shows no value. Longer than
+// 128 bytes, a string is cut on a character boundary and another value
+// becomes the string of its first bytes.
+func (a *Answer) SetSent(raw json.RawMessage) {
+	if !a.HasValue || len(raw) == 0 {
+		return
+	}
+	if len(raw) <= maxValueLen {
+		a.sent = raw
+		return
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(raw)
+	}
+	a.sent, _ = json.Marshal(clip(s, maxValueLen))
 }
 
 func (a *Answer) vars() map[string]encodedVar {
@@ -78,7 +100,8 @@ var reasonNames = []string{string(core.ReasonMissing), string(core.ReasonDuplica
 	string(core.ReasonCodeReplay), string(core.ReasonRefreshReuse), string(core.ReasonPKCE),
 	string(core.ReasonRedirectURI), string(core.ReasonWrongClient), string(core.ReasonBadCredentials),
 	string(core.ReasonTooLarge), string(core.ReasonTimeout), string(core.ReasonClosedHours),
-	string(core.ReasonNotAllowed)}
+	string(core.ReasonActiveToken), string(core.ReasonNotAllowed), string(core.ReasonSeparator),
+	string(core.ReasonHeadersTooLarge)}
 
 func (r *reader) errors(n *yaml.Node, path string) *Errors {
 	x := &Errors{Formats: []Format{FormatJSON}}
@@ -296,13 +319,14 @@ const maxValueLen = 128
 
 // Describe maps an error (a *core.Error, anything else is an internal
 // error) to its answer; grant is the grant the request asked for, if known.
-// A parameter's value is echoed only when it was sent and is not a secret.
+// A parameter's value is shown only when it was sent and could not be used
+// (a malformed value, an unsupported grant type) and is not a secret.
 func (x *Errors) Describe(err error, grant core.GrantType) Answer {
 	e := core.AsError(err)
 	rule := x.match(e, grant)
 	a := Answer{Status: rule.Status, Code: rule.Code, Description: e.Description, Param: e.Param,
 		RetryAfter: e.RetryAfter, rule: rule}
-	if e.Reason == core.ReasonMalformed && e.Param != "" && !x.secret(e.Param) &&
+	if (e.Reason == core.ReasonMalformed || e.Kind == core.KindUnsupportedGrantType) && e.Param != "" && !x.secret(e.Param) &&
 		!(e.Value == "" && strings.EqualFold(e.Param, "Content-Type")) { // no header sent: no value
 		a.Value, a.HasValue = clip(e.Value, maxValueLen), true
 	}

@@ -252,3 +252,45 @@ func TestMicrosoftEnvelope(t *testing.T) {
 		t.Errorf("invalid_client: %d", out.Status)
 	}
 }
+
+// TestValueAsSent: with SetSent, {value} in a JSON body is the JSON value
+// the request held (typed, clipped); text keeps the string; an answer that
+// shows no value ignores it; an unsupported grant type shows its value.
+func TestValueAsSent(t *testing.T) {
+	s := loadSpec(t, "../testdata/errorid.yaml")
+	render := func(err error, sent string) map[string]any {
+		a := s.Errors.Describe(err, "")
+		a.SetSent(json.RawMessage(sent))
+		v := Values{Now: issued}
+		var out Output
+		s.Errors.Render(&out, "", &a, &v)
+		var body map[string]any
+		if err := json.Unmarshal(out.Body, &body); err != nil {
+			t.Fatalf("%s: %v", out.Body, err)
+		}
+		return body
+	}
+	for _, tc := range []struct {
+		err  error
+		sent string
+		want any
+	}{
+		{core.InvalidParam("client_id", "12345", "client_id must be a string"), `12345`, float64(12345)},
+		{core.InvalidParam("client_id", `{"a":1}`, "x"), `{"a":1}`, map[string]any{"a": float64(1)}},
+		{core.InvalidParam("client_id", "x", "x"), `"` + strings.Repeat("é", 100) + `"`, strings.Repeat("é", 64)},
+		{core.InvalidParam("client_id", "x", "x"), strings.Repeat("1", 200), strings.Repeat("1", 128)},
+		{core.InvalidParam("client_secret", "x", "x"), `12345`, nil},
+		{core.MissingParam("client_id"), `12345`, nil},
+		{&core.Error{Kind: core.KindUnsupportedGrantType, Param: "grant_type", Value: "password"}, `"password"`, "password"},
+	} {
+		if got := render(tc.err, tc.sent)["parameter_value"]; !reflectEqual(got, tc.want) {
+			t.Errorf("%v with %s: parameter_value %#v, want %#v", tc.err, tc.sent, got, tc.want)
+		}
+	}
+}
+
+func reflectEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}

@@ -53,7 +53,8 @@ func wantError(t *testing.T, err error, kind core.Kind, reason core.Reason, para
 }
 
 // TestErrorIDInputs: both spellings of each property, null as missing,
-// empty and non-string values invalid, as the Go dialect reads them.
+// empty and non-string values invalid, a grant other than client
+// credentials refused, as the Go dialect reads them.
 func TestErrorIDInputs(t *testing.T) {
 	rt := route(t, loadSpec(t, "../testdata/errorid.yaml"), OpToken)
 	cases := []struct {
@@ -80,7 +81,9 @@ func TestErrorIDInputs(t *testing.T) {
 		})
 	}
 	var in Inputs
-	if err := rt.Extract(&Request{JSON: jsonBody(t, `{"clientId":"a","client_secret":"s","grant_type":"ignored"}`)}, &in); err != nil {
+	err := rt.Extract(&Request{JSON: jsonBody(t, `{"clientId":"a","client_secret":"s","grant_type":"password"}`)}, &in)
+	wantError(t, err, core.KindUnsupportedGrantType, "", "grant_type", "unsupported grant_type")
+	if err := rt.Extract(&Request{JSON: jsonBody(t, `{"clientId":"a","client_secret":"s","grant_type":"client_credentials"}`)}, &in); err != nil {
 		t.Fatal(err)
 	}
 	req := in.TokenRequest()

@@ -41,7 +41,12 @@ func TestJWTMinter(t *testing.T) {
 		t.Fatal("the Microsoft spec signs JWTs")
 	}
 	key := rsaKey(t)
-	prof, err := s.Profile("ms", rand.Reader, &SigningKey{KID: "k1", Key: key})
+	ring, err := core.NewKeyRing(nil, nil, core.KeyRingOptions{Static: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, _ := core.Thumbprint(&key.PublicKey)
+	prof, err := s.Profile("ms", rand.Reader, ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +62,7 @@ func TestJWTMinter(t *testing.T) {
 	}
 	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
 	claims, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	if string(header) != `{"typ":"JWT","alg":"RS256","kid":"k1"}` {
+	if string(header) != `{"typ":"JWT","alg":"RS256","kid":"`+kid+`"}` {
 		t.Errorf("header %s", header)
 	}
 	wantClaims := `{"aud":"00000003-0000-0000-c000-000000000000",` +
@@ -87,6 +92,6 @@ func TestJWTMinter(t *testing.T) {
 func TestProfileNeedsKeyForJWT(t *testing.T) {
 	s := loadSpec(t, "../../../docs/examples/microsoft.yaml")
 	if _, err := s.Profile("ms", rand.Reader, nil); err == nil {
-		t.Fatal("a JWT format without a signing key must fail")
+		t.Fatal("a JWT format without a key ring must fail")
 	}
 }

@@ -201,6 +201,9 @@ func appendRefJSON(dst []byte, r *ref, v *Values) []byte {
 		}
 		return append(dst, v.Keys...)
 	}
+	if r.def.id == phValue && v.answer.sent != nil {
+		return append(dst, v.answer.sent...)
+	}
 	s, ok := v.str(r.def.id)
 	if !ok {
 		return append(dst, "null"...)
@@ -314,7 +317,7 @@ func appendJSONStringBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if b >= 0x20 && b != '"' && b != '\\' {
 				i++
 				continue
 			}

@@ -34,13 +34,17 @@ type Tokens struct {
 	// RefreshFor lists the grants whose answer carries a refresh token.
 	RefreshFor []core.GrantType
 	// RotateRefresh: a refresh consumes the refresh token and issues a new
-	// one (the engine's only mode today; false is refused).
+	// one, and a rotated-out one presented again revokes the family; false
+	// keeps the refresh token (core.Profile.KeepRefreshToken).
 	RotateRefresh bool
-	// OneActiveAccessToken refuses a token while the client holds an active
-	// one (needs the engine's profile flag; true is refused until then).
+	// OneActiveAccessToken refuses a client_credentials token while the
+	// client holds an active one (core.Profile.OneActiveAccessToken, atomic
+	// across replicas).
 	OneActiveAccessToken bool
 	// Scope is granted when a request names none.
 	Scope []string
+	// FixedScope grants Scope whatever a request asks for.
+	FixedScope bool
 }
 
 // TokenFormat is one kind of token: its lifetime and how it is made.
@@ -189,23 +193,18 @@ func (r *reader) tokens(n *yaml.Node, path string) Tokens {
 		t.RefreshFor = r.grantList(v, p)
 	}
 	if v, p := f.take("rotate_refresh"); v != nil {
-		if b, ok := r.boolean(v, p); ok {
-			if !b {
-				r.errorf(v, p, "false is not supported: the engine always rotates refresh tokens (reuse revokes the family)")
-			}
-			t.RotateRefresh = b
-		}
+		t.RotateRefresh, _ = r.boolean(v, p)
 	}
 	if v, p := f.take("one_active_access_token"); v != nil {
-		if b, ok := r.boolean(v, p); ok {
-			if b {
-				r.errorf(v, p, "true is not supported yet: the engine has no one-active-token profile flag")
-			}
-			t.OneActiveAccessToken = b
-		}
+		t.OneActiveAccessToken, _ = r.boolean(v, p)
 	}
 	if v, p := f.take("scope"); v != nil {
 		t.Scope, _ = r.strList(v, p)
+	}
+	if v, p := f.take("fixed_scope"); v != nil {
+		if t.FixedScope, _ = r.boolean(v, p); t.FixedScope && len(t.Scope) == 0 {
+			r.errorf(v, p, "needs tokens.scope: the scope every token gets")
+		}
 	}
 	f.done()
 	return t
@@ -308,37 +307,41 @@ func (s *Spec) NeedsSigningKey() bool {
 }
 
 // Profile is how the engine issues this spec's tokens for instance (the
-// config name). r is the engine's Rand; key is needed when NeedsSigningKey.
-func (s *Spec) Profile(instance string, r io.Reader, key *SigningKey) (*core.Profile, error) {
-	access, err := s.Tokens.Access.minter(r, key)
+// config name). r is the engine's Rand; ring (the instance's signing keys)
+// is needed when NeedsSigningKey.
+func (s *Spec) Profile(instance string, r io.Reader, ring *core.KeyRing) (*core.Profile, error) {
+	access, err := s.Tokens.Access.minter(r, ring)
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := s.Tokens.Refresh.minter(r, key)
+	refresh, err := s.Tokens.Refresh.minter(r, ring)
 	if err != nil {
 		return nil, err
 	}
 	return &core.Profile{
-		Dialect:       instance,
-		AccessTTL:     s.Tokens.Access.Lifetime,
-		RefreshTTL:    s.Tokens.Refresh.Lifetime,
-		CodeTTL:       s.Tokens.CodeTTL,
-		RefreshGrants: append([]core.GrantType(nil), s.Tokens.RefreshFor...),
-		AccessMinter:  access,
-		RefreshMinter: refresh,
-		DefaultScopes: append([]string(nil), s.Tokens.Scope...),
+		Dialect:              instance,
+		AccessTTL:            s.Tokens.Access.Lifetime,
+		RefreshTTL:           s.Tokens.Refresh.Lifetime,
+		CodeTTL:              s.Tokens.CodeTTL,
+		RefreshGrants:        append([]core.GrantType(nil), s.Tokens.RefreshFor...),
+		KeepRefreshToken:     !s.Tokens.RotateRefresh,
+		OneActiveAccessToken: s.Tokens.OneActiveAccessToken,
+		FixedScopes:          s.Tokens.FixedScope,
+		AccessMinter:         access,
+		RefreshMinter:        refresh,
+		DefaultScopes:        append([]string(nil), s.Tokens.Scope...),
 	}, nil
 }
 
-func (tf TokenFormat) minter(r io.Reader, key *SigningKey) (core.Minter, error) {
+func (tf TokenFormat) minter(r io.Reader, ring *core.KeyRing) (core.Minter, error) {
 	switch {
 	case tf.Pattern != nil:
 		return tf.Pattern.Minter(r), nil
 	case tf.JWT != nil:
-		if key == nil || key.Key == nil {
-			return nil, errors.New("the spec's JWT format needs a signing key")
+		if ring == nil {
+			return nil, errors.New("the spec's JWT format needs a key ring")
 		}
-		return tf.JWT.Minter(*key), nil
+		return tf.JWT.Minter(ring), nil
 	}
 	return nil, nil // the engine's opaque default
 }

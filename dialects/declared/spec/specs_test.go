@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,31 @@ func TestProfiles(t *testing.T) {
 	tok, _ := p.AccessMinter.Mint(context.Background(), core.Claims{})
 	if !regexp.MustCompile(`^xoxb-[0-9]{11}-[0-9]{13}-[0-9A-Za-z]{24}$`).MatchString(tok) {
 		t.Errorf("slack bot token %q", tok)
+	}
+}
+
+// TestProfileFlags: rotate_refresh and one_active_access_token reach the
+// engine's profile; the defaults rotate and allow many tokens.
+func TestProfileFlags(t *testing.T) {
+	for _, tc := range []struct {
+		tokens                 string
+		keep, oneActive, fixed bool
+	}{
+		{"", false, false, false},
+		{"tokens: {rotate_refresh: false, one_active_access_token: true, scope: x, fixed_scope: true}\n", true, true, true},
+		{"tokens: {rotate_refresh: true, one_active_access_token: false, fixed_scope: false}\n", false, false, false},
+	} {
+		s, err := Parse([]byte(tc.tokens + minimal))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Profile("demo", rand.Reader, nil)
+		if err != nil || p.KeepRefreshToken != tc.keep || p.OneActiveAccessToken != tc.oneActive || p.FixedScopes != tc.fixed {
+			t.Errorf("%q: profile %+v %v", tc.tokens, p, err)
+		}
+	}
+	if _, err := Parse([]byte("tokens: {fixed_scope: true}\n" + minimal)); err == nil ||
+		!strings.Contains(err.Error(), "tokens.fixed_scope: needs tokens.scope") {
+		t.Errorf("fixed_scope without a scope: %v", err)
 	}
 }

@@ -78,6 +78,10 @@ type Backend[T Time] struct {
 	// Retry, if set, runs each statement or transaction, again when the
 	// backend sees fit, and returns the last error.
 	Retry func(fn func() error) error
+	// DialectsChanged, if set, runs in the transaction of every change to
+	// dialect_specs (PostgreSQL bumps the shared control version there, so
+	// replicas notice).
+	DialectsChanged func(tx *gorm.DB) error
 }
 
 // Ops implements the core.Store operations whose SQL is the same in both
@@ -445,6 +449,58 @@ func (o *Ops[T]) ListSigningKeys(ctx context.Context, dialect string) ([]*core.S
 	return list(ctx, o, "list signing keys", func(q *gorm.DB) *gorm.DB {
 		return q.Where("dialect = ?", dialect).Order("created_at NULLS FIRST").Order("id")
 	}, (*SigningKey[T]).Model)
+}
+
+// Run-time dialects.
+
+// InsertDialectSpec stores a new run-time dialect; a name in use is
+// core.ErrConflict.
+func (o *Ops[T]) InsertDialectSpec(ctx context.Context, d *core.DialectSpec) error {
+	const op = "insert dialect spec"
+	r, err := DialectSpecRow[T](d)
+	return o.dialectsTx(ctx, op, err, func(tx *gorm.DB) error { return tx.Create(r).Error })
+}
+
+// ListDialectSpecs returns every run-time dialect, oldest first.
+func (o *Ops[T]) ListDialectSpecs(ctx context.Context) ([]*core.DialectSpec, error) {
+	return list(ctx, o, "list dialect specs", func(q *gorm.DB) *gorm.DB {
+		return q.Order("created_at NULLS FIRST").Order("name")
+	}, (*DialectSpec[T]).Model)
+}
+
+// DeleteDialectSpec deletes the run-time dialect name; none is core.ErrNotFound.
+func (o *Ops[T]) DeleteDialectSpec(ctx context.Context, name string) error {
+	return o.dialectsTx(ctx, "delete dialect spec", nil, func(tx *gorm.DB) error {
+		res := tx.Where("name = ?", name).Delete(&DialectSpec[T]{})
+		if res.Error == nil && res.RowsAffected == 0 {
+			return core.ErrNotFound
+		}
+		return res.Error
+	})
+}
+
+// dialectsTx runs change (after a mapping error err, if any) and the
+// backend's DialectsChanged in one transaction.
+func (o *Ops[T]) dialectsTx(ctx context.Context, op string, err error, change func(tx *gorm.DB) error) error {
+	if err := o.b.Check(op); err != nil {
+		return err
+	}
+	if err != nil {
+		return o.b.Fail(op, err)
+	}
+	ctx, cancel := o.call(ctx, 0)
+	defer cancel()
+	return o.b.Fail(op, o.retry(func() error {
+		return o.b.Writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := change(tx); err != nil {
+				return err
+			}
+			if o.b.DialectsChanged != nil {
+				return o.b.DialectsChanged(tx)
+			}
+			return nil
+		}, o.b.TxOptions)
+	}))
 }
 
 // ActiveAccessTokenSQL asks whether a client (first argument) holds an

@@ -136,6 +136,18 @@ type SigningKey[T Time] struct {
 
 func (SigningKey[T]) TableName() string { return "signing_keys" }
 
+// DialectSpec is a row of dialect_specs.
+type DialectSpec[T Time] struct {
+	Name    string `gorm:"column:name;primaryKey"`
+	Type    string `gorm:"column:type"`
+	Prefix  string `gorm:"column:prefix"`
+	Listen  string `gorm:"column:listen"`
+	Spec    string `gorm:"column:spec"`
+	Created *T     `gorm:"column:created_at"`
+}
+
+func (DialectSpec[T]) TableName() string { return "dialect_specs" }
+
 var errNilModel = errors.New("nil model")
 
 func toJSON(v any) (string, error) {
@@ -287,4 +299,19 @@ func SigningKeyRow[T Time](k *core.SigningKey) (*SigningKey[T], error) {
 func (r *SigningKey[T]) Model() (*core.SigningKey, error) {
 	return &core.SigningKey{ID: r.ID, Dialect: r.Dialect, Algorithm: r.Algorithm, PEM: r.PEM,
 		CreatedAt: DecodeTime(r.Created), RetiredAt: DecodeTime(r.Retired), VerifyUntil: DecodeTime(r.VerifyUntil)}, nil
+}
+
+// DialectSpecRow maps a run-time dialect to its row.
+func DialectSpecRow[T Time](d *core.DialectSpec) (*DialectSpec[T], error) {
+	if d == nil {
+		return nil, errNilModel
+	}
+	return &DialectSpec[T]{Name: d.Name, Type: d.Type, Prefix: d.Prefix, Listen: d.Listen, Spec: d.Spec,
+		Created: NullTime[T](d.CreatedAt)}, nil
+}
+
+// Model maps the row to its run-time dialect; it never fails.
+func (r *DialectSpec[T]) Model() (*core.DialectSpec, error) {
+	return &core.DialectSpec{Name: r.Name, Type: r.Type, Prefix: r.Prefix, Listen: r.Listen, Spec: r.Spec,
+		CreatedAt: DecodeTime(r.Created)}, nil
 }
