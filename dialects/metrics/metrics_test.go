@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/control"
 	"github.com/tokengate/tokengate/dialects/metrics"
 )
@@ -338,6 +340,50 @@ func TestRouteMountedTwice(t *testing.T) {
 	m.Route("rt", "POST", "/t").Observe(200, "", 0)
 	got := series(t, m.Registry(), "tokengate_http_requests_total")
 	want := map[string]float64{`tokengate_http_requests_total{dialect="rt",grant="none",method="POST",route="/t",status="200"}`: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestRuntimeDialectCounted: a dialect added at run time is counted like a
+// configured one, its unrouted paths too, and again after it is removed and
+// added back.
+func TestRuntimeDialectCounted(t *testing.T) {
+	spec, err := os.ReadFile("../declared/testdata/errorid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := tokengatetest.Start(t, tokengatetest.Options{YAML: gatewayConfig("{}")})
+	add := func() {
+		t.Helper()
+		if _, err := g.Admin.AddDialect(admin.DialectRequest{Name: "rt", Prefix: "/rt", Spec: string(spec)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(path string, want int) {
+		t.Helper()
+		resp, err := http.Post(g.URL+path, "application/json", strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	add()
+	send("/rt/v1/oauth/token", 200)
+	send("/rt/v1/oauth/nothing", 404)
+	if err := g.Admin.RemoveDialect("rt"); err != nil {
+		t.Fatal(err)
+	}
+	add()
+	send("/rt/v1/oauth/token", 200)
+	got := series(t, g.App.Metrics.Registry(), "tokengate_http_requests_total")
+	want := map[string]float64{
+		`tokengate_http_requests_total{dialect="rt",grant="client_credentials",method="POST",route="/rt/v1/oauth/token",status="200"}`: 2,
+		`tokengate_http_requests_total{dialect="rt",grant="none",method="any",route="unrouted",status="404"}`:                          1,
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
