@@ -30,6 +30,7 @@ const (
 	DefaultWriteTimeout          = 15 * time.Second
 	DefaultIdleTimeout           = 60 * time.Second
 	DefaultJournalSize           = 1000
+	DefaultJournalMaxBytes       = 8 << 20
 	DefaultSweepInterval         = time.Minute
 )
 
@@ -51,11 +52,18 @@ type Config struct {
 	// without a token (the server decides whether that disables it).
 	AdminToken string `yaml:"admin_token"`
 	// AdminListen is an optional separate address for /_admin.
-	AdminListen string  `yaml:"admin_listen,omitempty" validate:"omitempty,hostport"`
-	Storage     Storage `yaml:"storage"`
-	Limits      Limits  `yaml:"limits"`
-	// JournalSize is how many recent requests the admin journal keeps.
-	JournalSize int `yaml:"journal_size" validate:"gt=0"`
+	AdminListen string `yaml:"admin_listen,omitempty" validate:"omitempty,hostport"`
+	// AdminAllowedHosts are host names /_admin answers on a loopback
+	// listener besides the loopback ones (localhost, *.localhost,
+	// 127.0.0.0/8, ::1): a web page that rebinds its own name to 127.0.0.1
+	// gets 403.
+	AdminAllowedHosts []string `yaml:"admin_allowed_hosts,omitempty" validate:"dive,required"`
+	Storage           Storage  `yaml:"storage"`
+	Limits            Limits   `yaml:"limits"`
+	// JournalSize is how many recent requests the admin journal keeps, and
+	// JournalMaxBytes the memory they may hold; the oldest go first.
+	JournalSize     int   `yaml:"journal_size" validate:"gt=0"`
+	JournalMaxBytes int64 `yaml:"journal_max_bytes" validate:"gte=65536"`
 	// SweepInterval is how often expired tokens are deleted.
 	SweepInterval Duration `yaml:"sweep_interval" validate:"gt=0"`
 	// Metrics configures /metrics on the admin listener.
@@ -97,6 +105,10 @@ type Limits struct {
 	IdleTimeout       Duration `yaml:"idle_timeout" validate:"gt=0"`
 	// AuthFailures rate-limits failed client authentications and logins.
 	AuthFailures AuthFailures `yaml:"auth_failures"`
+	// MaxConnections caps the connections each listener holds open; more
+	// wait in the kernel's backlog. 0: min(4096, a quarter of the process's
+	// file-descriptor limit).
+	MaxConnections int `yaml:"max_connections,omitempty" validate:"gte=0"`
 }
 
 // Metrics configures the Prometheus metrics at /metrics on the admin
@@ -115,13 +127,18 @@ type Metrics struct {
 // IsEnabled reports whether metrics are collected: unless enabled: false.
 func (m Metrics) IsEnabled() bool { return m.Enabled == nil || *m.Enabled }
 
-// AuthFailures is the brute-force limiter: a token bucket of failures per
-// client id / username and per source address.
+// AuthFailures is the brute-force limiter: token buckets of failures per
+// client id or username from one source address (Burst, PerMinute) and
+// from every source (IdentityBurst, IdentityPerMinute; default 5 × those),
+// at most MaxKeys buckets (default 65536, about 160 bytes each).
 type AuthFailures struct {
 	// Disabled turns the limiter off (load tests).
-	Disabled  bool    `yaml:"disabled,omitempty"`
-	Burst     int     `yaml:"burst" validate:"gte=0"`
-	PerMinute float64 `yaml:"per_minute" validate:"gte=0"`
+	Disabled          bool    `yaml:"disabled,omitempty"`
+	Burst             int     `yaml:"burst" validate:"gte=0"`
+	PerMinute         float64 `yaml:"per_minute" validate:"gte=0"`
+	IdentityBurst     int     `yaml:"identity_burst,omitempty" validate:"gte=0"`
+	IdentityPerMinute float64 `yaml:"identity_per_minute,omitempty" validate:"gte=0"`
+	MaxKeys           int     `yaml:"max_keys,omitempty" validate:"gte=0"`
 }
 
 // DialectConfig is one dialect instance's settings. The keys every dialect
@@ -137,8 +154,8 @@ type DialectConfig struct {
 	// Listen serves the dialect on its own address as well.
 	Listen string `yaml:"listen,omitempty" validate:"omitempty,hostport"`
 	// AccessTokenTTL and RefreshTokenTTL override the dialect's lifetimes when non-zero.
-	AccessTokenTTL  Duration       `yaml:"access_token_ttl,omitempty" validate:"gte=0"`
-	RefreshTokenTTL Duration       `yaml:"refresh_token_ttl,omitempty" validate:"gte=0"`
+	AccessTokenTTL  Duration       `yaml:"access_token_ttl,omitempty" validate:"gte=0,lifetime"`
+	RefreshTokenTTL Duration       `yaml:"refresh_token_ttl,omitempty" validate:"gte=0,lifetime"`
 	Options         map[string]any `yaml:",inline"`
 }
 
@@ -214,18 +231,18 @@ func (p *Problems) Err() error {
 
 // Client is a configured OAuth2 client. The admin API uses it as its JSON body.
 type Client struct {
-	ClientID string `yaml:"client_id" json:"client_id" validate:"required"`
+	ClientID string `yaml:"client_id" json:"client_id" validate:"required,identifier"`
 	// ClientSecret is plain text here; it is hashed on its way to core.
 	ClientSecret string   `yaml:"client_secret,omitempty" json:"client_secret,omitempty" validate:"required"`
 	Grants       []string `yaml:"grants" json:"grants" validate:"required,min=1,unique,dive,oneof=client_credentials refresh_token authorization_code"`
-	RedirectURIs []string `yaml:"redirect_uris,omitempty" json:"redirect_uris,omitempty" validate:"unique,dive,absurl,nofragment"`
+	RedirectURIs []string `yaml:"redirect_uris,omitempty" json:"redirect_uris,omitempty" validate:"unique,dive,absurl,nofragment,safescheme"`
 	// Dialects limits the client to these dialect instances; a type name
 	// allows every instance of the type. Empty: all.
 	Dialects []string `yaml:"dialects,omitempty" json:"dialects,omitempty" validate:"unique,dive,instancename"`
 	// Scopes limits the scopes the client may request; empty: any.
 	Scopes          []string   `yaml:"scopes,omitempty" json:"scopes,omitempty" validate:"unique,dive,scopetoken"`
-	AccessTokenTTL  Duration   `yaml:"access_token_ttl,omitempty" json:"access_token_ttl,omitempty" validate:"gte=0"`
-	RefreshTokenTTL Duration   `yaml:"refresh_token_ttl,omitempty" json:"refresh_token_ttl,omitempty" validate:"gte=0"`
+	AccessTokenTTL  Duration   `yaml:"access_token_ttl,omitempty" json:"access_token_ttl,omitempty" validate:"gte=0,lifetime"`
+	RefreshTokenTTL Duration   `yaml:"refresh_token_ttl,omitempty" json:"refresh_token_ttl,omitempty" validate:"gte=0,lifetime"`
 	AllowPlainPKCE  bool       `yaml:"allow_plain_pkce,omitempty" json:"allow_plain_pkce,omitempty"`
 	Disabled        bool       `yaml:"disabled,omitempty" json:"disabled,omitempty"`
 	ExpiresAt       *time.Time `yaml:"expires_at,omitempty" json:"expires_at,omitempty"`
@@ -233,8 +250,8 @@ type Client struct {
 
 // User is a configured end user. The admin API uses it as its JSON body.
 type User struct {
-	UserID    string `yaml:"user_id" json:"user_id" validate:"required"`
-	Username  string `yaml:"username" json:"username" validate:"required"`
+	UserID    string `yaml:"user_id" json:"user_id" validate:"required,identifier"`
+	Username  string `yaml:"username" json:"username" validate:"required,identifier"`
 	FirstName string `yaml:"first_name,omitempty" json:"first_name,omitempty"`
 	LastName  string `yaml:"last_name,omitempty" json:"last_name,omitempty"`
 	Email     string `yaml:"email,omitempty" json:"email,omitempty" validate:"omitempty,email"`
@@ -295,6 +312,7 @@ func (c *Config) ApplyDefaults(cat Catalog) {
 		l.AuthFailures.PerMinute = DefaultAuthFailuresPerMinute
 	}
 	setInt(&c.JournalSize, DefaultJournalSize)
+	setInt(&c.JournalMaxBytes, DefaultJournalMaxBytes)
 	setInt(&c.SweepInterval, Duration(DefaultSweepInterval))
 	if c.Dialects == nil && cat != nil {
 		types := cat.DefaultTypes()

@@ -123,7 +123,7 @@ func TestOmittedFieldsGetDefaults(t *testing.T) {
 			ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout), ReadTimeout: Duration(DefaultReadTimeout),
 			WriteTimeout: Duration(DefaultWriteTimeout), IdleTimeout: Duration(DefaultIdleTimeout),
 			AuthFailures: AuthFailures{Burst: DefaultAuthFailureBurst, PerMinute: DefaultAuthFailuresPerMinute}},
-		JournalSize: DefaultJournalSize, SweepInterval: Duration(DefaultSweepInterval),
+		JournalSize: DefaultJournalSize, JournalMaxBytes: DefaultJournalMaxBytes, SweepInterval: Duration(DefaultSweepInterval),
 		Dialects: map[string]DialectConfig{"oauth2": {}, "accounda": {}, "errorid": {}, "acceleration": {}, "hurdlr": {}},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -272,6 +272,20 @@ func TestProblems(t *testing.T) {
 			[]string{"clients[0].grants: must have at least 1 entries"}},
 		{"missing secret", "- client_id: a\n    client_secret: s\n", "- client_id: a\n",
 			[]string{"clients[0].client_secret: is required"}},
+		{"javascript redirect URI", `redirect_uris: ["https://app.example/cb"]`, `redirect_uris: ["JavaScript:alert(1)//"]`,
+			[]string{"clients[1].redirect_uris[0]: must not use a javascript:, data:, vbscript: or file: URL (OAuth 2.1 §7.5.1)"}},
+		{"data redirect URI", `redirect_uris: ["https://app.example/cb"]`, `redirect_uris: ["data:text/html,x", "file:///etc/passwd", "vbscript:x"]`,
+			[]string{"clients[1].redirect_uris[0]: must not use a javascript:, data:, vbscript: or file: URL (OAuth 2.1 §7.5.1)",
+				"clients[1].redirect_uris[1]: must not use a javascript:, data:, vbscript: or file: URL (OAuth 2.1 §7.5.1)",
+				"clients[1].redirect_uris[2]: must not use a javascript:, data:, vbscript: or file: URL (OAuth 2.1 §7.5.1)"}},
+		{"client_id with NUL", "- client_id: a\n", "- client_id: \"a\\0b\"\n",
+			[]string{"clients[0].client_id: must be at most 256 bytes of UTF-8 without control characters"}},
+		{"username with a control character", "username: john", `username: "jo\x1bhn"`,
+			[]string{"users[0].username: must be at most 256 bytes of UTF-8 without control characters"}},
+		{"lifetime past the clock's range", "  oauth2: {}\n", "  oauth2: {refresh_token_ttl: 438001h}\n",
+			[]string{"dialects[oauth2].refresh_token_ttl: must be at most 438000h0m0s (50 years)"}},
+		{"journal budget too small", "log_level: info\n", "log_level: info\njournal_max_bytes: 100\n",
+			[]string{"journal_max_bytes: must be at least 65536"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 
@@ -117,6 +118,11 @@ func newValidator() *validator.Validate {
 		return slices.Contains(core.Providers, core.Provider(fl.Field().String()))
 	}))
 	must(v.RegisterValidation("scopetoken", func(fl validator.FieldLevel) bool { return isScopeToken(fl.Field().String()) }))
+	must(v.RegisterValidation("identifier", func(fl validator.FieldLevel) bool { return core.ValidIdentifier(fl.Field().String()) }))
+	must(v.RegisterValidation("safescheme", func(fl validator.FieldLevel) bool { return !unsafeScheme(fl.Field().String()) }))
+	must(v.RegisterValidation("lifetime", func(fl validator.FieldLevel) bool {
+		return time.Duration(fl.Field().Int()) <= core.MaxLifetime
+	}))
 	v.RegisterStructValidation(configLevel, Config{})
 	v.RegisterStructValidation(storageLevel, Storage{})
 	v.RegisterStructValidation(clientLevel, Client{})
@@ -257,6 +263,12 @@ func message(fe validator.FieldError) string {
 			names[i] = string(p)
 		}
 		return fmt.Sprintf("unknown provider %q (known: %s)", fmt.Sprint(fe.Value()), strings.Join(names, ", "))
+	case "identifier":
+		return fmt.Sprintf("must be at most %d bytes of UTF-8 without control characters", core.MaxIdentifierBytes)
+	case "safescheme":
+		return "must not use a javascript:, data:, vbscript: or file: URL (OAuth 2.1 §7.5.1)"
+	case "lifetime":
+		return fmt.Sprintf("must be at most %s (50 years)", core.MaxLifetime)
 	case "scopetoken":
 		return fmt.Sprintf("%q is not a scope token (printable ASCII without spaces, quotes or backslashes)", fmt.Sprint(fe.Value()))
 	case tagDuplicate:
@@ -323,6 +335,20 @@ func isAbsURL(s string) bool {
 		return u.Host != ""
 	}
 	return u.Opaque != "" || u.Path != "" || u.Host != ""
+}
+
+// unsafeScheme reports a redirect URI whose scheme runs code or reads
+// local files in a browser instead of reaching a client.
+func unsafeScheme(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return false // absurl reports it
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "javascript", "data", "vbscript", "file":
+		return true
+	}
+	return false
 }
 
 // isScopeToken follows RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).

@@ -105,11 +105,6 @@ func (e *Engine) CheckAuthorizeParams(client *Client, req AuthorizeRequest) erro
 // Login checks a username and password. Unknown users cost the same KDF work
 // and get the same error as wrong passwords.
 func (e *Engine) Login(ctx context.Context, username, password string) (*User, error) {
-	keys := e.limitKeys(ctx, "user", username)
-	if wait, blocked := e.limiter.Blocked(keys...); blocked {
-		e.obs.RateLimited("user")
-		return nil, rateLimited(wait)
-	}
 	u, err := e.store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, storeError(err)
@@ -119,9 +114,15 @@ func (e *Engine) Login(ctx context.Context, username, password string) (*User, e
 		hash = u.PasswordHash
 	}
 	// Passwords go through the verified-credential cache like client
-	// secrets: a repeated login costs an HMAC, not bcrypt.
-	if !e.creds.verify(u != nil, "user\x00"+username, hash, password) {
-		e.limiter.Fail(keys...)
+	// secrets: a repeated login costs an HMAC, not bcrypt, and a password
+	// verified before passes even while guesses at the user are limited.
+	principal, src := "user\x00"+username, sourceOf(ctx)
+	if wait, blocked := e.limiter.Blocked("user", username, src); blocked && !e.creds.cached(u != nil, principal, hash, password) {
+		e.obs.RateLimited("user")
+		return nil, rateLimited(wait)
+	}
+	if !e.creds.verify(u != nil, principal, hash, password) {
+		e.limiter.Fail("user", username, src)
 		return nil, &Error{Kind: KindAccessDenied, Reason: ReasonBadCredentials, Description: "wrong username or password"}
 	}
 	return u, nil

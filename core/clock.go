@@ -40,26 +40,69 @@ func (c *AdjustableClock) Now() time.Time {
 	return c.base.Now().Add(c.offset)
 }
 
-// Advance moves the clock forward by d (backward for negative d).
-func (c *AdjustableClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.frozen {
-		c.at = c.at.Add(d)
-		return
-	}
-	c.offset += d
+// The adjustable clock's range. Every time the engine stores must fit both
+// backends and JSON: SQLite keeps int64 Unix nanoseconds, which end on
+// 2262-04-11, and a token expires up to MaxLifetime after the clock's
+// reading; RFC 3339 in JSON ends with the year 9999. So the clock may be
+// set from the Unix epoch to ClockMax, and lifetimes are at most
+// MaxLifetime: ClockMax + MaxLifetime is 2250.
+var (
+	ClockMin = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+	ClockMax = time.Date(2200, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// MaxLifetime bounds every configured token lifetime (50 years).
+const MaxLifetime = 50 * 365 * 24 * time.Hour
+
+// ClockRangeError is the refusal of a clock change that would leave
+// ClockMin..ClockMax.
+func ClockRangeError(param string) *Error {
+	return &Error{Kind: KindInvalidRequest, Reason: ReasonMalformed, Param: param,
+		Description: "the clock must stay between " + ClockMin.Format(time.RFC3339) + " and " + ClockMax.Format(time.RFC3339)}
 }
 
-// Set makes the clock read t now; it keeps running from there unless frozen.
-func (c *AdjustableClock) Set(t time.Time) {
+func inClockRange(t time.Time) bool { return !t.Before(ClockMin) && !t.After(ClockMax) }
+
+// Advance moves the clock forward by d (backward for negative d). A move
+// that would leave ClockMin..ClockMax changes nothing and fails with
+// ClockRangeError("advance").
+func (c *AdjustableClock) Advance(d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.base.Now()
+	reading := now.Add(c.offset)
+	if c.frozen {
+		reading = c.at
+	}
+	// Computed from the reading, not by adding offsets: offsets of
+	// ±292 years saturate, and two large advances must not wrap around.
+	target := reading.Add(d)
+	if d > 0 && target.Before(reading) || d < 0 && target.After(reading) || !inClockRange(target) {
+		return ClockRangeError("advance")
+	}
+	if c.frozen {
+		c.at = target
+	} else {
+		c.offset = target.Sub(now)
+	}
+	return nil
+}
+
+// Set makes the clock read t now; it keeps running from there unless
+// frozen. A time outside ClockMin..ClockMax changes nothing and fails with
+// ClockRangeError("set").
+func (c *AdjustableClock) Set(t time.Time) error {
+	if !inClockRange(t) {
+		return ClockRangeError("set")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.frozen {
 		c.at = t
-		return
+		return nil
 	}
 	c.offset = t.Sub(c.base.Now())
+	return nil
 }
 
 // Freeze stops (true) or restarts (false) the clock at its current reading.

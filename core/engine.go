@@ -84,12 +84,13 @@ func New(o Options) *Engine {
 	if o.Observer == nil {
 		o.Observer = NopObserver
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
+	e := &Engine{clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
 		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), obs: o.Observer}
 	if o.Store != nil {
-		e.clients = newRecordCache(o.Store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.users = newRecordCache(o.Store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
-		e.auths = newRecordCache(o.Store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.store = guarded{o.Store}
+		e.clients = newRecordCache(e.store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.users = newRecordCache(e.store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.auths = newRecordCache(e.store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
 		if o.CacheClock != nil {
 			e.clients.wall, e.users.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock
 		}
@@ -263,8 +264,8 @@ func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings
 	if readings[0].Secret == "" {
 		return nil, 0, MissingParam("client_secret")
 	}
-	keys := e.limitKeys(ctx, "client", readings[0].ID)
-	wait, blocked := e.limiter.Blocked(keys...)
+	src := sourceOf(ctx)
+	wait, blocked := e.limiter.Blocked("client", readings[0].ID, src)
 	for i, r := range readings {
 		if r.ID == "" || r.Secret == "" {
 			continue
@@ -294,7 +295,7 @@ func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings
 		e.obs.RateLimited("client")
 		return nil, 0, rateLimited(wait)
 	}
-	e.limiter.Fail(keys...)
+	e.limiter.Fail("client", readings[0].ID, src)
 	return nil, 0, &Error{Kind: KindInvalidClient, Reason: ReasonBadCredentials, Description: "client authentication failed"}
 }
 
@@ -603,8 +604,11 @@ func storeError(err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		return Unavailable(err)
+	case errors.Is(err, ErrInvalidValue):
+		return &Error{Kind: KindInvalidRequest, Reason: ReasonMalformed, Description: "a value of the request cannot be stored", Cause: err}
 	}
 	return Internal(err)
 }

@@ -154,6 +154,9 @@ var (
 	ErrConflict    = errors.New("already exists")
 	ErrConsumed    = errors.New("already consumed or revoked")
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrInvalidValue is a value the store cannot hold (text with NUL or
+	// invalid UTF-8): the request was bad, not the store.
+	ErrInvalidValue = errors.New("a value the store cannot hold")
 	// ErrActiveToken is InsertTokensIfNoActive's refusal; it is an ErrConflict.
 	ErrActiveToken = fmt.Errorf("the client holds an active access token: %w", ErrConflict)
 )

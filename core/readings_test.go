@@ -31,7 +31,7 @@ func TestClientAltReading(t *testing.T) {
 		t.Fatalf("preferred reading: %+v %v", res, err)
 	}
 
-	lim := core.NewFailureLimiter(2, 6).WithClock(core.NewFakeClock(t0))
+	lim := core.NewFailureLimiter(core.LimiterOptions{Burst: 2, PerMinute: 6}).WithClock(core.NewFakeClock(t0))
 	eng := core.New(core.Options{Store: f.store, Clock: f.clock, FailureLimiter: lim})
 	wrong := []core.Credentials{{ID: "odd", Secret: "x y"}, {ID: "odd", Secret: "x+y"}}
 	_, _, err = eng.AuthenticateClientAny(ctx, f.p, wrong...)

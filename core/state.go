@@ -377,9 +377,11 @@ func (e *Engine) Seed(ctx context.Context, s Seed) error {
 	return nil
 }
 
-// Reset deletes every token and code. With a seed it also replaces all
+// Reset deletes every token and code and forgets every failed
+// authentication the limiter counted. With a seed it also replaces all
 // clients, users and authorizations by the seed's.
 func (e *Engine) Reset(ctx context.Context, seed *Seed) error {
+	e.limiter.Reset()
 	if err := e.store.DeleteAllTokens(ctx); err != nil {
 		return storeError(err)
 	}

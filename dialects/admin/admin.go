@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
@@ -20,6 +22,7 @@ import (
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // Prefix is where the admin API lives.
@@ -133,7 +136,7 @@ func (a *API) validationFailed(c echo.Context, err error) error {
 		for _, fe := range fes {
 			field := strings.SplitN(fe.Namespace(), ".", 2)
 			name := field[len(field)-1]
-			p.Problems = append(p.Problems, fmt.Sprintf("%s: failed %s %s", name, fe.Tag(), fe.Param()))
+			p.Problems = append(p.Problems, name+": "+tagInWords(fe))
 			if p.Field == "" {
 				p.Field = name
 			}
@@ -143,8 +146,23 @@ func (a *API) validationFailed(c echo.Context, err error) error {
 	return invalid(c, "", err.Error())
 }
 
+// tagInWords words a failed validation tag of a fault rule or reset body.
+func tagInWords(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "min":
+		return "must be at least " + fe.Param()
+	case "max":
+		return "must be at most " + fe.Param()
+	case "startswith":
+		return fmt.Sprintf("must start with %q", fe.Param())
+	case "oneof":
+		return "must be one of " + strings.Join(strings.Fields(fe.Param()), ", ")
+	}
+	return strings.TrimSpace("failed " + fe.Tag() + " " + fe.Param())
+}
+
 func notFound(c echo.Context, what, id string) error {
-	return c.JSON(http.StatusNotFound, Problem{Error: "not_found", Message: fmt.Sprintf("no %s %q", what, id)})
+	return c.JSON(http.StatusNotFound, Problem{Error: "not_found", Message: fmt.Sprintf("no %s %q", what, wire.Truncate(id, 64))})
 }
 
 // failed answers an engine error: KindNotFound as no such what (with id),
@@ -183,8 +201,9 @@ func storeFailed(c echo.Context, err error) error {
 	return c.JSON(http.StatusInternalServerError, Problem{Error: "server_error", Message: "internal error"})
 }
 
-// decode reads a strict JSON body into v: unknown fields and trailing data
-// are errors naming the problem.
+// decode reads a strict JSON body into v: unknown fields, a key given
+// twice in one object and trailing data are errors naming the problem, and
+// a value of the wrong type names the field and the type wanted in words.
 func decode(c echo.Context, v any) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return errors.New("Content-Type must be application/json")
@@ -193,12 +212,18 @@ func decode(c echo.Context, v any) error {
 	if err != nil {
 		return errors.New("the body could not be read")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := noDuplicateKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("%s: must be a %s", te.Field, te.Type)
+			if te.Field == "" {
+				return errors.New("the body must be " + typeInWords(te.Type))
+			}
+			return fmt.Errorf("%s: must be %s", te.Field, typeInWords(te.Type))
 		}
 		// encoding/json's own message names an unknown field; it holds no values.
 		return fmt.Errorf("invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
@@ -207,6 +232,89 @@ func decode(c echo.Context, v any) error {
 		return errors.New("unexpected data after the JSON object")
 	}
 	return nil
+}
+
+var (
+	durationType = reflect.TypeFor[config.Duration]()
+	secondsType  = reflect.TypeFor[control.Seconds]()
+	timeType     = reflect.TypeFor[time.Time]()
+)
+
+// typeInWords names what a JSON value of Go type t must be.
+func typeInWords(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case durationType, secondsType:
+		return "a duration such as \"90s\""
+	case timeType:
+		return "an RFC 3339 time such as \"2030-01-01T00:00:00Z\""
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a JSON value"
+}
+
+// maxJSONDepth bounds how deeply an admin body may nest.
+const maxJSONDepth = 32
+
+// noDuplicateKeys fails when an object of body has a key twice (compared
+// as encoding/json matches fields: without regard to case), naming its
+// path: encoding/json would silently keep the last one.
+func noDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var walk func(path string, depth int) error
+	walk = func(path string, depth int) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // not JSON: Decode words it
+		}
+		delim, ok := tok.(json.Delim)
+		if !ok {
+			return nil
+		}
+		if depth > maxJSONDepth {
+			return fmt.Errorf("invalid JSON body: nested more than %d deep", maxJSONDepth)
+		}
+		seen := map[string]bool{}
+		for i := 0; dec.More(); i++ {
+			elem := fmt.Sprintf("%s[%d]", path, i)
+			if delim == '{' {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil
+				}
+				key, _ := kt.(string)
+				if elem = key; path != "" {
+					elem = path + "." + key
+				}
+				if seen[strings.ToLower(key)] {
+					return fmt.Errorf("%s: given twice", wire.Truncate(elem, 64))
+				}
+				seen[strings.ToLower(key)] = true
+			}
+			if err := walk(elem, depth+1); err != nil {
+				return err
+			}
+		}
+		_, _ = dec.Token() // the closing delimiter
+		return nil
+	}
+	return walk("", 0)
 }
 
 func jsonName(tag, field string) string {

@@ -53,13 +53,17 @@ func (a *API) setClock(c echo.Context) error {
 		if err != nil {
 			return invalid(c, "advance", "must be a Go duration such as 2h or -30m")
 		}
-		a.clock.Advance(d)
+		if err := a.clock.Advance(d); err != nil {
+			return failed(c, err, "", "")
+		}
 	case in.Set != "":
 		t, err := time.Parse(time.RFC3339Nano, in.Set)
 		if err != nil {
 			return invalid(c, "set", "must be an RFC 3339 time such as 2030-01-01T00:00:00Z")
 		}
-		a.clock.Set(t)
+		if err := a.clock.Set(t); err != nil {
+			return failed(c, err, "", "")
+		}
 	case in.Freeze != nil:
 		a.clock.Freeze(*in.Freeze)
 	default:

@@ -11,6 +11,7 @@ import (
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/control"
 )
 
 // ---- clients ----
@@ -281,11 +282,16 @@ type TokenInfo struct {
 
 func (a *API) listTokens(c echo.Context) error {
 	q := c.QueryParams()
-	limit, _ := strconv.Atoi(q.Get("limit"))
 	f := core.TokenFilter{ClientID: q.Get("client_id"), UserID: q.Get("user_id"), Dialect: q.Get("dialect"),
-		Kind: core.TokenKind(q.Get("kind")), Limit: limit}
-	if f.Limit <= 0 {
-		f.Limit = 1000
+		Kind: core.TokenKind(q.Get("kind")), Limit: 1000}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return invalid(c, "limit", "must be a non-negative integer")
+		}
+		if n > 0 {
+			f.Limit = n
+		}
 	}
 	list, err := a.engine.ListTokens(c.Request().Context(), f)
 	if err != nil {
@@ -294,11 +300,13 @@ func (a *API) listTokens(c echo.Context) error {
 	now := a.clock.Now()
 	out := make([]TokenInfo, 0, len(list))
 	for _, t := range list {
+		// Times JSON cannot write (stored by an older build's clock) are
+		// shown at the nearest it can, rather than failing the listing.
 		ti := TokenInfo{ID: t.Digest, Kind: string(t.Kind), ClientID: t.ClientID, UserID: t.UserID, Dialect: t.Dialect,
-			Scopes: t.Scopes, Issued: t.IssuedAt, Expires: t.ExpiresAt, Revoked: !t.RevokedAt.IsZero(),
-			Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
+			Scopes: t.Scopes, Issued: control.JSONTime(t.IssuedAt), Expires: control.JSONTime(t.ExpiresAt),
+			Revoked: !t.RevokedAt.IsZero(), Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
 		if ti.Revoked {
-			r := t.RevokedAt
+			r := control.JSONTime(t.RevokedAt)
 			ti.RevokedAt = &r
 		}
 		out = append(out, ti)
@@ -347,9 +355,7 @@ func (a *API) revoked(c echo.Context, err error) error {
 // reset wipes tokens, codes, the journal and faults; with {"to": "config"}
 // it also restores clients, users and authorizations to the config.
 func (a *API) reset(c echo.Context) error {
-	var in struct {
-		To string `json:"to" validate:"omitempty,oneof=config"`
-	}
+	var in ResetRequest
 	if c.Request().ContentLength != 0 {
 		if err := decode(c, &in); err != nil {
 			return invalid(c, "", err.Error())
@@ -375,5 +381,37 @@ func (a *API) reset(c echo.Context) error {
 	if err := a.plane.PublishFaults(ctx, true); err != nil {
 		return storeFailed(c, err)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"reset": true, "to": in.To})
+	out := ResetAnswer{Reset: true, To: in.To,
+		Cleared: []string{"tokens", "authorization codes", "request journal", "fault rules", "failure limiter"}}
+	if seed != nil {
+		out.Cleared = append(out.Cleared, "clients, users and authorizations (restored to the config)")
+	}
+	// A reset gives the next test a fresh gateway, so the clock goes back
+	// to real time too unless the caller keeps it.
+	if !in.KeepClock {
+		a.clock.Reset()
+		if err := a.plane.PublishClock(ctx); err != nil {
+			return storeFailed(c, err)
+		}
+		out.Cleared = append(out.Cleared, "clock")
+		out.ClockReset = true
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ResetRequest is the body of POST /_admin/reset (all fields optional).
+type ResetRequest struct {
+	// To "config" also restores clients, users and authorizations to the config.
+	To string `json:"to,omitempty" validate:"omitempty,oneof=config"`
+	// KeepClock leaves the gateway clock where it is (by default a reset
+	// returns it to real time, running).
+	KeepClock bool `json:"keep_clock,omitempty"`
+}
+
+// ResetAnswer says what a reset cleared.
+type ResetAnswer struct {
+	Reset      bool     `json:"reset"`
+	To         string   `json:"to"`
+	Cleared    []string `json:"cleared"`
+	ClockReset bool     `json:"clock_reset"`
 }

@@ -119,13 +119,19 @@ func TestRedaction(t *testing.T) {
 		t.Errorf("undeclared clientSecret: %v", p)
 	}
 	hdr := http.Header{"Authorization": {"Basic ZGVtbzpzZWNyZXQ="}, "Auth-Token": {"t"},
-		"Cookie": {"tg_csrf=x"}, "Client-Id": {"demo-client"}}
+		"Cookie": {"tg_csrf=x"}, "Client-Id": {"demo-client"}, "Accept": {"application/json"}}
 	h := RedactHeaders(hdr, facts)
 	if h["Authorization"] != "Basic [redacted]" || h["Auth-Token"] != Redacted || h["Cookie"] != Redacted || h["Client-Id"] != "demo-client" {
 		t.Fatalf("headers %v", h)
 	}
-	if h := RedactHeaders(hdr, &wire.StandardFacts); h["Auth-Token"] != "t" || h["Cookie"] != Redacted {
-		t.Fatalf("undeclared Auth-Token: %v", h)
+	// Headers no dialect declared but whose names say credential are
+	// redacted all the same.
+	for _, name := range []string{"Auth-Token", "X-Api-Key", "Api-Key", "X-Auth-Token", "X-Client-Secret", "X-Password",
+		"X-Session-Cookie", "X-Amz-Security-Token", "X-Custom-Authorization"} {
+		hdr := http.Header{name: {"s3cret-value"}, "Accept": {"application/json"}}
+		if h := RedactHeaders(hdr, &wire.StandardFacts); h[name] != Redacted || h["Accept"] != "application/json" {
+			t.Errorf("undeclared %s: %v", name, h)
+		}
 	}
 }
 
@@ -167,5 +173,34 @@ func TestRetryAfter(t *testing.T) {
 		if _, err := f.Add(bad); !errors.As(err, &re) || re.Field != "retry_after" {
 			t.Errorf("rule %+v: %v", bad, err)
 		}
+	}
+}
+
+// A rule may slow or fail requests but never hold one until the client
+// gives up: latency, count and retry_after are bounded.
+func TestFaultBounds(t *testing.T) {
+	var f Faults
+	for _, tc := range []struct {
+		rule  Rule
+		field string
+	}{
+		{Rule{Latency: "5m1s"}, "latency"},
+		{Rule{Latency: "2562047h"}, "latency"},
+		{Rule{Status: 503, Count: MaxCount + 1}, "count"},
+		{Rule{Status: 503, RetryAfter: Seconds(MaxRetryAfter + time.Second)}, "retry_after"},
+	} {
+		var re *RuleError
+		if _, err := f.Add(tc.rule); !errors.As(err, &re) || re.Field != tc.field {
+			t.Errorf("rule %+v: %v, want a refusal of %s", tc.rule, err, tc.field)
+		}
+	}
+	for _, ok := range []Rule{{Latency: "5m"}, {Status: 503, Count: MaxCount, RetryAfter: Seconds(MaxRetryAfter)}} {
+		if _, err := f.Add(ok); err != nil {
+			t.Errorf("rule %+v: %v", ok, err)
+		}
+	}
+	var s Seconds
+	if err := json.Unmarshal([]byte(`1e300`), &s); err == nil {
+		t.Errorf("retry_after 1e300 accepted as %v", time.Duration(s))
 	}
 }

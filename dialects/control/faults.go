@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"net/http"
 	"sync"
@@ -56,6 +58,9 @@ func (s Seconds) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durati
 func (s *Seconds) UnmarshalJSON(b []byte) error {
 	var n float64
 	if err := json.Unmarshal(b, &n); err == nil {
+		if math.Abs(n) > float64(math.MaxInt64/int64(time.Second)) {
+			return errors.New("is out of range")
+		}
 		*s = Seconds(n * float64(time.Second))
 		return nil
 	}
@@ -110,6 +115,14 @@ type RuleError struct{ Field, Message string }
 
 func (e *RuleError) Error() string { return e.Field + ": " + e.Message }
 
+// Bounds of a rule: a fault may slow or fail requests, never hold them
+// until the client gives up.
+const (
+	MaxLatency    = 5 * time.Minute
+	MaxCount      = 1_000_000
+	MaxRetryAfter = time.Hour
+)
+
 // Prepare checks a rule's action fields that validation tags cannot.
 func (r *Rule) Prepare() error {
 	if r.Latency != "" {
@@ -117,7 +130,13 @@ func (r *Rule) Prepare() error {
 		if err != nil || d < 0 {
 			return &RuleError{"latency", "must be a Go duration such as 250ms"}
 		}
+		if d > MaxLatency {
+			return &RuleError{"latency", "must be at most " + MaxLatency.String()}
+		}
 		r.latency = d
+	}
+	if r.Count > MaxCount {
+		return &RuleError{"count", fmt.Sprintf("must be at most %d", MaxCount)}
 	}
 	if r.Status == 0 && r.latency == 0 && !r.Drop {
 		return &RuleError{"status", "a rule needs status, latency or drop"}
@@ -130,6 +149,8 @@ func (r *Rule) Prepare() error {
 		return &RuleError{"retry_after", "must not be negative"}
 	case r.RetryAfter > 0 && r.Status == 0:
 		return &RuleError{"retry_after", "needs a status"}
+	case time.Duration(r.RetryAfter) > MaxRetryAfter:
+		return &RuleError{"retry_after", "must be at most " + MaxRetryAfter.String()}
 	}
 	return nil
 }

@@ -1,8 +1,12 @@
 package control
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // Entry is one journaled request. Secrets in headers and parameters are
@@ -41,53 +45,98 @@ func (f Filter) match(e *Entry) bool {
 		(f.Since.IsZero() || !e.Time.Before(f.Since))
 }
 
-// Journal keeps the last N requests in a ring.
+// What one journal entry may hold, whatever a client sends: each stored
+// string (a header's or parameter's name or value, the client id, ...) is
+// cut to MaxValueBytes, ending in a marker such as "…[truncated 131072
+// bytes]", and at most MaxFields headers and parameters are kept. So an
+// entry costs at most about 100 KB, and the journal's byte budget always
+// holds many.
+const (
+	MaxValueBytes = 256
+	MaxFields     = 100
+	// DefaultMaxBytes is the journal's default byte budget.
+	DefaultMaxBytes = 8 << 20
+)
+
+// Journal keeps the newest requests within a number of entries and a byte
+// budget (the approximate memory its entries hold), dropping the oldest.
 type Journal struct {
-	mu      sync.Mutex
-	entries []Entry
-	sizes   []int64 // each entry's estimated size
-	bytes   int64   // their sum
-	next    int
-	full    bool
+	mu       sync.Mutex
+	entries  []Entry // a ring: start is the oldest of n
+	sizes    []int
+	start, n int
+	bytes    int64
+	maxBytes int64
 }
 
-// NewJournal keeps the last size entries; size 0 disables the journal.
+// NewJournal keeps the last size entries within DefaultMaxBytes; size 0
+// disables the journal.
 func NewJournal(size int) *Journal {
-	return &Journal{entries: make([]Entry, size), sizes: make([]int64, size)}
+	return &Journal{entries: make([]Entry, size), sizes: make([]int, size), maxBytes: DefaultMaxBytes}
+}
+
+// SetMaxBytes sets the byte budget (0: DefaultMaxBytes), dropping the
+// oldest entries that no longer fit.
+func (j *Journal) SetMaxBytes(n int64) {
+	if n <= 0 {
+		n = DefaultMaxBytes
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.maxBytes = n
+	j.shrink(0)
 }
 
 // Enabled reports whether entries are kept at all.
 func (j *Journal) Enabled() bool { return len(j.entries) > 0 }
 
-// Add stores e, dropping the oldest entry when full.
+// Add stores e, bounded (see MaxValueBytes), dropping the oldest entries
+// when the journal is full in entries or bytes.
 func (j *Journal) Add(e Entry) {
 	if !j.Enabled() {
 		return
 	}
-	size := e.size()
+	e, size := bound(e)
 	j.mu.Lock()
-	j.entries[j.next] = e
-	j.bytes += size - j.sizes[j.next]
-	j.sizes[j.next] = size
-	j.next++
-	if j.next == len(j.entries) {
-		j.next, j.full = 0, true
+	defer j.mu.Unlock()
+	j.shrink(size)
+	i := (j.start + j.n) % len(j.entries)
+	j.entries[i], j.sizes[i] = e, size
+	j.n++
+	j.bytes += int64(size)
+}
+
+// shrink drops the oldest entries until one more of size fits.
+func (j *Journal) shrink(size int) {
+	for j.n > 0 && (j.n == len(j.entries) && size > 0 || j.bytes+int64(size) > j.maxBytes) {
+		j.bytes -= int64(j.sizes[j.start])
+		j.entries[j.start], j.sizes[j.start] = Entry{}, 0
+		j.start = (j.start + 1) % len(j.entries)
+		j.n--
 	}
-	j.mu.Unlock()
+}
+
+// Bytes reports the approximate memory the entries hold.
+func (j *Journal) Bytes() int64 {
+	_, b := j.Stats()
+	return b
+}
+
+// Stats reports how many entries the journal holds and the approximate
+// memory they hold (the metrics read both at once).
+func (j *Journal) Stats() (entries int, bytes int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n, j.bytes
 }
 
 // List returns matching entries, newest first.
 func (j *Journal) List(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n := j.next
-	if j.full {
-		n = len(j.entries)
-	}
 	out := []Entry{}
-	for i := 0; i < n; i++ {
-		idx := (j.next - 1 - i + len(j.entries)) % len(j.entries)
-		if e := &j.entries[idx]; f.match(e) {
+	for k := j.n - 1; k >= 0; k-- {
+		if e := &j.entries[(j.start+k)%len(j.entries)]; f.match(e) {
 			out = append(out, *e)
 			if f.Limit > 0 && len(out) == f.Limit {
 				break
@@ -97,22 +146,82 @@ func (j *Journal) List(f Filter) []Entry {
 	return out
 }
 
-// Stats reports how many entries the journal holds and their estimated
-// size in bytes.
-func (j *Journal) Stats() (entries int, bytes int64) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.full {
-		return len(j.entries), j.bytes
-	}
-	return j.next, j.bytes
-}
-
 // Clear forgets every entry.
 func (j *Journal) Clear() {
 	j.mu.Lock()
 	clear(j.entries)
 	clear(j.sizes)
-	j.next, j.full, j.bytes = 0, false, 0
+	j.start, j.n, j.bytes = 0, 0, 0
 	j.mu.Unlock()
+}
+
+// Per-value and per-entry overheads of the size estimate: string and
+// slice headers, map slots, the Entry struct itself.
+const (
+	stringOverhead = 16
+	fieldOverhead  = 64
+	entryOverhead  = 256
+)
+
+// bound returns e with every string cut to MaxValueBytes and copied (a
+// substring would keep a whole request body alive), at most MaxFields
+// headers and parameters, a time JSON can write, and its approximate size.
+func bound(e Entry) (Entry, int) {
+	size := entryOverhead
+	str := func(s string) string {
+		s = wire.Truncate(s, MaxValueBytes)
+		size += len(s) + stringOverhead
+		return strings.Clone(s)
+	}
+	e.Time = JSONTime(e.Time)
+	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = str(e.Replica), str(e.RequestID), str(e.Dialect), str(e.Route), str(e.Method)
+	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = str(e.ClientID), str(e.GrantType), str(e.Error), str(e.ErrorID), str(e.Fault)
+	if e.Headers != nil {
+		h := make(map[string]string, min(len(e.Headers), MaxFields))
+		for k, v := range e.Headers {
+			if len(h) == MaxFields-1 && len(e.Headers) > MaxFields {
+				h[omitted] = fmt.Sprintf("[%d more headers]", len(e.Headers)-len(h))
+				break
+			}
+			h[str(k)] = str(v)
+			size += fieldOverhead
+		}
+		e.Headers = h
+	}
+	if e.Params != nil {
+		p := make(map[string][]string, min(len(e.Params), MaxFields))
+		kept := 0 // values, across parameters
+		for k, vals := range e.Params {
+			room := MaxFields - 1 - kept // one left for the marker
+			if room <= 0 {
+				p[omitted] = []string{fmt.Sprintf("[%d more parameters]", len(e.Params)-len(p))}
+				break
+			}
+			out := make([]string, 0, min(len(vals), room))
+			for _, v := range vals[:min(len(vals), room)] {
+				out = append(out, str(v))
+			}
+			p[str(k)] = out
+			kept += len(out)
+			size += fieldOverhead
+		}
+		e.Params = p
+	}
+	return e, size
+}
+
+// omitted is the key under which an entry says how many fields it left out.
+const omitted = "…"
+
+// JSONTime is t, or the nearest time RFC 3339 (and so JSON) can write when
+// t lies outside the years 0000–9999: a listing never fails because of one
+// stored time (the clock cannot produce such times; an older build's could).
+func JSONTime(t time.Time) time.Time {
+	switch lo, hi := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC); {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
+	}
+	return t
 }

@@ -25,6 +25,21 @@ var secretHeaders = map[string]bool{
 	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
 }
 
+// credentialWords mark a header no dialect declared as a credential all the
+// same (X-Api-Key, Api-Key, X-Auth-Token, X-Session-Secret, ...): clients
+// send such headers to gateways that never asked for them.
+var credentialWords = []string{"token", "secret", "key", "passw", "auth", "cookie", "credential", "session", "signature"}
+
+func credentialLike(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range credentialWords {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // RedactParams copies params with the values of standard secret parameters
 // and those f declares replaced.
 func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
@@ -43,14 +58,15 @@ func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 	return out
 }
 
-// RedactHeaders copies headers with credentials (standard ones and those f
-// declares) replaced; an Authorization header keeps its scheme so a test
-// can see "Basic" or "Bearer" was used.
+// RedactHeaders copies headers with credentials (standard ones, those f
+// declares, and any whose name looks like one: see credentialWords)
+// replaced; an Authorization header keeps its scheme so a test can see
+// "Basic" or "Bearer" was used.
 func RedactHeaders(h http.Header, f *wire.Facts) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vals := range h {
 		v := strings.Join(vals, ", ")
-		if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) {
+		if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) || credentialLike(k) {
 			if scheme, _, ok := strings.Cut(v, " "); ok && (k == "Authorization" || k == "Proxy-Authorization") {
 				v = scheme + " " + Redacted
 			} else {

@@ -40,6 +40,9 @@ type Options struct {
 	// reserves aside): replicas load what another changed (the control
 	// plane's shared state, dialects added at run time).
 	Sync func(c echo.Context) error
+	// LogClock is the wall clock the access log's rate limit reads
+	// (default: the system clock; tests inject one).
+	LogClock core.Clock
 	// RouteMetrics, when set, is asked once per route when it is mounted
 	// (and once per instance with method and route "" for the paths it
 	// owns but does not route) for what counts that route's requests.
@@ -69,6 +72,7 @@ type Gateway struct {
 	rt      atomic.Pointer[runtimeState]
 	rtMu    sync.Mutex
 	claimed dialects.Claims // every mounted route, config and run-time
+	lines   *LineThrottle
 }
 
 // New builds the gateway: it mounts every provisioned instance (provisioning
@@ -80,13 +84,11 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, metrics: o.RouteMetrics, claimed: dialects.Claims{}}
+		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, metrics: o.RouteMetrics, claimed: dialects.Claims{},
+		lines: NewLineThrottle(o.LogClock)}
 	g.rt.Store(&runtimeState{byName: map[string]*dialects.Provisioned{}})
 	g.main = g.newEcho(o.Config.Listen)
 	g.byAddr[o.Config.Listen] = g.main
-	g.main.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
 	secrets := o.Secrets
 	if secrets == nil {
 		secrets = dialects.NewSecrets()
@@ -176,6 +178,11 @@ func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
 	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource, g.runtimeRoutes(addr))
+	// Every listener answers health checks: the main one, a dialect's own
+	// and the admin one alike.
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
 	return e
 }
 

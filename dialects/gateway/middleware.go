@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,10 +45,32 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if !g.log.Enabled(ctx, level) {
 			return nil // e.g. log_level warn under load: build no line at all
 		}
+		status := c.Response().Status
+		errKind := ""
+		switch {
+		case r.Forced != nil:
+			errKind = cmp.Or(r.Forced.Code, string(r.Forced.Kind()))
+		case e != nil:
+			errKind = string(e.Kind)
+		}
+		if status >= 400 {
+			// Repeated failures of one kind from one source: a few lines,
+			// then a count (see LogBurst).
+			src := sourceAddr(c.Request())
+			kind := strconv.Itoa(status) + " " + errKind
+			ok, held := g.lines.Allow(src, kind)
+			if !ok {
+				return nil
+			}
+			if held > 0 {
+				g.log.LogAttrs(ctx, slog.LevelWarn, "suppressed similar log lines", slog.String("source", clip(src)),
+					slog.String("kind", clip(kind)), slog.Int("count", held))
+			}
+		}
 		attrs := []slog.Attr{
-			slog.String("method", c.Request().Method),
-			slog.String("route", routeOf(c)),
-			slog.Int("status", c.Response().Status),
+			slog.String("method", clip(c.Request().Method)),
+			slog.String("route", clip(routeOf(c))),
+			slog.Int("status", status),
 			slog.Duration("latency", latency),
 			slog.String("request_id", r.RequestID),
 		}
@@ -55,30 +78,35 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			attrs = append(attrs, slog.String("dialect", r.Instance))
 		}
 		if r.ClientID != "" {
-			attrs = append(attrs, slog.String("client_id", r.ClientID))
+			attrs = append(attrs, slog.String("client_id", clip(r.ClientID)))
 		}
 		if r.Grant != "" {
-			attrs = append(attrs, slog.String("grant_type", r.Grant))
+			attrs = append(attrs, slog.String("grant_type", clip(r.Grant)))
 		}
-		if e != nil {
-			attrs = append(attrs, slog.String("error", string(e.Kind)))
+		if errKind != "" {
+			attrs = append(attrs, slog.String("error", clip(errKind)))
+		}
+		if e != nil && r.Forced == nil {
 			if e.Reason != "" {
 				attrs = append(attrs, slog.String("reason", string(e.Reason)))
 			}
 			if level == slog.LevelError && e.Cause != nil {
-				attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+				attrs = append(attrs, slog.String("cause", wire.Truncate(e.Cause.Error(), 4*LogValueBytes)))
 			}
 		}
-		if f := r.Forced; f != nil {
-			attrs = append(attrs, slog.String("error", cmp.Or(f.Code, string(f.Kind()))), slog.String("fault", r.FaultID))
+		if r.Forced != nil {
+			attrs = append(attrs, slog.String("fault", r.FaultID))
 		}
 		if r.ErrorID != "" {
-			attrs = append(attrs, slog.String("error_id", r.ErrorID))
+			attrs = append(attrs, slog.String("error_id", clip(r.ErrorID)))
 		}
 		g.log.LogAttrs(ctx, level, "request", attrs...)
 		return nil
 	}
 }
+
+// clip cuts a client-chosen value for the log (see LogValueBytes).
+func clip(s string) string { return wire.Truncate(s, LogValueBytes) }
 
 // routeOf is the matched route pattern, or the raw path when none matched.
 func routeOf(c echo.Context) string {
@@ -97,7 +125,7 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				g.log.Error("panic in handler", "route", routeOf(c), "request_id", wire.RequestOf(c).RequestID,
+				g.log.Error("panic in handler", "route", clip(routeOf(c)), "request_id", wire.RequestOf(c).RequestID,
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = core.Internal(fmt.Errorf("%w: %v", ErrPanic, r))
 			}
@@ -111,13 +139,18 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		host, _, err := net.SplitHostPort(req.RemoteAddr)
-		if err != nil {
-			host = req.RemoteAddr
-		}
-		c.SetRequest(req.WithContext(core.WithSource(req.Context(), host)))
+		c.SetRequest(req.WithContext(core.WithSource(req.Context(), sourceAddr(req))))
 		return next(c)
 	}
+}
+
+// sourceAddr is the peer address of a request, without its port.
+func sourceAddr(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		return req.RemoteAddr
+	}
+	return host
 }
 
 // limitBody caps request bodies at limits.max_body_bytes; decoders turn the

@@ -46,21 +46,24 @@ func FuzzLoginForm(f *testing.F) {
 	g := tokengatetest.Start(f, tokengatetest.Options{YAML: fuzzConfig})
 	h := g.App.Gateway.Handler()
 
-	// A genuine cookie and CSRF token, from the login page itself.
+	// A genuine cookie and CSRF token, from the login page itself; a token
+	// passes once, so each input that sends one gets a fresh page.
 	q := url.Values{"client_id": {"demo-client"}, "redirect_uri": {registered[0]}, "response_type": {"code"}, "state": {"xyz"}}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/oauth2/authorize?"+q.Encode(), nil))
-	m := csrfField.FindStringSubmatch(rec.Body.String())
-	var cookie string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "tg_csrf" {
-			cookie = c.Name + "=" + c.Value
+	page := func(tb testing.TB) (cookie, csrf string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/oauth2/authorize?"+q.Encode(), nil))
+		m := csrfField.FindStringSubmatch(rec.Body.String())
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == "tg_csrf" {
+				cookie = c.Name + "=" + c.Value
+			}
 		}
+		if rec.Code != 200 || m == nil || cookie == "" {
+			tb.Fatalf("no login form to start from: %d %q", rec.Code, rec.Body.String())
+		}
+		return cookie, html.UnescapeString(m[1])
 	}
-	if rec.Code != 200 || m == nil || cookie == "" {
-		f.Fatalf("no login form to start from: %d %q", rec.Code, rec.Body.String())
-	}
-	csrf := html.UnescapeString(m[1])
+	cookie, csrf := page(f)
 
 	const form = "application/x-www-form-urlencoded"
 	login := url.Values{}
@@ -74,7 +77,7 @@ func FuzzLoginForm(f *testing.F) {
 		strings.NewReader(login.Encode()+"&decision=allow&csrf_token="+url.QueryEscape(csrf)))
 	req.Header.Set("Content-Type", form)
 	req.Header.Set("Cookie", cookie)
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || !strings.Contains(loc, "code=") {
 		f.Fatalf("a genuine login did not redirect with a code: %d %q", rec.Code, loc)
@@ -86,6 +89,10 @@ func FuzzLoginForm(f *testing.F) {
 	f.Add(uint8(0), form, login.Encode(), "tg_csrf=forged")
 	f.Add(uint8(1), "text/plain", "username=johndoe", "")
 	f.Fuzz(func(t *testing.T, flags uint8, ctype, body, cookies string) {
+		var cookie, csrf string
+		if flags&3 != 0 {
+			cookie, csrf = page(t)
+		}
 		if flags&2 != 0 {
 			body += "&csrf_token=" + url.QueryEscape(csrf)
 		}

@@ -1,17 +1,24 @@
 // Package loginpage is the authorization-code login and consent page the
-// oauth2 and Hurdlr dialects share: the engine's authorize checks, a CSRF
-// token bound to a cookie, the security headers, and the redirect back with
-// code and state. Dialects differ only in look (Brand) and paths.
+// oauth2 and Hurdlr dialects share: the engine's authorize checks, a
+// single-use CSRF token bound to a cookie and to the authorize request it
+// was issued for, the security headers, and the redirect back with code and
+// state. Its answers to a person, a rate limit included, are HTML pages in
+// its style. Dialects differ only in look (Brand) and paths.
 package loginpage
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -78,9 +85,11 @@ func (p *Page) Submit(c echo.Context) error {
 	if err != nil {
 		return p.errorPage(c, err)
 	}
-	if !p.csrfOK(c, form) {
+	if ok, err := p.csrfOK(c, form, vals); err != nil {
+		return err
+	} else if !ok {
 		return p.errorPage(c, &core.Error{Kind: core.KindAccessDenied, Param: csrfField,
-			Description: "the form has expired or was not sent from this page; start again"})
+			Description: "the form has expired, was sent already or was not sent from this page; start again"})
 	}
 	if err := p.Engine.CheckAuthorizeParams(client, req); err != nil {
 		return redirectError(c, req, err)
@@ -94,8 +103,16 @@ func (p *Page) Submit(c echo.Context) error {
 	}
 	user, err := p.Engine.Login(c.Request().Context(), f["username"], f["password"])
 	if err != nil {
-		if core.KindOf(err) == core.KindAccessDenied {
+		switch ce := core.AsError(err); ce.Kind {
+		case core.KindAccessDenied:
 			return p.loginForm(c, http.StatusOK, client, req, vals, "Wrong username or password.")
+		case core.KindRateLimited:
+			// The page's own style, not the dialect's JSON: a person reads it.
+			wire.NoteError(c, ce)
+			secs := int64((ce.RetryAfter + time.Second - 1) / time.Second)
+			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.FormatInt(secs, 10))
+			return p.loginForm(c, http.StatusTooManyRequests, client, req, vals,
+				fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", secs))
 		}
 		return err
 	}
@@ -135,17 +152,34 @@ func decodeAuthorize(v url.Values) (core.AuthorizeRequest, map[string]string, er
 	return req, vals, nil
 }
 
-func (p *Page) csrfOK(c echo.Context, form url.Values) bool {
+// csrfOK checks the form's CSRF token: issued with the browser's cookie
+// for this very authorize request, and not sent before (a token passes
+// once: a replayed or second submission gets the error page).
+func (p *Page) csrfOK(c echo.Context, form url.Values, vals map[string]string) (bool, error) {
 	ck, err := c.Cookie(csrfCookie)
 	if err != nil || ck.Value == "" {
-		return false
+		return false, nil
 	}
 	sent, err := wire.Single(form, csrfField)
 	if err != nil || sent == "" {
-		return false
+		return false, nil
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sent)
-	return err == nil && hmac.Equal(got, p.Secrets.CSRFMAC(ck.Value))
+	ok, err := p.Secrets.CheckCSRF(c.Request().Context(), sent, ck.Value, boundTo(vals))
+	if err != nil {
+		return false, core.AsError(err)
+	}
+	return ok, nil
+}
+
+// boundTo digests the authorize parameters a CSRF token is issued for.
+func boundTo(vals map[string]string) string {
+	h := sha256.New()
+	for _, n := range authorizeParams {
+		v := vals[n]
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(v))))
+		h.Write([]byte(v))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 type hidden struct{ Name, Value string }
@@ -176,7 +210,7 @@ func (p *Page) loginForm(c echo.Context, status int, client *core.Client, req co
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: cookie, Path: p.Action, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.IsTLS()})
 	v := view{Brand: p.Brand, Action: p.Action, ClientID: client.ID, Scopes: strings.Join(req.Scopes, " "), Error: msg,
-		CSRF: base64.RawURLEncoding.EncodeToString(p.Secrets.CSRFMAC(cookie)), RedirectOrigin: cspOrigin(req.RedirectURI)}
+		CSRF: p.Secrets.CSRFToken(cookie, boundTo(vals)), RedirectOrigin: cspOrigin(req.RedirectURI)}
 	for _, n := range authorizeParams {
 		if vals[n] != "" {
 			v.Hidden = append(v.Hidden, hidden{n, vals[n]})

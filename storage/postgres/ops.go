@@ -198,6 +198,9 @@ func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) e
 	if now.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
 	}
+	if err := sqlstore.Findable(digest); err != nil {
+		return s.fail(op, err)
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	var res *gorm.DB

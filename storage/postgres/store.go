@@ -258,6 +258,8 @@ func classify(op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrUnavailable, err)
 	case sqlState(err) == "23505": // unique_violation
 		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrConflict, err)
+	case strings.HasPrefix(sqlState(err), "22"): // data_exception: a value the column cannot hold
+		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrInvalidValue, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

@@ -95,6 +95,9 @@ func (s *Store) GetToken(ctx context.Context, digest string) (*core.Token, error
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
+	if err := sqlstore.Findable(digest); err != nil {
+		return nil, s.fail(op, err)
+	}
 	t, err := s.getTokenFast(ctx, digest)
 	return t, s.fail(op, err)
 }
@@ -109,6 +112,9 @@ func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) e
 	}
 	if now.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
+	}
+	if err := sqlstore.Findable(digest); err != nil {
+		return s.fail(op, err)
 	}
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Exec("UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL", now.UnixNano(), digest)

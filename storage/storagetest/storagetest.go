@@ -52,6 +52,12 @@
 //     expired live token is counted is left open.
 //   - DeleteExpiredTokens(cutoff) deletes exactly the tokens with
 //     ExpiresAt < cutoff, consumed and revoked ones included.
+//   - Text with NUL or invalid UTF-8 is handled alike by every backend:
+//     lookups by such a key find nothing (core.ErrNotFound, zero counts,
+//     empty lists), and writes of it fail with core.ErrInvalidValue and
+//     store nothing.
+//   - Times from core.ClockMin to core.ClockMax plus core.MaxLifetime
+//     round-trip (the engine's clock never leaves that range).
 //   - After Close, operations fail with an error wrapping
 //     core.ErrUnavailable; a second Close does not panic.
 package storagetest
@@ -107,6 +113,8 @@ var tests = []test{
 	{"DeleteAllTokens", testDeleteAllTokens},
 	{"SigningKeys", testSigningKeys},
 	{"DialectSpecs", testDialectSpecs},
+	{"UnstorableText", testUnstorableText},
+	{"ClockRangeTimes", testClockRangeTimes},
 	{"Close", testClose},
 }
 

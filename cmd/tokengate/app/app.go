@@ -17,9 +17,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/net/netutil"
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
@@ -61,6 +63,7 @@ type App struct {
 	mu        sync.Mutex
 	servers   []*http.Server
 	listeners map[string]net.Listener
+	conns     atomic.Int64
 }
 
 // New assembles an App from cfg: dialect instances configured (before
@@ -105,7 +108,8 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 	}
 	var limiter *core.FailureLimiter
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
-		limiter = core.NewFailureLimiter(af.Burst, af.PerMinute)
+		limiter = core.NewFailureLimiter(core.LimiterOptions{Burst: af.Burst, PerMinute: af.PerMinute,
+			IdentityBurst: af.IdentityBurst, IdentityPerMinute: af.IdentityPerMinute, MaxKeys: af.MaxKeys})
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
 		SweepRetention: longestRefreshWindow(cfg), Observer: observer})
@@ -124,6 +128,7 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 		shared = cs
 	}
 	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
+	a.Plane.Journal.SetMaxBytes(cfg.JournalMaxBytes)
 	var routeMetrics func(instance, method, route string) wire.RouteMetrics
 	if a.Metrics != nil {
 		a.Plane.Fired = a.Metrics.FaultFired
@@ -137,7 +142,7 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 			a.Store.Close()
 			return nil, fmt.Errorf("loading the shared wire key: %w", err)
 		}
-		secrets = dialects.SecretsFromKey(key)
+		secrets = dialects.SecretsFromKey(key).ShareSpent(shared)
 	}
 	// The console's backend journals requests in place of the plane, so its
 	// live view sees each one; with no one watching that costs nothing more.
@@ -159,6 +164,7 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 	}
 	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
+	adminEcho.Use(admin.HostGuard(a.adminAddr(), cfg.AdminAllowedHosts))
 	api := admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects)
 	api.Docs = a.OpenAPI
 	api.Mount(adminEcho)
@@ -313,15 +319,20 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.logRoutes()
 	lim := a.Config.Limits
+	maxConns := MaxConnections(lim.MaxConnections)
+	errorLog := slog.NewLogLogger(throttled{a.Logger.Handler(), gateway.NewLineThrottle(nil)}, slog.LevelWarn)
 	errc := make(chan error, len(a.listeners))
 	a.mu.Lock()
 	for addr, h := range a.Gateway.Listeners() {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 			ReadTimeout: time.Duration(lim.ReadTimeout), WriteTimeout: time.Duration(lim.WriteTimeout),
 			IdleTimeout: time.Duration(lim.IdleTimeout), MaxHeaderBytes: gateway.ServerHeaderBytes(lim.MaxHeaderBytes),
-			ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn)}
+			ErrorLog: errorLog, ConnState: a.countConn}
 		a.servers = append(a.servers, srv)
-		ln := a.listeners[addr]
+		// At most maxConns connections open per listener: more wait in the
+		// kernel's backlog (or are refused by it) instead of exhausting the
+		// process's file descriptors ("accept: too many open files").
+		ln := netutil.LimitListener(a.listeners[addr], maxConns)
 		scheme := "http"
 		if a.TLS != nil {
 			ln, scheme = tls.NewListener(ln, a.TLS), "https"
@@ -338,6 +349,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.TLS != nil {
 		scheme = "https"
 	}
+	a.Logger.Info("connections", "max_per_listener", maxConns)
 	a.Logger.Info("web console", "url", scheme+"://"+a.Addr(a.adminAddr())+console.Prefix+"/")
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()

@@ -114,24 +114,37 @@ func TestRefreshRacedAcrossReplicasSucceedsOnce(t *testing.T) {
 	}
 }
 
-func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
-	r := startReplicas(t)
+// loginForm opens the oauth2 login page of the gateway at base in a new
+// browser (which keeps its CSRF cookie) and returns the browser and the
+// form to post: the authorize parameters, the page's CSRF token and the
+// demo user's credentials.
+func loginForm(t *testing.T, base string) (*http.Client, url.Values) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	q := url.Values{"client_id": {"demo-client"}, "redirect_uri": {"http://localhost:8081/callback"}, "response_type": {"code"}}
-	resp, err := browser.Get(r[0].URL + "/oauth2/authorize?" + q.Encode())
+	resp, err := browser.Get(base + "/oauth2/authorize?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no login form: %d %s", resp.StatusCode, page)
+	}
 	q.Set("csrf_token", csrf[1])
 	q.Set("username", "johndoe")
 	q.Set("password", "demo-password")
+	return browser, q
+}
+
+func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
+	r := startReplicas(t)
+	browser, q := loginForm(t, r[0].URL)
 	// The page came from replica 0; the form goes to replica 1 (same cookie
 	// jar host, 127.0.0.1): the shared wire key makes the CSRF token valid there.
-	resp, err = browser.PostForm(r[1].URL+"/oauth2/authorize", q)
+	resp, err := browser.PostForm(r[1].URL+"/oauth2/authorize", q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +173,25 @@ func TestCodeRedeemedOnceAcrossReplicas(t *testing.T) {
 	}
 	if wins != 1 {
 		t.Fatalf("code redeemed %d times across replicas: %v", wins, statuses)
+	}
+}
+
+// A login form passes once across replicas: the spent CSRF token is
+// recorded in the shared database, so replaying the form to any other
+// replica gets the error page and no second code.
+func TestLoginFormSpentOnceAcrossReplicas(t *testing.T) {
+	r := startReplicas(t)
+	browser, q := loginForm(t, r[0].URL)
+	for i, g := range []*tokengatetest.Gateway{r[1], r[2], r[0], r[1]} {
+		resp, err := browser.PostForm(g.URL+"/oauth2/authorize", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		code := resp.Header.Get("Location")
+		if want := i == 0; (resp.StatusCode == http.StatusSeeOther && strings.Contains(code, "code=")) != want {
+			t.Fatalf("submission %d: %d %q (only the first may pass)", i, resp.StatusCode, code)
+		}
 	}
 }
 

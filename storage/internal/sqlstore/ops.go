@@ -43,6 +43,28 @@ func Check(name string, closed bool, op string) error {
 	return nil
 }
 
+// Storable is nil when every backend can store vals as text, else an error
+// wrapping core.ErrInvalidValue: text with NUL or invalid UTF-8, which
+// SQLite would keep and PostgreSQL refuse (SQLSTATE 22021), is refused by
+// both before it reaches the driver.
+func Storable(vals ...string) error {
+	for _, v := range vals {
+		if !core.ValidText(v) {
+			return fmt.Errorf("text column: %w", core.ErrInvalidValue)
+		}
+	}
+	return nil
+}
+
+// Findable is nil when a row can have key, else core.ErrNotFound: a key
+// no backend can store names no row, on both backends alike.
+func Findable(key string) error {
+	if !core.ValidText(key) {
+		return core.ErrNotFound
+	}
+	return nil
+}
+
 // Fail maps an error of operation op of backend name to the core sentinels:
 // errors wrapping one already keep it, gorm's missing row is
 // core.ErrNotFound, any error of a closed store core.ErrUnavailable, and the
@@ -52,7 +74,7 @@ func Fail(name string, closed bool, op string, err error, classify func(op strin
 	case err == nil:
 		return nil
 	case errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict),
-		errors.Is(err, core.ErrConsumed), errors.Is(err, core.ErrUnavailable):
+		errors.Is(err, core.ErrConsumed), errors.Is(err, core.ErrUnavailable), errors.Is(err, core.ErrInvalidValue):
 		return fmt.Errorf("%s: %s: %w", name, op, err)
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%s: %s: %w", name, op, core.ErrNotFound)
@@ -123,6 +145,9 @@ func get[T Time, R, M any](ctx context.Context, o *Ops[T], op, where string, arg
 	if err := o.b.Check(op); err != nil {
 		return nil, err
 	}
+	if key, ok := arg.(string); ok && Findable(key) != nil {
+		return nil, o.b.Fail(op, core.ErrNotFound)
+	}
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
 	var r R
@@ -179,6 +204,9 @@ func (o *Ops[T]) upsert(ctx context.Context, op string, row any, err error) erro
 func (o *Ops[T]) deleteByID(ctx context.Context, op string, model any, id any) error {
 	if err := o.b.Check(op); err != nil {
 		return err
+	}
+	if key, ok := id.(string); ok && Findable(key) != nil {
+		return o.b.Fail(op, core.ErrNotFound)
 	}
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
@@ -351,8 +379,8 @@ func (o *Ops[T]) revokeWhere(ctx context.Context, op, column, value string, now 
 	if now.IsZero() {
 		return 0, o.b.Fail(op, ErrZeroTime)
 	}
-	if value == "" {
-		return 0, nil // tokens without a family or client belong to no group
+	if value == "" || Findable(value) != nil {
+		return 0, nil // tokens without a family or client belong to no group; no token has an unstorable one
 	}
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
@@ -376,7 +404,16 @@ func (o *Ops[T]) RevokeClientTokens(ctx context.Context, clientID string, now ti
 // ListTokens returns the tokens matching f, newest IssuedAt first, tokens
 // without one last.
 func (o *Ops[T]) ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.Token, error) {
-	return list(ctx, o, "list tokens", func(q *gorm.DB) *gorm.DB {
+	const op = "list tokens"
+	for _, v := range []string{f.ClientID, f.UserID, f.Dialect, string(f.Kind)} {
+		if Findable(v) != nil { // matches no token
+			if err := o.b.Check(op); err != nil {
+				return nil, err
+			}
+			return []*core.Token{}, nil
+		}
+	}
+	return list(ctx, o, op, func(q *gorm.DB) *gorm.DB {
 		q = q.Model(&Token[T]{})
 		for _, c := range []struct{ column, value string }{
 			{"client_id", f.ClientID}, {"user_id", f.UserID}, {"dialect", f.Dialect}, {"kind", string(f.Kind)},
@@ -446,6 +483,9 @@ func (o *Ops[T]) PutSigningKey(ctx context.Context, k *core.SigningKey) error {
 // ListSigningKeys returns a dialect's keys, oldest CreatedAt first, keys
 // without one first.
 func (o *Ops[T]) ListSigningKeys(ctx context.Context, dialect string) ([]*core.SigningKey, error) {
+	if Findable(dialect) != nil {
+		return []*core.SigningKey{}, nil
+	}
 	return list(ctx, o, "list signing keys", func(q *gorm.DB) *gorm.DB {
 		return q.Where("dialect = ?", dialect).Order("created_at NULLS FIRST").Order("id")
 	}, (*SigningKey[T]).Model)

@@ -173,6 +173,9 @@ func ClientRow[T Time](c *core.Client) (*Client[T], error) {
 	if c == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(c.ID, c.SecretHash); err != nil {
+		return nil, err
+	}
 	r := &Client[T]{ID: c.ID, SecretHash: c.SecretHash, AccessTTL: int64(c.AccessTTL), RefreshTTL: int64(c.RefreshTTL),
 		AllowPlainPKCE: c.AllowPlainPKCE, Disabled: c.Disabled, Expires: NullTime[T](c.ExpiresAt),
 		Updated: NullTime[T](c.UpdatedAt)}
@@ -213,6 +216,9 @@ func UserRow[T Time](u *core.User) (*User[T], error) {
 	if u == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(u.ID, u.Username, u.FirstName, u.LastName, u.Email, u.PasswordHash); err != nil {
+		return nil, err
+	}
 	linked, err := toJSON(u.Linked)
 	if err != nil {
 		return nil, err
@@ -236,6 +242,9 @@ func AuthorizationRow[T Time](a *core.Authorization) (*Authorization[T], error) 
 	if a == nil {
 		return nil, errNilModel
 	}
+	if err := Storable(a.TokenDigest, a.UserID, a.ClientID); err != nil {
+		return nil, err
+	}
 	return &Authorization[T]{ID: a.ID, TokenDigest: a.TokenDigest, UserID: a.UserID, ClientID: a.ClientID,
 		Created: NullTime[T](a.CreatedAt)}, nil
 }
@@ -250,6 +259,10 @@ func (r *Authorization[T]) Model() (*core.Authorization, error) {
 func TokenRow[T Time](t *core.Token) (Token[T], error) {
 	if t == nil {
 		return Token[T]{}, errNilModel
+	}
+	if err := Storable(t.Digest, string(t.Kind), t.ClientID, t.UserID, t.Dialect, t.FamilyID, t.RedirectURI,
+		t.CodeChallenge, t.CodeChallengeMethod); err != nil {
+		return Token[T]{}, err
 	}
 	scopes, err := toJSON(t.Scopes)
 	if err != nil {
@@ -290,6 +303,9 @@ func (r *Token[T]) Model() (*core.Token, error) {
 func SigningKeyRow[T Time](k *core.SigningKey) (*SigningKey[T], error) {
 	if k == nil {
 		return nil, errNilModel
+	}
+	if err := Storable(k.ID, k.Dialect, k.Algorithm); err != nil {
+		return nil, err
 	}
 	return &SigningKey[T]{ID: k.ID, Dialect: k.Dialect, Algorithm: k.Algorithm, PEM: k.PEM,
 		Created: NullTime[T](k.CreatedAt), Retired: NullTime[T](k.RetiredAt), VerifyUntil: NullTime[T](k.VerifyUntil)}, nil
