@@ -16,6 +16,7 @@ import (
 const (
 	DefaultListen         = "127.0.0.1:8080"
 	DefaultLogLevel       = "info"
+	DefaultLogFormat      = "auto"
 	DefaultStorageDriver  = "sqlite"
 	DefaultSQLiteDSN      = "tokengate.db"
 	DefaultMaxBodyBytes   = 1 << 20
@@ -45,6 +46,8 @@ const (
 type Config struct {
 	Listen   string `yaml:"listen" validate:"required,hostport"`
 	LogLevel string `yaml:"log_level" validate:"required,oneof=debug info warn error"`
+	// LogFormat is json, text, or auto: text on a terminal, JSON otherwise.
+	LogFormat string `yaml:"log_format" validate:"required,oneof=auto json text"`
 	// AdminToken is the bearer token of /_admin; empty leaves the admin API
 	// without a token (the server decides whether that disables it).
 	AdminToken string `yaml:"admin_token"`
@@ -63,6 +66,8 @@ type Config struct {
 	JournalMaxBytes int64 `yaml:"journal_max_bytes" validate:"gte=65536"`
 	// SweepInterval is how often expired tokens are deleted.
 	SweepInterval Duration `yaml:"sweep_interval" validate:"gt=0"`
+	// Metrics configures /metrics on the admin listener.
+	Metrics Metrics `yaml:"metrics"`
 	// Dialects maps an instance name to its settings; every instance named
 	// is enabled unless it says enabled: false. An instance's type defaults
 	// to its name. A file without a dialects key enables every registered
@@ -105,6 +110,22 @@ type Limits struct {
 	// file-descriptor limit).
 	MaxConnections int `yaml:"max_connections,omitempty" validate:"gte=0"`
 }
+
+// Metrics configures the Prometheus metrics at /metrics on the admin
+// listener.
+type Metrics struct {
+	// Enabled defaults to true; false collects nothing and serves no
+	// /metrics.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Token is a bearer token for /metrics alone; the admin token works too.
+	Token string `yaml:"token,omitempty"`
+	// RequireToken asks for a token even when the admin listener is a
+	// loopback address (where /metrics is open by default).
+	RequireToken bool `yaml:"require_token,omitempty"`
+}
+
+// IsEnabled reports whether metrics are collected: unless enabled: false.
+func (m Metrics) IsEnabled() bool { return m.Enabled == nil || *m.Enabled }
 
 // AuthFailures is the brute-force limiter: token buckets of failures per
 // client id or username from one source address (Burst, PerMinute) and
@@ -298,6 +319,9 @@ func (c *Config) ApplyDefaults(cat Catalog) {
 	if c.LogLevel == "" {
 		c.LogLevel = DefaultLogLevel
 	}
+	if c.LogFormat == "" {
+		c.LogFormat = DefaultLogFormat
+	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = DefaultStorageDriver
 	}
@@ -356,6 +380,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := strings.TrimSpace(getenv("TOKENGATE_LOG_LEVEL")); v != "" {
 		c.LogLevel = strings.ToLower(v)
 	}
+	if v := strings.TrimSpace(getenv("TOKENGATE_LOG_FORMAT")); v != "" {
+		c.LogFormat = strings.ToLower(v)
+	}
 }
 
 // SetDatabase points storage at dsn: a postgres:// or postgresql:// URL
@@ -377,7 +404,7 @@ func isPostgresURL(s string) bool {
 // default.yaml is configured: the admin token, a client secret, a user
 // password or an auth token.
 func (c *Config) UsesDemoCredentials() bool {
-	if c.AdminToken == DemoAdminToken {
+	if c.AdminToken == DemoAdminToken || c.Metrics.Token == DemoAdminToken {
 		return true
 	}
 	for _, cl := range c.Clients {

@@ -121,7 +121,7 @@ func TestOmittedFieldsGetDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Listen: DefaultListen, LogLevel: "info", AdminToken: "t",
+		Listen: DefaultListen, LogLevel: "info", LogFormat: "auto", AdminToken: "t",
 		Storage: Storage{Driver: "sqlite", DSN: "tokengate.db"},
 		Limits: Limits{MaxBodyBytes: DefaultMaxBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes, MaxParams: DefaultMaxParams,
 			ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout), ReadTimeout: Duration(DefaultReadTimeout),

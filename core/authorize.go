@@ -124,6 +124,7 @@ func (e *Engine) Login(ctx context.Context, username, password string) (*User, e
 	// verified before passes even while guesses at the user are limited.
 	principal, src := "user\x00"+username, sourceOf(ctx)
 	if wait, blocked := e.limiter.Blocked("user", username, src); blocked && !e.creds.cached(u != nil, principal, hash, password) {
+		e.obs.RateLimited("user")
 		return nil, rateLimited(wait)
 	}
 	if !e.creds.verify(u != nil, principal, hash, password) {
@@ -177,6 +178,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if err := e.store.InsertTokens(ctx, t); err != nil {
 		return "", storeError(err)
 	}
+	e.obs.Issued(p.Dialect, TokenCode)
 	return code, nil
 }
 
@@ -261,10 +263,16 @@ func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token s
 		return nil
 	}
 	now := e.clock.Now()
+	n := 0
 	if t.Kind == TokenRefresh {
-		_, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
+		n, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
+	} else if t.Active(now) {
+		n, err = 1, e.store.RevokeToken(ctx, t.Digest, now)
 	} else {
 		err = e.store.RevokeToken(ctx, t.Digest, now)
+	}
+	if err == nil {
+		e.obs.Revoked(t.Dialect, RevokeRequested, n)
 	}
 	return storeErrorOrNil(err)
 }

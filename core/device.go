@@ -89,6 +89,7 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 		if err != nil {
 			return nil, storeError(err)
 		}
+		e.obs.Issued(p.Dialect, TokenDeviceCode)
 		return &DeviceAuthorization{DeviceCode: deviceCode, UserCode: userCode[:4] + "-" + userCode[4:],
 			ExpiresIn: int64(ttl / time.Second), Interval: secs}, nil
 	}
@@ -261,5 +262,6 @@ func (e *Engine) deviceGrant(ctx context.Context, p *Profile, client *Client, re
 		}
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
 	return res, nil
 }

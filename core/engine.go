@@ -50,6 +50,9 @@ type Options struct {
 	// JWKSFetcher fetches the JWK Sets clients publish at a jwks_uri; nil:
 	// such clients cannot authenticate.
 	JWKSFetcher JWKSFetcher
+	// Observer is told about issued, refreshed and revoked tokens, reuse
+	// and rate limiting (metrics); nil: nothing is.
+	Observer Observer
 }
 
 // Engine runs the grants. It is safe for concurrent use.
@@ -65,6 +68,7 @@ type Engine struct {
 	// retention is how long expired tokens are kept before sweeping.
 	retention time.Duration
 	jwks      JWKSFetcher
+	obs       Observer
 }
 
 // New builds an Engine.
@@ -81,8 +85,11 @@ func New(o Options) *Engine {
 	if o.CheckSecret == nil {
 		o.CheckSecret = CheckSecret
 	}
+	if o.Observer == nil {
+		o.Observer = NopObserver
+	}
 	e := &Engine{clock: o.Clock, rand: o.Rand, creds: newCredentialCache(o.CredentialCacheSize, o.CheckSecret),
-		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), jwks: o.JWKSFetcher}
+		limiter: o.FailureLimiter, retention: max(o.SweepRetention, SweepRetention), obs: o.Observer, jwks: o.JWKSFetcher}
 	if o.Store != nil {
 		e.store = guarded{o.Store}
 		e.clients = newRecordCache(e.store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
@@ -324,6 +331,7 @@ func (e *Engine) AuthenticateClientAny(ctx context.Context, p *Profile, readings
 		}
 	}
 	if blocked {
+		e.obs.RateLimited("client")
 		return nil, 0, rateLimited(wait)
 	}
 	e.limiter.Fail("client", readings[0].ID, src)
@@ -399,6 +407,7 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 		}
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
 	return res, nil
 }
 
@@ -455,15 +464,20 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 		}
 		return nil, storeError(err)
 	}
+	e.issued(p, tokens)
+	e.obs.Refreshed(p.Dialect)
 	return res, nil
 }
 
 // replayed revokes the family of a code or refresh token presented again and
 // returns the invalid_grant to answer (RFC 9700 §2.2.2, §4.14).
 func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason) error {
-	if _, err := e.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
+	n, err := e.store.RevokeFamily(ctx, t.FamilyID, now)
+	if err != nil {
 		return storeError(err)
 	}
+	e.obs.ReuseDetected(t.Dialect, r)
+	e.obs.Revoked(t.Dialect, RevokeReuse, n)
 	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
 }
 
@@ -495,6 +509,13 @@ func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind Toke
 		return nil, storeError(err)
 	}
 	return t, nil
+}
+
+// issued tells the observer about tokens just stored.
+func (e *Engine) issued(p *Profile, tokens []*Token) {
+	for _, t := range tokens {
+		e.obs.Issued(p.Dialect, t.Kind)
+	}
 }
 
 type grant struct {

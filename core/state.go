@@ -142,6 +142,9 @@ func (e *Engine) DeleteClient(ctx context.Context, id string) error {
 // many; an unknown client has none.
 func (e *Engine) RevokeClientTokens(ctx context.Context, id string) (int, error) {
 	n, err := e.store.RevokeClientTokens(ctx, id, e.clock.Now())
+	if err == nil {
+		e.obs.Revoked("", RevokeAdmin, n)
+	}
 	return n, storeErrorOrNil(err)
 }
 
@@ -320,6 +323,9 @@ func (e *Engine) ListTokens(ctx context.Context, f TokenFilter) ([]*Token, error
 // revoked token keeps its first revocation time.
 func (e *Engine) RevokeTokenByDigest(ctx context.Context, digest string) error {
 	err := e.store.RevokeToken(ctx, digest, e.clock.Now())
+	if err == nil {
+		e.obs.Revoked("", RevokeAdmin, 1)
+	}
 	_, err = found(0, err, "token", "", "")
 	return err
 }

@@ -82,6 +82,16 @@ type Starter interface {
 	Start(ctx context.Context) error
 }
 
+// Describer is implemented by a dialect that describes its wire as an
+// OpenAPI 3.1 document (YAML or JSON): its routes, parameters, bodies,
+// responses and error envelopes, with paths relative to the instance's
+// prefix. dialects/openapi adds the prefix, keeps only the routes the
+// instance mounted and serves it. It is called after Mount, so the
+// document may reflect the instance's options.
+type Describer interface {
+	OpenAPI() ([]byte, error)
+}
+
 // Deps is what a dialect mounts with.
 type Deps struct {
 	Engine  *core.Engine

@@ -211,6 +211,23 @@ func AddOutside(r Router, method, path string, h echo.HandlerFunc) {
 	}
 }
 
+// DryRun provisions c's enabled instances and mounts them on an engine
+// over no store, routes only recorded: what config check runs, and what
+// describes instances without serving them (tokengate openapi).
+func DryRun(c *config.Config) ([]*Provisioned, error) {
+	ps, err := Provision(c)
+	if err != nil {
+		return nil, err
+	}
+	dry := Deps{Engine: core.New(core.Options{}), Logger: slog.New(slog.DiscardHandler), Secrets: NewSecrets()}
+	err = Mount(ps, func(p *Provisioned) Deps { d := dry; d.Prefix = p.Prefix; return d },
+		func(*Provisioned, string, string, echo.HandlerFunc) {})
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
 // Catalog is the registry as config validation sees it: config check and
 // serve ask it which types exist and provision every instance on a dry run.
 func Catalog() config.Catalog { return catalog{} }
@@ -226,12 +243,7 @@ func (catalog) DefaultTypes() []string { return DefaultTypes() }
 // finds everything serve would refuse for a config reason: options, files
 // they name, route collisions.
 func (catalog) CheckDialects(c *config.Config) []string {
-	ps, err := Provision(c)
-	if err == nil {
-		dry := Deps{Engine: core.New(core.Options{}), Logger: slog.New(slog.DiscardHandler), Secrets: NewSecrets()}
-		err = Mount(ps, func(p *Provisioned) Deps { d := dry; d.Prefix = p.Prefix; return d },
-			func(*Provisioned, string, string, echo.HandlerFunc) {})
-	}
+	_, err := DryRun(c)
 	var ve *config.ValidationError
 	switch {
 	case err == nil:

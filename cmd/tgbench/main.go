@@ -54,6 +54,7 @@ type options struct {
 	watch     bool
 	db        string // postgres:// URL; empty: a fresh SQLite file
 	replicas  int
+	metrics   string // on, off, or compare
 	// declaredSpec is the spec the declared_token scenario serves.
 	declaredSpec string
 	stdout       io.Writer
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.scale, "scale", 0, "preload `N` tokens and compare oauth2_cc and accounda_validate on the empty and the loaded database (make bench-scale: 10,000,000)")
 	fs.StringVar(&o.db, "db", "", "run the gateway on this postgres:// `URL` instead of a fresh SQLite file (its tables are left behind)")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway processes sharing the database (more than 1 needs -db postgres://…); connections are spread round-robin")
+	fs.StringVar(&o.metrics, "metrics", "on", "the gateway's metrics.enabled: on, off, or compare (every scenario on a gateway with metrics and on one without, alternately; prints the cost)")
 	fs.StringVar(&o.declaredSpec, "declared-spec", "dialects/declared/testdata/errorid.yaml",
 		"the spec `FILE` declared_token serves under /declared (the errorId API re-declared; relative to the working directory)")
 	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
@@ -123,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-scale must not be negative")
 	case o.replicas < 1 || (o.replicas > 1 && o.db == ""):
 		return usage("-replicas must be at least 1, and more than 1 needs -db postgres://…")
+	case o.metrics != "on" && o.metrics != "off" && o.metrics != "compare":
+		return usage("-metrics must be on, off or compare")
+	case o.metrics == "compare" && (o.scale > 0 || o.replicas > 1 || o.db != ""):
+		return usage("-metrics compare runs on fresh SQLite databases, without -scale, -replicas or -db")
 	}
 	if *list != "" {
 		for n := range strings.SplitSeq(*list, ",") {
@@ -150,9 +156,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var hadErrors bool
-	if o.scale > 0 {
+	switch {
+	case o.scale > 0:
 		hadErrors, err = runScale(ctx, o)
-	} else {
+	case o.metrics == "compare":
+		hadErrors, err = runMetricsCompare(ctx, o)
+	default:
 		hadErrors, err = runBench(ctx, o)
 	}
 	if err != nil {
@@ -284,7 +293,7 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	}
 	var gws []*child
 	for range o.replicas {
-		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, declaredSpec, o.startWait)
+		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, declaredSpec, o.metrics != "off", o.startWait)
 		if err != nil {
 			return false, err
 		}

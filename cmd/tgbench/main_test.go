@@ -192,7 +192,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestGatewayConfig(t *testing.T) {
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "")
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +200,14 @@ func TestGatewayConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" {
-		t.Errorf("listen %q dsn %q log_level %q", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel)
+	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" || cfg.Metrics.IsEnabled() {
+		t.Errorf("listen %q dsn %q log_level %q metrics %v", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel, cfg.Metrics.IsEnabled())
+	}
+	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = config.Parse(b, dialects.Catalog()); err != nil || !cfg.Metrics.IsEnabled() {
+		t.Errorf("metrics on: %v %v", cfg, err)
 	}
 	def, _ := config.Default(dialects.Catalog())
 	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {
@@ -263,7 +269,7 @@ func TestGatewayConfigDeclared(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "e.yaml"), spec, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml")
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +281,7 @@ func TestGatewayConfigDeclared(t *testing.T) {
 	if d.Type != "declared" || d.Prefix != declaredPrefix || d.Options["spec"] != "e.yaml" || len(cfg.EnabledDialects()) != 6 {
 		t.Fatalf("declared instance %+v in\n%s", d, b)
 	}
-	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml"); err == nil {
+	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml", true); err == nil {
 		t.Fatal("a missing spec passed the check")
 	}
 }

@@ -123,11 +123,11 @@ func gatewayEnv() []string {
 	return env
 }
 
-// startGateway writes a config (the embedded default with listen, dsn and
-// log_level replaced; with declaredSpec, a spec file, also that spec as
-// instance "declared" under /declared) into dir and runs `bin serve
-// --config FILE` until /healthz answers 200.
-func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, timeout time.Duration) (*child, error) {
+// startGateway writes a config (the embedded default with listen, dsn,
+// log_level and metrics.enabled replaced; with declaredSpec, a spec file,
+// also that spec as instance "declared" under /declared) into dir and runs
+// `bin serve --config FILE` until /healthz answers 200.
+func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, metrics bool, timeout time.Duration) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, ti
 			return nil, err
 		}
 	}
-	cfg, err := gatewayConfig(addr, dbPath, dir, declared)
+	cfg, err := gatewayConfig(addr, dbPath, dir, declared, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +250,11 @@ func freeAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// gatewayConfig is config.DefaultYAML() with listen, storage.dsn and
-// log_level replaced, and with declared (a spec file in dir; "" none)
-// enabled as instance "declared" under the prefix /declared; checked with
-// config.ParseIn as a file in dir.
-func gatewayConfig(listen, dsn, dir, declared string) ([]byte, error) {
+// gatewayConfig is config.DefaultYAML() with listen, storage.dsn, log_level
+// and metrics.enabled replaced, and with declared (a spec file in dir; ""
+// none) enabled as instance "declared" under the prefix /declared; checked
+// with config.ParseIn as a file in dir.
+func gatewayConfig(listen, dsn, dir, declared string, metrics bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(config.DefaultYAML(), &doc); err != nil {
 		return nil, fmt.Errorf("reading the default config: %w", err)
@@ -272,6 +272,7 @@ func gatewayConfig(listen, dsn, dir, declared string) ([]byte, error) {
 	}
 	setKey(storage, "driver", driver)
 	setKey(storage, "dsn", dsn)
+	set(mappingKey(root, "metrics"), "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(metrics)})
 	if declared != "" {
 		inst := mappingKey(mappingKey(root, "dialects"), "declared")
 		setKey(inst, "type", "declared")
@@ -290,7 +291,11 @@ func gatewayConfig(listen, dsn, dir, declared string) ([]byte, error) {
 
 // setKey sets key to a string scalar in mapping m.
 func setKey(m *yaml.Node, key, value string) {
-	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle}
+	set(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle})
+}
+
+// set sets key to v in mapping m.
+func set(m *yaml.Node, key string, v *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			m.Content[i+1] = v

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -206,39 +204,26 @@ func (a *adminCLI) tokens(clientID, dialect, kind string) error {
 
 // reset wipes the gateway's runtime state and says what went, from the
 // API's answer, and whether the clock is still moved (reset leaves it).
-func (a *adminCLI) reset(toConfig bool) error {
-	body := map[string]string{}
+func (a *adminCLI) reset(toConfig, keepClock bool) error {
+	in := admin.ResetRequest{KeepClock: keepClock}
 	if toConfig {
-		body["to"] = "config"
+		in.To = "config"
 	}
-	var answer map[string]any
-	if err := a.c.Do(context.Background(), http.MethodPost, "/reset", body, &answer); err != nil {
+	answer, err := a.c.ResetWith(in)
+	if err != nil {
 		return err
 	}
 	if a.json {
 		return a.print(answer, nil, nil)
 	}
-	fmt.Fprintln(a.out, resetSummary(answer, toConfig))
-	if s, err := a.c.Clock(); err == nil && (s.Frozen || s.Offset != "" && s.Offset != "0s") {
-		fmt.Fprintf(a.out, "clock: still at %s (offset %s, frozen %t); `tokengate admin clock reset` returns it to real time\n",
-			s.Now, s.Offset, s.Frozen)
+	fmt.Fprintln(a.out, "reset: "+strings.Join(answer.Cleared, ", "))
+	if !answer.ClockReset {
+		if s, err := a.c.Clock(); err == nil && (s.Frozen || s.Offset != "" && s.Offset != "0s") {
+			fmt.Fprintf(a.out, "clock: kept at %s (offset %s, frozen %t); `tokengate admin clock reset` returns it to real time\n",
+				s.Now, s.Offset, s.Frozen)
+		}
 	}
 	return nil
-}
-
-// resetSummary names what a reset wiped. The answer says whether the
-// config was restored ("to": "config"); what is wiped in any case is the
-// documented contract of POST /_admin/reset.
-func resetSummary(answer map[string]any, asked bool) string {
-	restored := asked
-	if to, ok := answer["to"].(string); ok {
-		restored = to == "config"
-	}
-	line := "reset: tokens, authorization codes, request journal and fault rules"
-	if restored {
-		line += "; clients, users and authorizations restored to the config"
-	}
-	return line
 }
 
 // printOne prints the answer x of a call that returned err: one table row.

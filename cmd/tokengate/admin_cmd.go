@@ -371,18 +371,19 @@ digest; the tokens themselves are not stored.`,
 }
 
 func resetCmd(r *adminRunner) *cobra.Command {
-	var toConfig bool
+	var toConfig, keepClock bool
 	c := &cobra.Command{
-		Use:   "reset [--to-config]",
-		Short: "Wipe tokens, codes, the journal and fault rules",
-		Long: `Wipe every token and authorization code, the request journal and the fault
-rules, e.g. between two test suites, and print what was reset. With
---to-config, clients, users and authorizations also return to what the config
-declares. The clock is not reset: the command says so when it is still moved
-(tokengate admin clock reset returns it to real time).`,
+		Use:   "reset [--to-config] [--keep-clock]",
+		Short: "Wipe tokens, codes, the journal and fault rules; return the clock to real time",
+		Long: `Wipe every token and authorization code, the request journal, the fault rules
+and the failure limiter, and return the gateway clock to real time, e.g. between
+two test suites; print what was reset. With --to-config, clients, users and
+authorizations also return to what the config declares. With --keep-clock the
+clock stays where it is (moved or frozen).`,
 		Args: noArgs,
-		RunE: r.run("reset request", func(a *adminCLI, _ []string) error { return a.reset(toConfig) }),
+		RunE: r.run("reset request", func(a *adminCLI, _ []string) error { return a.reset(toConfig, keepClock) }),
 	}
 	c.Flags().BoolVar(&toConfig, "to-config", false, "also restore clients, users and authorizations to the config")
+	c.Flags().BoolVar(&keepClock, "keep-clock", false, "leave the gateway clock where it is")
 	return c
 }

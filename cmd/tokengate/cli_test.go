@@ -233,17 +233,20 @@ func TestAdminCLISentences(t *testing.T) {
 	if code, _, _ := cli("faults", "add", "--status", "503"); code != 0 {
 		t.Fatal("faults add")
 	}
-	code, out, errs := cli("reset", "--to-config")
-	if code != 0 || !strings.HasPrefix(out, "reset: tokens, authorization codes, request journal and fault rules; clients, users and authorizations restored to the config\n") ||
-		!strings.Contains(out, "clock: still at") || !strings.Contains(out, "offset -30m0s") {
-		t.Fatalf("reset --to-config: %d %q %q", code, out, errs)
+	code, out, errs := cli("reset", "--to-config", "--keep-clock")
+	if code != 0 || !strings.HasPrefix(out, "reset: tokens, authorization codes, request journal, fault rules, failure limiter, clients, users and authorizations (restored to the config)\n") ||
+		!strings.Contains(out, "clock: kept at") || !strings.Contains(out, "offset -30m0s") {
+		t.Fatalf("reset --to-config --keep-clock: %d %q %q", code, out, errs)
 	}
 	if rules, _ := g.Admin.Faults(); len(rules) != 0 {
 		t.Fatalf("reset left %d fault rules", len(rules))
 	}
-	cli("clock", "reset")
-	if code, out, _ := cli("reset"); code != 0 || out != "reset: tokens, authorization codes, request journal and fault rules\n" {
+	// Without --keep-clock the clock returns to real time.
+	if code, out, _ := cli("reset"); code != 0 || out != "reset: tokens, authorization codes, request journal, fault rules, failure limiter, clock\n" {
 		t.Fatalf("reset: %d %q", code, out)
+	}
+	if s, err := g.Admin.Clock(); err != nil || s.Offset != "0s" || s.Frozen {
+		t.Fatalf("clock after reset: %+v %v", s, err)
 	}
 }
 

@@ -26,6 +26,7 @@ Environment:
   TOKENGATE_DB           SQLite path or postgres:// URL, overrides the config
   TOKENGATE_ADMIN_TOKEN  admin API token, overrides the config (and the admin commands' --token default)
   TOKENGATE_LOG_LEVEL    debug, info, warn or error
+  TOKENGATE_LOG_FORMAT   json, text or auto (text on a terminal, JSON otherwise)
   TOKENGATE_URL          the admin commands' --url default`
 
 func init() {
@@ -45,7 +46,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}, serveCmd(stderr), configCmd(stdout, stderr), migrateCommand(stdout, stderr), keysCmd(stdout, stderr),
-		adminCommand(stdout, stderr), healthcheckCmd(stdout, stderr), versionCmd(stdout))
+		adminCommand(stdout, stderr), openapiCmd(stdout, stderr), healthcheckCmd(stdout, stderr), versionCmd(stdout))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate("{{build}}\n")
@@ -80,7 +81,7 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 	var o serveOptions
 	c := &cobra.Command{
 		Use: "serve [--config FILE] [--listen ADDR] [--db PATH|postgres://URL] [--allow-demo]\n" +
-			"                  [--tls-cert FILE --tls-key FILE | --tls-self-signed]",
+			"                  [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--log-format json|text|auto]",
 		Short: "Serve the token endpoints of every enabled dialect",
 		Long: `Serve the token endpoints of every dialect the config enables, the admin API
 (/_admin) and /healthz, until interrupted (SIGINT or SIGTERM: in-flight
@@ -88,7 +89,9 @@ requests finish first).
 
 The config comes from --config, else $TOKENGATE_CONFIG, else the embedded demo
 config; the environment (TOKENGATE_LISTEN, TOKENGATE_DB, TOKENGATE_ADMIN_TOKEN,
-TOKENGATE_LOG_LEVEL) and then --listen and --db override it. While the public
+TOKENGATE_LOG_LEVEL, TOKENGATE_LOG_FORMAT) and then --listen, --db and
+--log-format override it. Logs are text on a terminal and JSON lines
+otherwise, unless --log-format (or log_format) says which. While the public
 demo credentials are in use, serve refuses to listen on a non-loopback address
 unless --allow-demo is given, and then logs a warning.`,
 		Args: noArgs,
@@ -101,6 +104,7 @@ unless --allow-demo is given, and then logs a warning.`,
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
 	f.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a certificate generated at start for localhost, 127.0.0.1 and ::1")
+	f.StringVar(&o.logFormat, "log-format", "", "log `FORMAT`: json, text or auto (text on a terminal, JSON otherwise); overrides the config and TOKENGATE_LOG_FORMAT")
 	return c
 }
 

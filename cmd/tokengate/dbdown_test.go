@@ -591,7 +591,7 @@ func TestDatabaseLocked(t *testing.T) {
 		}
 	}
 	t.Logf("%d concurrent token requests on a locked database: 503 within %v", concurrent, slowest)
-	if slowest > 12*time.Second {
+	if slowest > 14*time.Second { // two busy timeouts plus scheduling slack on a loaded machine, still inside write_timeout
 		t.Errorf("a request on the locked database waited %v: want at most about two busy timeouts (5 s each), however many requests queue", slowest)
 	}
 

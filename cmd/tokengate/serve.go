@@ -23,19 +23,25 @@ type serveOptions struct {
 	allowDemo       bool
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
+	logFormat       string
 }
 
 func serve(o serveOptions, stderr io.Writer) int {
 	cfg, err := o.config.load()
-	if err == nil && o.listen != "" {
-		cfg.Listen = o.listen
+	if err == nil && (o.listen != "" || o.logFormat != "") {
+		if o.listen != "" {
+			cfg.Listen = o.listen
+		}
+		if o.logFormat != "" {
+			cfg.LogFormat = o.logFormat
+		}
 		err = config.Validate(cfg, dialects.Catalog())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
+	logger := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if o.config.missing != "" {
 		logger.Warn("no config file at $TOKENGATE_CONFIG; serving the embedded demo config", "path", o.config.missing)
 	}
@@ -105,14 +111,6 @@ func (f *configFlags) load() (*config.Config, error) {
 	return cfg, config.Validate(cfg, dialects.Catalog())
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
 func configCheck(path string, stdout, stderr io.Writer) int {
 	if _, err := config.Load(path, dialects.Catalog()); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -138,7 +136,7 @@ func checkDemoExposure(cfg *config.Config, allow bool, logger *slog.Logger) erro
 		}
 	}
 	for _, a := range addrs {
-		if isLoopback(a) {
+		if config.IsLoopback(a) {
 			continue
 		}
 		if !allow {

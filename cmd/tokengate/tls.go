@@ -87,16 +87,3 @@ func writeSelfSigned(dir string) (certFile, keyFile string, err error) {
 	}
 	return certFile, keyFile, nil
 }
-
-// isLoopback reports whether a listen address only accepts local clients.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

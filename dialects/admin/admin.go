@@ -37,6 +37,8 @@ type API struct {
 	token    []byte
 	validate *validator.Validate
 	dialects Dialects // nil: no dialects added at run time
+	// Docs, when set, serves GET /_admin/openapi/{dialect} (see openapi.go).
+	Docs DocsFunc
 }
 
 // New builds the API. token is the admin bearer token; empty disables the
@@ -82,6 +84,7 @@ func (a *API) Mount(e *echo.Echo) {
 	g.DELETE("/dialects/:name", a.removeDialect)
 	g.GET("/requests", a.listRequests)
 	g.DELETE("/requests", a.clearRequests)
+	g.GET("/openapi/:dialect", a.openapi)
 }
 
 // auth checks the bearer token in constant time.

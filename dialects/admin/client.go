@@ -247,14 +247,22 @@ func (c *Client) RevokeClientTokens(clientID string) (int, error) {
 	return out.Revoked, err
 }
 
-// Reset wipes tokens, codes, journal and faults; toConfig also restores
-// clients, users and authorizations to the config.
+// Reset wipes tokens, codes, journal, faults and the failure limiter and
+// returns the clock to real time; toConfig also restores clients, users
+// and authorizations to the config.
 func (c *Client) Reset(toConfig bool) error {
-	body := map[string]string{}
+	in := ResetRequest{}
 	if toConfig {
-		body["to"] = "config"
+		in.To = "config"
 	}
-	return c.Do(bg, http.MethodPost, "/reset", body, nil)
+	_, err := c.ResetWith(in)
+	return err
+}
+
+// ResetWith resets as asked (e.g. keeping the clock) and says what it cleared.
+func (c *Client) ResetWith(in ResetRequest) (ResetAnswer, error) {
+	var out ResetAnswer
+	return out, c.Do(bg, http.MethodPost, "/reset", in, &out)
 }
 
 // AddDialect mounts a declared dialect from its spec text at once (201);

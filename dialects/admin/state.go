@@ -355,9 +355,7 @@ func (a *API) revoked(c echo.Context, err error) error {
 // reset wipes tokens, codes, the journal and faults; with {"to": "config"}
 // it also restores clients, users and authorizations to the config.
 func (a *API) reset(c echo.Context) error {
-	var in struct {
-		To string `json:"to" validate:"omitempty,oneof=config"`
-	}
+	var in ResetRequest
 	if c.Request().ContentLength != 0 {
 		if err := decode(c, &in); err != nil {
 			return invalid(c, "", err.Error())
@@ -383,5 +381,37 @@ func (a *API) reset(c echo.Context) error {
 	if err := a.plane.PublishFaults(ctx, true); err != nil {
 		return storeFailed(c, err)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"reset": true, "to": in.To})
+	out := ResetAnswer{Reset: true, To: in.To,
+		Cleared: []string{"tokens", "authorization codes", "request journal", "fault rules", "failure limiter"}}
+	if seed != nil {
+		out.Cleared = append(out.Cleared, "clients, users and authorizations (restored to the config)")
+	}
+	// A reset gives the next test a fresh gateway, so the clock goes back
+	// to real time too unless the caller keeps it.
+	if !in.KeepClock {
+		a.clock.Reset()
+		if err := a.plane.PublishClock(ctx); err != nil {
+			return storeFailed(c, err)
+		}
+		out.Cleared = append(out.Cleared, "clock")
+		out.ClockReset = true
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ResetRequest is the body of POST /_admin/reset (all fields optional).
+type ResetRequest struct {
+	// To "config" also restores clients, users and authorizations to the config.
+	To string `json:"to,omitempty" validate:"omitempty,oneof=config"`
+	// KeepClock leaves the gateway clock where it is (by default a reset
+	// returns it to real time, running).
+	KeepClock bool `json:"keep_clock,omitempty"`
+}
+
+// ResetAnswer says what a reset cleared.
+type ResetAnswer struct {
+	Reset      bool     `json:"reset"`
+	To         string   `json:"to"`
+	Cleared    []string `json:"cleared"`
+	ClockReset bool     `json:"clock_reset"`
 }

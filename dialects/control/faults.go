@@ -87,6 +87,18 @@ type Action struct {
 	Drop       bool
 }
 
+// Kind names what the action does: drop, status (perhaps after a
+// latency) or latency alone.
+func (a *Action) Kind() string {
+	switch {
+	case a.Drop:
+		return "drop"
+	case a.Status != 0:
+		return "status"
+	}
+	return "latency"
+}
+
 // Faults is the set of active rules. With a shared store (replicas on one
 // database) hit counts live in the store, so count-limited rules fire
 // exactly count times across all replicas.

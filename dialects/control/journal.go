@@ -14,6 +14,7 @@ import (
 type Entry struct {
 	Time      time.Time           `json:"time"`
 	Replica   string              `json:"replica,omitempty"`
+	RequestID string              `json:"request_id"`
 	Dialect   string              `json:"dialect"`
 	Route     string              `json:"route"`
 	Method    string              `json:"method"`
@@ -117,9 +118,16 @@ func (j *Journal) shrink(size int) {
 
 // Bytes reports the approximate memory the entries hold.
 func (j *Journal) Bytes() int64 {
+	_, b := j.Stats()
+	return b
+}
+
+// Stats reports how many entries the journal holds and the approximate
+// memory they hold (the metrics read both at once).
+func (j *Journal) Stats() (entries int, bytes int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.bytes
+	return j.n, j.bytes
 }
 
 // List returns matching entries, newest first.
@@ -166,7 +174,7 @@ func bound(e Entry) (Entry, int) {
 		return strings.Clone(s)
 	}
 	e.Time = JSONTime(e.Time)
-	e.Replica, e.Dialect, e.Route, e.Method = str(e.Replica), str(e.Dialect), str(e.Route), str(e.Method)
+	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = str(e.Replica), str(e.RequestID), str(e.Dialect), str(e.Route), str(e.Method)
 	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = str(e.ClientID), str(e.GrantType), str(e.Error), str(e.ErrorID), str(e.Fault)
 	if e.Headers != nil {
 		h := make(map[string]string, min(len(e.Headers), MaxFields))

@@ -21,6 +21,9 @@ type Plane struct {
 	Faults  *Faults
 	Clock   *core.AdjustableClock
 	Replica string
+	// Fired, when set, is told about every fault rule that fires: the
+	// instance and the action (metrics).
+	Fired func(dialect, action string)
 
 	// shared, when set, holds the clock and fault rules for every replica
 	// on the same database; version is the last state this replica loaded.
@@ -158,6 +161,9 @@ func (p *Plane) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		r.FaultID = a.RuleID
+		if p.Fired != nil {
+			p.Fired(r.Instance, a.Kind())
+		}
 		if a.Latency > 0 {
 			t := time.NewTimer(a.Latency)
 			select {
@@ -187,7 +193,7 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	notePresented(c)
 	r := wire.RequestOf(c)
 	facts := factsOf(c)
-	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, Dialect: r.Instance, Route: c.Path(), Method: c.Request().Method,
+	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, RequestID: r.RequestID, Dialect: r.Instance, Route: c.Path(), Method: c.Request().Method,
 		ClientID: r.ClientID, GrantType: r.Grant, Status: status,
 		LatencyMS: float64(latency.Microseconds()) / 1000, ErrorID: r.ErrorID, Fault: r.FaultID,
 		Headers: RedactHeaders(c.Request().Header, facts), Params: RedactParams(wire.Params(c), facts)}

@@ -43,6 +43,10 @@ type Options struct {
 	// LogClock is the wall clock the access log's rate limit reads
 	// (default: the system clock; tests inject one).
 	LogClock core.Clock
+	// RouteMetrics, when set, is asked once per route when it is mounted
+	// (and once per instance with method and route "" for the paths it
+	// owns but does not route) for what counts that route's requests.
+	RouteMetrics func(instance, method, route string) wire.RouteMetrics
 }
 
 // Gateway is the assembled server: one echo instance per listen address.
@@ -57,6 +61,11 @@ type Gateway struct {
 	observe func(c echo.Context, status int, latency time.Duration)
 	sync    func(c echo.Context) error
 	deps    func(p *dialects.Provisioned) dialects.Deps
+	metrics func(instance, method, route string) wire.RouteMetrics
+	// unrouted counts each instance's requests to paths it owns but does
+	// not route (404, 405): instance name -> wire.RouteMetrics; empty
+	// without metrics. A sync.Map: run-time instances add theirs.
+	unrouted sync.Map
 
 	// Instances added at run time (runtime.go): an immutable snapshot
 	// swapped under rtMu, read lock-free by every request.
@@ -75,7 +84,8 @@ func New(o Options) (*Gateway, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
-		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, claimed: dialects.Claims{}, lines: NewLineThrottle(o.LogClock)}
+		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, metrics: o.RouteMetrics, claimed: dialects.Claims{},
+		lines: NewLineThrottle(o.LogClock)}
 	g.rt.Store(&runtimeState{byName: map[string]*dialects.Provisioned{}})
 	g.main = g.newEcho(o.Config.Listen)
 	g.byAddr[o.Config.Listen] = g.main
@@ -99,6 +109,7 @@ func New(o Options) (*Gateway, error) {
 	for _, p := range insts {
 		g.mounted = append(g.mounted, p)
 		g.byName[p.Name] = p
+		g.countUnrouted(p)
 		if s, ok := p.Dialect.(dialects.Starter); ok {
 			if err := s.Start(context.Background()); err != nil {
 				return nil, fmt.Errorf("dialects[%s]: %w", p.Name, err)
@@ -118,18 +129,48 @@ func New(o Options) (*Gateway, error) {
 // format applies.
 func (g *Gateway) bind(p *dialects.Provisioned, method, path string, h echo.HandlerFunc) {
 	e := g.Listener(p.Listen)
+	m := g.routeMetrics(p, method, path)
 	tag := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			tagRequest(c, p)
+			tagRequest(c, p).Metrics = m
 			return next(c)
 		}
 	}
 	e.Add(method, path, h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...)
 }
 
-func tagRequest(c echo.Context, p *dialects.Provisioned) {
+// routeMetrics is what counts the requests of one route (nil without
+// metrics), resolved once when the route is mounted.
+func (g *Gateway) routeMetrics(p *dialects.Provisioned, method, path string) wire.RouteMetrics {
+	if g.metrics == nil {
+		return nil
+	}
+	return g.metrics(p.Name, method, path)
+}
+
+// countUnrouted resolves what counts p's requests to paths it owns but
+// does not route.
+func (g *Gateway) countUnrouted(p *dialects.Provisioned) {
+	if g.metrics != nil {
+		g.unrouted.Store(p.Name, g.metrics(p.Name, "", ""))
+	}
+}
+
+// unroutedMetrics gives a request that no route counts (a 404 or 405 its
+// instance answers) its instance's unrouted counters.
+func (g *Gateway) unroutedMetrics(r *wire.Request) {
+	if r.Metrics != nil {
+		return
+	}
+	if m, ok := g.unrouted.Load(r.Instance); ok {
+		r.Metrics = m.(wire.RouteMetrics)
+	}
+}
+
+func tagRequest(c echo.Context, p *dialects.Provisioned) *wire.Request {
 	r := wire.RequestOf(c)
 	r.Instance, r.Type, r.Facts = p.Name, p.Type, &p.Facts
+	return r
 }
 
 func (g *Gateway) newEcho(addr string) *echo.Echo {
@@ -207,12 +248,14 @@ func (g *Gateway) Dialect(name string) dialects.Dialect {
 // DialectFor returns the dialect that owns the request: the routed
 // instance, or for unrouted paths the one whose Owns claims the path.
 func (g *Gateway) DialectFor(c echo.Context) dialects.Dialect {
-	if p := g.Instance(wire.RequestOf(c).Instance); p != nil {
+	r := wire.RequestOf(c)
+	if p := g.Instance(r.Instance); p != nil {
+		g.unroutedMetrics(r) // a run-time route's 405
 		return p.Dialect
 	}
 	for _, m := range g.Instances() {
 		if m.Owns(c.Request().URL.Path) {
-			tagRequest(c, m)
+			g.unroutedMetrics(tagRequest(c, m))
 			return m.Dialect
 		}
 	}

@@ -25,11 +25,16 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		r := wire.RequestOf(c)
 		r.MaxParams = g.cfg.Limits.MaxParams
+		r.RequestID = assignRequestID(c)
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
+		latency := time.Since(start)
+		if r.Metrics != nil {
+			r.Metrics.Observe(c.Response().Status, r.Grant, latency)
+		}
 		if g.observe != nil && r.Instance != "" {
-			g.observe(c, c.Response().Status, time.Since(start))
+			g.observe(c, c.Response().Status, latency)
 		}
 		e := r.Err
 		level := slog.LevelInfo
@@ -66,7 +71,8 @@ func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("method", clip(c.Request().Method)),
 			slog.String("route", clip(routeOf(c))),
 			slog.Int("status", status),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", latency),
+			slog.String("request_id", r.RequestID),
 		}
 		if r.Instance != "" {
 			attrs = append(attrs, slog.String("dialect", r.Instance))
@@ -119,7 +125,8 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				g.log.Error("panic in handler", "route", clip(routeOf(c)), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				g.log.Error("panic in handler", "route", clip(routeOf(c)), "request_id", wire.RequestOf(c).RequestID,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = core.Internal(fmt.Errorf("%w: %v", ErrPanic, r))
 			}
 		}()

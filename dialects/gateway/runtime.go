@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // Instances added at run time. echo cannot remove a route, so their routes
@@ -96,7 +97,7 @@ func (g *Gateway) AddInstance(ctx context.Context, p *dialects.Provisioned) erro
 	claimed := maps.Clone(g.claimed)
 	added := map[string]echo.HandlerFunc{} // method + " " + path -> handler
 	bind := func(p *dialects.Provisioned, method, path string, h echo.HandlerFunc) {
-		added[method+" "+path] = g.wrap(p, h)
+		added[method+" "+path] = g.wrap(p, h, g.routeMetrics(p, method, path))
 	}
 	p.Routes = nil
 	if err := dialects.MountClaimed(claimed, []*dialects.Provisioned{p}, g.deps, bind); err != nil {
@@ -114,6 +115,7 @@ func (g *Gateway) AddInstance(ctx context.Context, p *dialects.Provisioned) erro
 		return cur.paths[q.Listen][pathOf(key)].handlers[methodOf(key)]
 	})
 	g.claimed = claimed
+	g.countUnrouted(p)
 	g.rt.Store(next)
 	return nil
 }
@@ -203,12 +205,12 @@ func (g *Gateway) staticMethods(addr, path string) map[string]bool {
 
 // wrap puts a run-time route's handler in the middleware a config route
 // gets from echo (see bind).
-func (g *Gateway) wrap(p *dialects.Provisioned, h echo.HandlerFunc) echo.HandlerFunc {
+func (g *Gateway) wrap(p *dialects.Provisioned, h echo.HandlerFunc, m wire.RouteMetrics) echo.HandlerFunc {
 	for i := len(g.routeMW) - 1; i >= 0; i-- {
 		h = g.routeMW[i](h)
 	}
 	return func(c echo.Context) error {
-		tagRequest(c, p)
+		tagRequest(c, p).Metrics = m
 		return h(c)
 	}
 }

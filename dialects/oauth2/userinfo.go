@@ -57,15 +57,17 @@ func bearerToken(c echo.Context) (string, error) {
 
 func isUserInfo(c echo.Context) bool { return c != nil && strings.HasSuffix(c.Path(), userinfoPath) }
 
-// describeBearer answers RFC 6750 §3: a request without a token gets only
-// the challenge, an unusable token invalid_token (401), a token without the
-// openid scope insufficient_scope (403), a malformed request
-// invalid_request (400).
+// describeBearer answers RFC 6750 §3: a request without a token gets the
+// challenge without an error code (§3.1), an unusable token invalid_token
+// (401), a token without the openid scope insufficient_scope (403), a
+// malformed request invalid_request (400). The body is RFC 6749's error
+// object, as elsewhere.
 func describeBearer(e *core.Error) wire.Answer {
 	a := wire.Answer{Status: wire.Status(e), Code: string(e.Kind), Text: e.Description}
+	challenged := true
 	switch {
 	case e.Kind == core.KindInvalidToken && e.Reason == core.ReasonMissing:
-		a.Code = ""
+		a.Code, challenged = "invalid_token", false
 	case e.Kind == core.KindInvalidToken || e.Kind == core.KindExpiredToken:
 		a.Status, a.Code = http.StatusUnauthorized, "invalid_token"
 	case e.Reason == core.ReasonInsufficientScope:
@@ -76,7 +78,7 @@ func describeBearer(e *core.Error) wire.Answer {
 		a.Code = "temporarily_unavailable"
 	}
 	challenge := `Bearer realm="tokengate"`
-	if a.Code != "" && a.Status < http.StatusInternalServerError && a.Status != http.StatusTooManyRequests {
+	if challenged {
 		challenge += `, error="` + a.Code + `"`
 		if a.Text != "" {
 			challenge += `, error_description=` + strconv.Quote(strings.ReplaceAll(a.Text, `"`, `'`))

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,13 @@ type Request struct {
 	Facts *Facts
 	// MaxParams bounds the parameters a decoder accepts (limits.max_params).
 	MaxParams int
+	// RequestID identifies the request in the access log, the journal and
+	// the X-Request-Id response header: the client's own when it sent a
+	// sane one, else one the gateway made.
+	RequestID string
+	// Metrics, when metrics are on, counts the request once it is answered:
+	// its route's (or its instance's unrouted) counters, resolved at mount.
+	Metrics RouteMetrics
 
 	ClientID string        // the client id the request presented
 	Grant    string        // its grant type
@@ -41,6 +49,12 @@ type Request struct {
 	objErr     error
 	objParsed  bool
 	params     url.Values
+}
+
+// RouteMetrics counts the finished requests of one route of one instance
+// (dialects/metrics implements it). grant is what the request presented.
+type RouteMetrics interface {
+	Observe(status int, grant string, latency time.Duration)
 }
 
 // key is the one echo context key the wire layer uses.

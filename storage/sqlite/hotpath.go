@@ -56,6 +56,7 @@ const consumeTokenSQL = `UPDATE tokens SET consumed_at = ? WHERE digest = ? AND 
 type committer struct {
 	commits atomic.Int64 // transactions written
 	rows    atomic.Int64 // token rows written
+	obs     core.StoreObserver
 	db      *sql.DB
 	insStmt *sql.Stmt // prepared once on the writer connection
 	conStmt *sql.Stmt
@@ -66,7 +67,10 @@ type committer struct {
 	once    sync.Once
 }
 
-func newCommitter(db *sql.DB) (*committer, error) {
+func newCommitter(db *sql.DB, obs core.StoreObserver) (*committer, error) {
+	if obs == nil {
+		obs = core.NopObserver
+	}
 	ins, err := db.Prepare(insertTokenSQL)
 	if err != nil {
 		return nil, err
@@ -83,7 +87,7 @@ func newCommitter(db *sql.DB) (*committer, error) {
 		return nil, err
 	}
 	c := &committer{db: db, insStmt: ins, conStmt: con, actStmt: act, reqs: make(chan insertReq, maxGroup),
-		quit: make(chan struct{})}
+		quit: make(chan struct{}), obs: obs}
 	c.stopped.Add(1)
 	go c.loop()
 	return c, nil
@@ -262,6 +266,7 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 	}
 	c.commits.Add(1)
 	c.rows.Add(int64(written))
+	c.obs.GroupCommit(len(batch), written)
 	return results, nil
 }
 

@@ -34,6 +34,9 @@ type Options struct {
 	// WALLimit is the WAL size in bytes above which the background
 	// checkpoint truncates it (default 64 MiB).
 	WALLimit int64
+	// Observer is told the size of each group-commit transaction
+	// (metrics); nil: nothing is.
+	Observer core.StoreObserver
 }
 
 // Store is core.Store on SQLite. It is safe for concurrent use. Its methods
@@ -50,7 +53,8 @@ type Store struct {
 	closed atomic.Bool
 
 	walLimit    int64
-	committer   *committer // group commit of InsertTokens
+	obs         core.StoreObserver // group-commit sizes; nil: none
+	committer   *committer         // group commit of InsertTokens
 	ckpt        *checkpointer
 	selectToken *sql.Stmt // GetToken on the reader pool
 }
@@ -70,7 +74,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: path, log: log, walLimit: opts.WALLimit}
+	s := &Store{path: path, log: log, walLimit: opts.WALLimit, obs: opts.Observer}
 	if path == "" || path == MemoryPath {
 		s.path, s.memory = MemoryPath, true
 	}
@@ -174,7 +178,7 @@ func (s *Store) prepareHotPath() error {
 	if s.selectToken, err = r.Prepare(selectTokenSQL); err != nil {
 		return err
 	}
-	if s.committer, err = newCommitter(w); err != nil {
+	if s.committer, err = newCommitter(w, s.obs); err != nil {
 		return err
 	}
 	if !s.memory {

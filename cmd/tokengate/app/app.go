@@ -34,6 +34,10 @@ import (
 	"github.com/tokengate/tokengate/dialects/dynamic"
 	"github.com/tokengate/tokengate/dialects/gateway"
 	"github.com/tokengate/tokengate/dialects/jwksfetch"
+	"github.com/tokengate/tokengate/dialects/metrics"
+	"github.com/tokengate/tokengate/dialects/openapi"
+	"github.com/tokengate/tokengate/dialects/wire"
+	"github.com/tokengate/tokengate/storage/observed"
 	"github.com/tokengate/tokengate/storage/postgres"
 	"github.com/tokengate/tokengate/storage/sqlite"
 )
@@ -48,6 +52,8 @@ type App struct {
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
 	Console *console.Console
+	// Metrics is nil when metrics.enabled is false.
+	Metrics *metrics.Metrics
 	// ConsoleBackend is what the console reads and changes the gateway through.
 	ConsoleBackend *adminbackend.Backend
 	// Dialects are the dialect instances added at run time.
@@ -65,6 +71,19 @@ type App struct {
 // anything touches the database, so a config problem leaves no trace),
 // storage opened and migrated, config seeded, instances mounted.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	return NewWith(ctx, cfg, logger, Options{})
+}
+
+// Options adjust NewWith.
+type Options struct {
+	// RouteMiddleware runs first on every dialect route, before the
+	// control plane (tokengatetest validates exchanges against the
+	// dialects' OpenAPI documents here).
+	RouteMiddleware []echo.MiddlewareFunc
+}
+
+// NewWith is New with options.
+func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Options) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -72,24 +91,35 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := OpenStore(ctx, cfg, logger)
+	a := &App{Config: cfg, Logger: logger, Clock: core.NewAdjustableClock(core.SystemClock{})}
+	// The observers are nil interfaces, not nil pointers, without metrics.
+	var observer core.Observer
+	var storeObserver core.StoreObserver
+	if cfg.Metrics.IsEnabled() {
+		a.Metrics = metrics.New()
+		observer, storeObserver = a.Metrics, a.Metrics
+	}
+	store, err := openStore(ctx, cfg, logger, storeObserver)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, Store: store, Clock: core.NewAdjustableClock(core.SystemClock{})}
+	a.Store = store
+	if storeObserver != nil {
+		store = observed.Wrap(store, storeObserver) // what the engine and the control plane use
+	}
 	var limiter *core.FailureLimiter
 	if af := cfg.Limits.AuthFailures; !af.Disabled {
 		limiter = core.NewFailureLimiter(core.LimiterOptions{Burst: af.Burst, PerMinute: af.PerMinute,
 			IdentityBurst: af.IdentityBurst, IdentityPerMinute: af.IdentityPerMinute, MaxKeys: af.MaxKeys})
 	}
 	a.Engine = core.New(core.Options{Store: store, Clock: a.Clock, FailureLimiter: limiter,
-		SweepRetention: longestRefreshWindow(cfg), JWKSFetcher: jwksfetch.New(jwksfetch.Options{})})
+		SweepRetention: longestRefreshWindow(cfg), Observer: observer, JWKSFetcher: jwksfetch.New(jwksfetch.Options{})})
 	seed, err := cfg.Seed()
 	if err == nil {
 		err = a.Engine.Seed(ctx, seed)
 	}
 	if err != nil {
-		store.Close()
+		a.Store.Close()
 		return nil, fmt.Errorf("seeding the configured clients, users and authorizations: %w", err)
 	}
 	// Replicas on one PostgreSQL database share the admin clock and fault
@@ -100,11 +130,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	a.Plane = control.NewPlane(a.Clock, cfg.JournalSize, replicaName(), shared)
 	a.Plane.Journal.SetMaxBytes(cfg.JournalMaxBytes)
+	var routeMetrics func(instance, method, route string) wire.RouteMetrics
+	if a.Metrics != nil {
+		a.Plane.Fired = a.Metrics.FaultFired
+		a.Metrics.Journal(a.Plane.Journal.Stats)
+		routeMetrics = a.Metrics.Route
+	}
 	secrets := dialects.NewSecrets()
 	if shared != nil { // one CSRF key for all replicas: a login page may be posted to any of them
 		key, err := shared.EnsureControl(ctx, "wire_key", dialects.NewSecretKey())
 		if err != nil {
-			store.Close()
+			a.Store.Close()
 			return nil, fmt.Errorf("loading the shared wire key: %w", err)
 		}
 		secrets = dialects.SecretsFromKey(key).ShareSpent(shared)
@@ -114,26 +150,48 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
 		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: []echo.MiddlewareFunc{a.Plane.Middleware}, Observe: a.ConsoleBackend.Observe,
-		Sync: a.Plane.SyncRequest})
+		Instances: instances, Middleware: append(o.RouteMiddleware[:len(o.RouteMiddleware):len(o.RouteMiddleware)], a.Plane.Middleware), Observe: a.ConsoleBackend.Observe,
+		Sync: a.Plane.SyncRequest, RouteMetrics: routeMetrics})
 	if err != nil {
-		store.Close()
+		a.Store.Close()
 		return nil, err
 	}
 	// The dialects added at run time, after the config's; replicas pick up
 	// each other's additions when the shared version moves.
 	a.Dialects = dynamic.New(a.Engine, a.Gateway, logger)
 	if err := a.Dialects.Reconcile(ctx); err != nil {
-		store.Close()
+		a.Store.Close()
 		return nil, fmt.Errorf("loading the dialects added at run time: %w", err)
 	}
 	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
 	adminEcho.Use(admin.HostGuard(a.adminAddr(), cfg.AdminAllowedHosts))
-	admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects).Mount(adminEcho)
+	api := admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects)
+	api.Docs = a.OpenAPI
+	api.Mount(adminEcho)
 	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
 	a.Console.Mount(adminEcho)
+	if a.Metrics != nil {
+		a.Metrics.Mount(adminEcho, metrics.Access{Tokens: []string{cfg.AdminToken, cfg.Metrics.Token},
+			Open: !cfg.Metrics.RequireToken && config.IsLoopback(a.adminAddr())})
+	}
 	return a, nil
+}
+
+// OpenAPI is the OpenAPI document of the instance called name, as YAML or
+// JSON, its server the address the instance is served on; found is false
+// when no such instance is mounted.
+func (a *App) OpenAPI(name string, asYAML bool) (doc []byte, found bool, err error) {
+	p := a.Gateway.Instance(name)
+	if p == nil {
+		return nil, false, nil
+	}
+	scheme := "http://"
+	if a.TLS != nil {
+		scheme = "https://"
+	}
+	doc, err = openapi.Render(p, scheme+a.Addr(p.Listen), asYAML)
+	return doc, true, err
 }
 
 // adminAddr is the configured address the admin API and console listen on.
@@ -197,9 +255,14 @@ func replicaName() string {
 
 // OpenStore opens the storage backend the config names.
 func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (core.Store, error) {
+	return openStore(ctx, cfg, logger, nil)
+}
+
+// openStore opens the store with obs told of SQLite's group commits.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, obs core.StoreObserver) (core.Store, error) {
 	switch cfg.Storage.Driver {
 	case "", "sqlite":
-		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger})
+		s, err := sqlite.Open(ctx, cfg.Storage.DSN, sqlite.Options{Logger: logger, Observer: obs})
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite database %q: %w", cfg.Storage.DSN, err)
 		}

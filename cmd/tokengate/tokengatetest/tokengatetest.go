@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/app"
@@ -30,6 +31,7 @@ import (
 	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
+	"github.com/tokengate/tokengate/dialects/openapi/validate"
 )
 
 // Gateway is a running in-process gateway.
@@ -42,6 +44,10 @@ type Gateway struct {
 	Logs *LogBuffer
 	// Admin calls the gateway's admin API (clock, faults, journal, state).
 	Admin *admin.Client
+	// OpenAPI holds every exchange that did not match its dialect
+	// instance's OpenAPI document (nil with Options.NoOpenAPICheck); Start
+	// fails the test with them at cleanup.
+	OpenAPI *validate.Validator
 
 	close func() error
 	once  sync.Once
@@ -72,6 +78,9 @@ type Options struct {
 	// default a test gateway turns it off so tests probing many bad
 	// credentials get their real answers rather than 429.
 	AuthFailureLimit bool
+	// NoOpenAPICheck turns off the validation of every dialect exchange
+	// against the instance's OpenAPI document (see Gateway.OpenAPI).
+	NoOpenAPICheck bool
 }
 
 // Start starts a gateway and registers its shutdown with t.Cleanup.
@@ -89,6 +98,13 @@ func Start(t testing.TB, o Options) *Gateway {
 			t.Errorf("tokengatetest: %v", err)
 		}
 	})
+	if g.OpenAPI != nil {
+		t.Cleanup(func() {
+			for _, f := range g.OpenAPI.Failures() {
+				t.Errorf("tokengatetest: an exchange does not match the dialect's OpenAPI document: %s", f)
+			}
+		})
+	}
 	return g
 }
 
@@ -133,9 +149,24 @@ func New(o Options) (g *Gateway, err error) {
 	core.SetKDFCost(bcrypt.MinCost) // see the package doc
 	logs := &LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(context.Background(), cfg, logger)
+	var check *validate.Validator
+	var opts app.Options
+	if !o.NoOpenAPICheck {
+		check = validate.New(nil)
+		opts.RouteMiddleware = []echo.MiddlewareFunc{check.Middleware}
+	}
+	a, err := app.NewWith(context.Background(), cfg, logger, opts)
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
+	}
+	if check != nil {
+		check.SetDocs(func(instance string) ([]byte, error) {
+			doc, found, err := a.OpenAPI(instance, false)
+			if !found {
+				return nil, fmt.Errorf("no dialect instance %q", instance)
+			}
+			return doc, err
+		})
 	}
 	if err := a.Listen(); err != nil {
 		_ = a.Shutdown(0)
@@ -144,7 +175,7 @@ func New(o Options) (g *Gateway, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
-	g = &Gateway{URL: "http://" + a.MainAddr(), App: a, Logs: logs}
+	g = &Gateway{URL: "http://" + a.MainAddr(), App: a, Logs: logs, OpenAPI: check}
 	adminAddr := a.MainAddr()
 	if cfg.AdminListen != "" {
 		adminAddr = a.Addr(cfg.AdminListen)

@@ -1,0 +1,9 @@
+package errorid
+
+import _ "embed"
+
+//go:embed openapi.yaml
+var description []byte
+
+// OpenAPI implements dialects.Describer.
+func (d *Dialect) OpenAPI() ([]byte, error) { return description, nil }
