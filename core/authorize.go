@@ -178,6 +178,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if err := e.store.InsertTokens(ctx, t); err != nil {
 		return "", storeError(err)
 	}
+	TraceFrom(ctx).stored(t)
 	e.obs.Issued(p.Dialect, TokenCode)
 	return code, nil
 }
@@ -262,16 +263,17 @@ func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token s
 	if t.ClientID != client.ID || !t.Kind.bearer() || !p.issued(t) {
 		return nil
 	}
-	now := e.clock.Now()
+	r := Revocation{At: e.clock.Now(), Cause: RevokeRequested}
 	n := 0
 	if t.Kind == TokenRefresh {
-		n, err = e.store.RevokeFamily(ctx, t.FamilyID, now)
-	} else if t.Active(now) {
-		n, err = 1, e.store.RevokeToken(ctx, t.Digest, now)
+		n, err = e.store.RevokeFamily(ctx, t.FamilyID, r)
+	} else if t.Active(r.At) {
+		n, err = 1, e.store.RevokeToken(ctx, t.Digest, r)
 	} else {
-		err = e.store.RevokeToken(ctx, t.Digest, now)
+		err = e.store.RevokeToken(ctx, t.Digest, r)
 	}
 	if err == nil {
+		TraceFrom(ctx).family(t, FamilyRevoked)
 		e.obs.Revoked(t.Dialect, RevokeRequested, n)
 	}
 	return storeErrorOrNil(err)

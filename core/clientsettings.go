@@ -121,6 +121,13 @@ type TokenDetails struct {
 	// Decision is the user's answer to a device authorization:
 	// DevicePending, DeviceApproved or DeviceDenied.
 	Decision string `json:"decision,omitempty"`
+
+	// RevokedReason is why the token was revoked (Revocation.Cause); empty
+	// for a live token and for one revoked before reasons were recorded.
+	RevokedReason RevokeCause `json:"revoked_reason,omitempty"`
+	// Replayed, on a token revoked by reuse detection, is the digest of the
+	// consumed code or refresh token that came back.
+	Replayed string `json:"replayed,omitempty"`
 }
 
 // IsZero reports whether d holds nothing (most tokens): stores write it as
@@ -128,5 +135,5 @@ type TokenDetails struct {
 func (d *TokenDetails) IsZero() bool {
 	return d.Nonce == "" && len(d.IDTokenClaims) == 0 && len(d.UserInfoClaims) == 0 && len(d.Audience) == 0 &&
 		len(d.Resource) == 0 && d.Subject == "" && d.Actor == "" && d.Format == "" && d.DeviceCode == "" &&
-		d.Interval == 0 && d.LastPoll.IsZero() && d.Decision == ""
+		d.Interval == 0 && d.LastPoll.IsZero() && d.Decision == "" && d.RevokedReason == "" && d.Replayed == ""
 }

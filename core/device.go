@@ -90,6 +90,7 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 			return nil, storeError(err)
 		}
 		e.obs.Issued(p.Dialect, TokenDeviceCode)
+		TraceFrom(ctx).stored(device, user)
 		return &DeviceAuthorization{DeviceCode: deviceCode, UserCode: userCode[:4] + "-" + userCode[4:],
 			ExpiresIn: int64(ttl / time.Second), Interval: secs}, nil
 	}
@@ -187,6 +188,7 @@ func (e *Engine) DecideDevice(ctx context.Context, p *Profile, userCode string, 
 	} else if err != nil {
 		return storeError(err)
 	}
+	TraceFrom(ctx).family(uc, FamilyConsumed)
 	err = e.store.UpdateToken(ctx, uc.Details.DeviceCode, func(t *Token) error {
 		if t.Details.Decision != DevicePending {
 			return ErrConsumed
@@ -262,6 +264,7 @@ func (e *Engine) deviceGrant(ctx context.Context, p *Profile, client *Client, re
 		}
 		return nil, storeError(err)
 	}
-	e.issued(p, tokens)
+	TraceFrom(ctx).family(d, FamilyConsumed)
+	e.issued(ctx, p, tokens)
 	return res, nil
 }

@@ -407,7 +407,8 @@ func (e *Engine) authorizationCode(ctx context.Context, p *Profile, client *Clie
 		}
 		return nil, storeError(err)
 	}
-	e.issued(p, tokens)
+	TraceFrom(ctx).family(code, FamilyConsumed)
+	e.issued(ctx, p, tokens)
 	return res, nil
 }
 
@@ -455,6 +456,7 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 		if err := e.store.InsertTokens(ctx, tokens...); err != nil {
 			return nil, storeError(err)
 		}
+		TraceFrom(ctx).stored(tokens...)
 		res.RefreshToken = req.RefreshToken
 		return res, nil
 	}
@@ -464,7 +466,8 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 		}
 		return nil, storeError(err)
 	}
-	e.issued(p, tokens)
+	TraceFrom(ctx).family(old, FamilyConsumed)
+	e.issued(ctx, p, tokens)
 	e.obs.Refreshed(p.Dialect)
 	return res, nil
 }
@@ -472,10 +475,11 @@ func (e *Engine) refresh(ctx context.Context, p *Profile, client *Client, req To
 // replayed revokes the family of a code or refresh token presented again and
 // returns the invalid_grant to answer (RFC 9700 §2.2.2, §4.14).
 func (e *Engine) replayed(ctx context.Context, t *Token, now time.Time, r Reason) error {
-	n, err := e.store.RevokeFamily(ctx, t.FamilyID, now)
+	n, err := e.store.RevokeFamily(ctx, t.FamilyID, Revocation{At: now, Cause: RevokeReuse, Replayed: t.Digest})
 	if err != nil {
 		return storeError(err)
 	}
+	TraceFrom(ctx).family(t, FamilyRevoked|FamilyReuse)
 	e.obs.ReuseDetected(t.Dialect, r)
 	e.obs.Revoked(t.Dialect, RevokeReuse, n)
 	return &Error{Kind: KindInvalidGrant, Reason: r, Description: "the grant has already been used; its tokens are revoked"}
@@ -511,8 +515,10 @@ func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind Toke
 	return t, nil
 }
 
-// issued tells the observer about tokens just stored.
-func (e *Engine) issued(p *Profile, tokens []*Token) {
+// issued tells the observer and the request's trace about tokens just
+// stored.
+func (e *Engine) issued(ctx context.Context, p *Profile, tokens []*Token) {
+	TraceFrom(ctx).stored(tokens...)
 	for _, t := range tokens {
 		e.obs.Issued(p.Dialect, t.Kind)
 	}

@@ -74,7 +74,7 @@ func (e *Engine) issueNew(ctx context.Context, p *Profile, gt GrantType, g grant
 	if err != nil {
 		return nil, storeError(err)
 	}
-	e.issued(p, tokens)
+	e.issued(ctx, p, tokens)
 	return res, nil
 }
 

@@ -85,23 +85,24 @@ func (g guarded) DeleteUser(ctx context.Context, id string) error {
 	return g.Store.DeleteUser(ctx, id)
 }
 
-func (g guarded) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+func (g guarded) RevokeToken(ctx context.Context, digest string, r Revocation) error {
 	if !ValidIdentifier(digest) {
 		return ErrNotFound
 	}
-	return g.Store.RevokeToken(ctx, digest, now)
+	return g.Store.RevokeToken(ctx, digest, r)
 }
 
-func (g guarded) RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error) {
+func (g guarded) RevokeClientTokens(ctx context.Context, clientID string, r Revocation) (int, error) {
 	if !ValidIdentifier(clientID) {
 		return 0, nil // an unknown client holds no tokens
 	}
-	return g.Store.RevokeClientTokens(ctx, clientID, now)
+	return g.Store.RevokeClientTokens(ctx, clientID, r)
 }
 
 func (g guarded) ListTokens(ctx context.Context, f TokenFilter) ([]*Token, error) {
 	for _, c := range []struct{ param, value string }{
 		{"client_id", f.ClientID}, {"user_id", f.UserID}, {"dialect", f.Dialect}, {"kind", string(f.Kind)},
+		{"family_id", f.FamilyID},
 	} {
 		if !ValidIdentifier(c.value) {
 			return nil, invalidField(c.param)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tokengate/tokengate/core"
 )
@@ -54,11 +53,11 @@ func (s pgText) DeleteClient(ctx context.Context, id string) error {
 	return s.memStore.DeleteClient(ctx, id)
 }
 
-func (s pgText) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+func (s pgText) RevokeToken(ctx context.Context, digest string, r core.Revocation) error {
 	if err := pgRefuses(digest); err != nil {
 		return err
 	}
-	return s.memStore.RevokeToken(ctx, digest, now)
+	return s.memStore.RevokeToken(ctx, digest, r)
 }
 
 func (s pgText) ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.Token, error) {

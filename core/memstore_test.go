@@ -260,7 +260,7 @@ func (m *memStore) UpdateToken(_ context.Context, digest string, change func(*co
 	return nil
 }
 
-func (m *memStore) RevokeToken(_ context.Context, digest string, now time.Time) error {
+func (m *memStore) RevokeToken(_ context.Context, digest string, r core.Revocation) error {
 	if err := m.lock(); err != nil {
 		return err
 	}
@@ -270,13 +270,18 @@ func (m *memStore) RevokeToken(_ context.Context, digest string, now time.Time) 
 		return core.ErrNotFound
 	}
 	if t.RevokedAt.IsZero() {
-		t.RevokedAt = now
+		revoke(&t, r)
 		m.tokens[digest] = t
 	}
 	return nil
 }
 
-func (m *memStore) revokeWhere(match func(*core.Token) bool, now time.Time) (int, error) {
+// revoke marks t revoked as a store does, with the why in its details.
+func revoke(t *core.Token, r core.Revocation) {
+	t.RevokedAt, t.Details.RevokedReason, t.Details.Replayed = r.At, r.Cause, r.Replayed
+}
+
+func (m *memStore) revokeWhere(match func(*core.Token) bool, r core.Revocation) (int, error) {
 	if err := m.lock(); err != nil {
 		return 0, err
 	}
@@ -284,7 +289,7 @@ func (m *memStore) revokeWhere(match func(*core.Token) bool, now time.Time) (int
 	n := 0
 	for d, t := range m.tokens {
 		if match(&t) && t.RevokedAt.IsZero() && t.ConsumedAt.IsZero() {
-			t.RevokedAt = now
+			revoke(&t, r)
 			m.tokens[d] = t
 			n++
 		}
@@ -292,12 +297,12 @@ func (m *memStore) revokeWhere(match func(*core.Token) bool, now time.Time) (int
 	return n, nil
 }
 
-func (m *memStore) RevokeFamily(_ context.Context, familyID string, now time.Time) (int, error) {
-	return m.revokeWhere(func(t *core.Token) bool { return familyID != "" && t.FamilyID == familyID }, now)
+func (m *memStore) RevokeFamily(_ context.Context, familyID string, r core.Revocation) (int, error) {
+	return m.revokeWhere(func(t *core.Token) bool { return familyID != "" && t.FamilyID == familyID }, r)
 }
 
-func (m *memStore) RevokeClientTokens(_ context.Context, clientID string, now time.Time) (int, error) {
-	return m.revokeWhere(func(t *core.Token) bool { return clientID != "" && t.ClientID == clientID }, now)
+func (m *memStore) RevokeClientTokens(_ context.Context, clientID string, r core.Revocation) (int, error) {
+	return m.revokeWhere(func(t *core.Token) bool { return clientID != "" && t.ClientID == clientID }, r)
 }
 
 func (m *memStore) ListTokens(_ context.Context, f core.TokenFilter) ([]*core.Token, error) {
@@ -308,7 +313,8 @@ func (m *memStore) ListTokens(_ context.Context, f core.TokenFilter) ([]*core.To
 	out := []*core.Token{}
 	for _, t := range m.tokens {
 		if (f.ClientID == "" || t.ClientID == f.ClientID) && (f.UserID == "" || t.UserID == f.UserID) &&
-			(f.Dialect == "" || t.Dialect == f.Dialect) && (f.Kind == "" || t.Kind == f.Kind) {
+			(f.Dialect == "" || t.Dialect == f.Dialect) && (f.Kind == "" || t.Kind == f.Kind) &&
+			(f.FamilyID == "" || t.FamilyID == f.FamilyID) {
 			out = append(out, &t)
 		}
 	}

@@ -35,7 +35,20 @@ const (
 	RevokeReuse RevokeCause = "reuse"
 	// RevokeAdmin: the control plane revoked them.
 	RevokeAdmin RevokeCause = "admin"
+	// RevokeClientDeleted: their client was deleted.
+	RevokeClientDeleted RevokeCause = "client_deleted"
 )
+
+// Revocation is when and why tokens are revoked. Stores record the why in
+// each token they revoke (TokenDetails.RevokedReason, .Replayed), so it
+// is known after a restart as well.
+type Revocation struct {
+	At    time.Time
+	Cause RevokeCause
+	// Replayed is the digest of the consumed code or refresh token whose
+	// return revoked the family (Cause RevokeReuse).
+	Replayed string
+}
 
 // nopObserver observes nothing.
 type nopObserver struct{}

@@ -134,16 +134,20 @@ func (e *Engine) DeleteClient(ctx context.Context, id string) error {
 	if _, err := found(0, err, "client", "client_id", id); err != nil {
 		return err
 	}
-	_, err = e.RevokeClientTokens(ctx, id)
+	_, err = e.revokeClientTokens(ctx, id, RevokeClientDeleted)
 	return err
 }
 
 // RevokeClientTokens revokes every live token of a client and reports how
 // many; an unknown client has none.
 func (e *Engine) RevokeClientTokens(ctx context.Context, id string) (int, error) {
-	n, err := e.store.RevokeClientTokens(ctx, id, e.clock.Now())
+	return e.revokeClientTokens(ctx, id, RevokeAdmin)
+}
+
+func (e *Engine) revokeClientTokens(ctx context.Context, id string, cause RevokeCause) (int, error) {
+	n, err := e.store.RevokeClientTokens(ctx, id, Revocation{At: e.clock.Now(), Cause: cause})
 	if err == nil {
-		e.obs.Revoked("", RevokeAdmin, n)
+		e.obs.Revoked("", cause, n)
 	}
 	return n, storeErrorOrNil(err)
 }
@@ -322,7 +326,7 @@ func (e *Engine) ListTokens(ctx context.Context, f TokenFilter) ([]*Token, error
 // RevokeTokenByDigest revokes one stored token, whoever holds it; revoking a
 // revoked token keeps its first revocation time.
 func (e *Engine) RevokeTokenByDigest(ctx context.Context, digest string) error {
-	err := e.store.RevokeToken(ctx, digest, e.clock.Now())
+	err := e.store.RevokeToken(ctx, digest, Revocation{At: e.clock.Now(), Cause: RevokeAdmin})
 	if err == nil {
 		e.obs.Revoked("", RevokeAdmin, 1)
 	}

@@ -51,10 +51,16 @@ type Store interface {
 	// with ErrConsumed; an error from change is returned as it is, and
 	// nothing is written.
 	UpdateToken(ctx context.Context, digest string, change func(*Token) error) error
-	RevokeToken(ctx context.Context, digest string, now time.Time) error
-	// RevokeFamily revokes every live token of a family and reports how many.
-	RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error)
-	RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error)
+	// RevokeToken marks the token with digest revoked at r.At, recording
+	// r's cause (and replayed digest) in its details. Revoking a revoked
+	// token keeps its first time and cause; an unknown digest is
+	// ErrNotFound.
+	RevokeToken(ctx context.Context, digest string, r Revocation) error
+	// RevokeFamily revokes every live token of a family (neither consumed
+	// nor revoked) as RevokeToken does and reports how many.
+	RevokeFamily(ctx context.Context, familyID string, r Revocation) (int, error)
+	// RevokeClientTokens revokes every live token of a client likewise.
+	RevokeClientTokens(ctx context.Context, clientID string, r Revocation) (int, error)
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, error)
 	// DeleteExpiredTokens removes tokens that expired before cutoff.
 	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int, error)
@@ -82,5 +88,6 @@ type TokenFilter struct {
 	UserID   string
 	Dialect  string
 	Kind     TokenKind
+	FamilyID string
 	Limit    int // 0: no limit
 }

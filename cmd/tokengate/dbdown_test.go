@@ -169,25 +169,25 @@ func (s *flakyStore) Exchange(ctx context.Context, digest string, now time.Time,
 	return s.Store.Exchange(ctx, digest, now, successors...)
 }
 
-func (s *flakyStore) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+func (s *flakyStore) RevokeToken(ctx context.Context, digest string, r core.Revocation) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return s.Store.RevokeToken(ctx, digest, now)
+	return s.Store.RevokeToken(ctx, digest, r)
 }
 
-func (s *flakyStore) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
+func (s *flakyStore) RevokeFamily(ctx context.Context, familyID string, r core.Revocation) (int, error) {
 	if err := s.err(); err != nil {
 		return 0, err
 	}
-	return s.Store.RevokeFamily(ctx, familyID, now)
+	return s.Store.RevokeFamily(ctx, familyID, r)
 }
 
-func (s *flakyStore) RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error) {
+func (s *flakyStore) RevokeClientTokens(ctx context.Context, clientID string, r core.Revocation) (int, error) {
 	if err := s.err(); err != nil {
 		return 0, err
 	}
-	return s.Store.RevokeClientTokens(ctx, clientID, now)
+	return s.Store.RevokeClientTokens(ctx, clientID, r)
 }
 
 func (s *flakyStore) ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.Token, error) {

@@ -195,23 +195,23 @@ func (s *Store) UpdateToken(ctx context.Context, digest string, change func(*cor
 	return err
 }
 
-func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, digest string, r core.Revocation) error {
 	start := time.Now()
-	err := s.s.RevokeToken(ctx, digest, now)
+	err := s.s.RevokeToken(ctx, digest, r)
 	s.o.revokeToken.Done(time.Since(start), err)
 	return err
 }
 
-func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, r core.Revocation) (int, error) {
 	start := time.Now()
-	v, err := s.s.RevokeFamily(ctx, familyID, now)
+	v, err := s.s.RevokeFamily(ctx, familyID, r)
 	s.o.revokeFamily.Done(time.Since(start), err)
 	return v, err
 }
 
-func (s *Store) RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error) {
+func (s *Store) RevokeClientTokens(ctx context.Context, clientID string, r core.Revocation) (int, error) {
 	start := time.Now()
-	v, err := s.s.RevokeClientTokens(ctx, clientID, now)
+	v, err := s.s.RevokeClientTokens(ctx, clientID, r)
 	s.o.revokeClientTokens.Done(time.Since(start), err)
 	return v, err
 }

@@ -186,26 +186,34 @@ func (s *Store) copyTokens(ctx context.Context, rows []sqlstore.Token[time.Time]
 	})
 }
 
-// RevokeToken marks one token revoked at now, with one UPDATE and, when it
+// mergeDetails merges a JSON object into the details column (kept as text).
+const mergeDetails = "(details::jsonb || ?::jsonb)::text"
+
+// RevokeToken marks one token revoked at r.At, with one UPDATE and, when it
 // changed nothing, one count to tell a revoked token from a missing one.
-// Revoking a revoked token keeps its first revocation time; an unknown
-// digest is core.ErrNotFound.
-func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+// Revoking a revoked token keeps its first revocation time and cause; an
+// unknown digest is core.ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, digest string, r core.Revocation) error {
 	const op = "revoke token"
 	if err := s.check(op); err != nil {
 		return err
 	}
-	if now.IsZero() {
+	if r.At.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
 	}
 	if err := sqlstore.Findable(digest); err != nil {
+		return s.fail(op, err)
+	}
+	why, err := sqlstore.RevokedDetails(r)
+	if err != nil {
 		return s.fail(op, err)
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	var res *gorm.DB
 	if err := retry(func() error {
-		res = s.session(ctx).Exec("UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL", now.UTC(), digest)
+		res = s.session(ctx).Exec("UPDATE tokens SET revoked_at = ?, details = "+mergeDetails+" WHERE digest = ? AND revoked_at IS NULL",
+			r.At.UTC(), why, digest)
 		return res.Error
 	}); err != nil {
 		return s.fail(op, err)

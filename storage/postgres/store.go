@@ -148,7 +148,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, classify("open", err)
 	}
 	s.ops = sqlstore.NewOps(sqlstore.Backend[time.Time]{Reader: s.db, Writer: s.db, Check: s.check, Fail: s.fail,
-		TxOptions: readCommitted, Bound: s.bound, Retry: retry, RowLock: " FOR UPDATE", DialectsChanged: bumpControlVersion})
+		TxOptions: readCommitted, Bound: s.bound, Retry: retry, RowLock: " FOR UPDATE", DialectsChanged: bumpControlVersion,
+		MergeDetails: mergeDetails})
 
 	ctx, cancel := withTimeout(ctx, migrateTimeout)
 	defer cancel()

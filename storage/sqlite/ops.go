@@ -102,22 +102,30 @@ func (s *Store) GetToken(ctx context.Context, digest string) (*core.Token, error
 	return t, s.fail(op, err)
 }
 
-// RevokeToken marks one token revoked at now, in one write transaction.
-// Revoking a revoked token keeps its first revocation time; an unknown
-// digest is core.ErrNotFound.
-func (s *Store) RevokeToken(ctx context.Context, digest string, now time.Time) error {
+// mergeDetails merges a JSON object into the details column (RFC 7396).
+const mergeDetails = "json_patch(details, ?)"
+
+// RevokeToken marks one token revoked at r.At, in one write transaction.
+// Revoking a revoked token keeps its first revocation time and cause; an
+// unknown digest is core.ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, digest string, r core.Revocation) error {
 	const op = "revoke token"
 	if err := s.check(op); err != nil {
 		return err
 	}
-	if now.IsZero() {
+	if r.At.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
 	}
 	if err := sqlstore.Findable(digest); err != nil {
 		return s.fail(op, err)
 	}
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Exec("UPDATE tokens SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL", now.UnixNano(), digest)
+	why, err := sqlstore.RevokedDetails(r)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec("UPDATE tokens SET revoked_at = ?, details = "+mergeDetails+" WHERE digest = ? AND revoked_at IS NULL",
+			r.At.UnixNano(), why, digest)
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
 		}

@@ -277,7 +277,7 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := s.RevokeFamily(ctx, fmt.Sprint((w+1)%8), now); err != nil {
+				if _, err := s.RevokeFamily(ctx, fmt.Sprint((w+1)%8), core.Revocation{At: now, Cause: core.RevokeAdmin}); err != nil {
 					errs <- err
 					return
 				}

@@ -119,7 +119,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		log.Info("sqlite: opened", "path", path, "journal_mode", mode, "readers", n)
 	}
-	s.ops = sqlstore.NewOps(sqlstore.Backend[int64]{Reader: s.r, Writer: s.w, Check: s.check, Fail: s.fail})
+	s.ops = sqlstore.NewOps(sqlstore.Backend[int64]{Reader: s.r, Writer: s.w, Check: s.check, Fail: s.fail,
+		MergeDetails: mergeDetails})
 	if err := s.prepareHotPath(); err != nil {
 		_ = s.Close()
 		return nil, classify("prepare", err)

@@ -130,7 +130,7 @@ func TestUpgradeReleaseDatabase(t *testing.T) {
 		s.PutUser(ctx, &core.User{ID: "u-new", Username: "grace"}),
 		s.PutAuthorization(ctx, next),
 		s.Exchange(ctx, core.Digest("release:refresh-2"), now, rotated),
-		s.RevokeToken(ctx, core.Digest("release:bare"), now),
+		s.RevokeToken(ctx, core.Digest("release:bare"), core.Revocation{At: now, Cause: core.RevokeAdmin}),
 		s.PutSigningKey(ctx, &core.SigningKey{ID: "kid-newer", Dialect: "acceleration", Algorithm: "RS256", CreatedAt: now}),
 	} {
 		if err != nil {

@@ -37,14 +37,15 @@ func testUnstorableText(t *testing.T, s core.Store) {
 		wantNotFound(t, "GetToken", err)
 		wantNotFound(t, "DeleteClient", s.DeleteClient(ctx, bad))
 		wantNotFound(t, "DeleteUser", s.DeleteUser(ctx, bad))
-		wantNotFound(t, "RevokeToken", s.RevokeToken(ctx, bad, at(0)))
-		if n, err := s.RevokeClientTokens(ctx, bad, at(0)); n != 0 || err != nil {
+		r := core.Revocation{At: at(0), Cause: core.RevokeAdmin}
+		wantNotFound(t, "RevokeToken", s.RevokeToken(ctx, bad, r))
+		if n, err := s.RevokeClientTokens(ctx, bad, r); n != 0 || err != nil {
 			t.Errorf("RevokeClientTokens: %d, %v; want 0, nil", n, err)
 		}
-		if n, err := s.RevokeFamily(ctx, bad, at(0)); n != 0 || err != nil {
+		if n, err := s.RevokeFamily(ctx, bad, r); n != 0 || err != nil {
 			t.Errorf("RevokeFamily: %d, %v; want 0, nil", n, err)
 		}
-		for _, f := range []core.TokenFilter{{ClientID: bad}, {UserID: bad}, {Dialect: bad}, {Kind: core.TokenKind(bad)}} {
+		for _, f := range []core.TokenFilter{{ClientID: bad}, {UserID: bad}, {Dialect: bad}, {Kind: core.TokenKind(bad)}, {FamilyID: bad}} {
 			if list, err := s.ListTokens(ctx, f); len(list) != 0 || err != nil {
 				t.Errorf("ListTokens(%+v): %d tokens, %v; want none", f, len(list), err)
 			}

@@ -56,7 +56,7 @@ func testInsertTokensIfNoActive(t *testing.T, s core.Store) {
 	}
 
 	// Nor does a revoked or a consumed one.
-	if err := s.RevokeToken(ctxFor(t), first.Digest, at(time.Second)); err != nil {
+	if err := s.RevokeToken(ctxFor(t), first.Digest, core.Revocation{At: at(time.Second), Cause: core.RevokeAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	third := tok("third", core.TokenAccess, "c1", "", "f8", 2*time.Minute)

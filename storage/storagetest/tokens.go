@@ -48,6 +48,8 @@ func fullToken(name string) *core.Token {
 			Interval:       10,
 			LastPoll:       at(-8 * time.Minute),
 			Decision:       core.DeviceApproved,
+			RevokedReason:  core.RevokeReuse,
+			Replayed:       digest("replayed-" + name),
 		},
 	}
 }
@@ -223,13 +225,13 @@ func testExchangeRevoked(t *testing.T, s core.Store) {
 	parent := tok("r1", core.TokenRefresh, "c", "u", "f", 0)
 	insert(t, s, parent)
 	revokedAt := at(time.Minute)
-	if err := s.RevokeToken(ctxFor(t), parent.Digest, revokedAt); err != nil {
+	if err := s.RevokeToken(ctxFor(t), parent.Digest, core.Revocation{At: revokedAt, Cause: core.RevokeAdmin}); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
 	a2 := tok("a2", core.TokenAccess, "c", "u", "f", 2*time.Minute)
 	wantConsumed(t, "Exchange of a revoked token", s.Exchange(ctxFor(t), parent.Digest, at(2*time.Minute), a2))
 	wantAbsent(t, s, "successor of a revoked token", a2)
-	wantToken(t, s, "a revoked token after Exchange", with(parent, func(t *core.Token) { t.RevokedAt = revokedAt }))
+	wantToken(t, s, "a revoked token after Exchange", with(parent, revokedBy(core.Revocation{At: revokedAt, Cause: core.RevokeAdmin})))
 
 	stored := with(tok("stored-revoked", core.TokenRefresh, "c", "u", "g", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) })
 	insert(t, s, stored)
@@ -313,27 +315,41 @@ func testExchangeConcurrent(t *testing.T, s core.Store) {
 	}
 }
 
+// revokedBy marks a token revoked as a store records r.
+func revokedBy(r core.Revocation) func(*core.Token) {
+	return func(t *core.Token) { t.RevokedAt, t.Details.RevokedReason, t.Details.Replayed = r.At, r.Cause, r.Replayed }
+}
+
 func testRevokeToken(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
 	a := tok("a", core.TokenAccess, "c", "u", "f", 0)
 	b := tok("b", core.TokenAccess, "c", "u", "f", 0)
-	insert(t, s, a, b)
-	t1 := at(time.Minute)
-	if err := s.RevokeToken(ctx, a.Digest, t1); err != nil {
+	// Details of its own stay beside the revocation's.
+	c := with(tok("c", core.TokenAccess, "c", "u", "f", 0), func(t *core.Token) {
+		t.Details = core.TokenDetails{Audience: []string{"https://api.example"}, Format: core.FormatJWT}
+	})
+	insert(t, s, a, b, c)
+	r1 := core.Revocation{At: at(time.Minute), Cause: core.RevokeRequested}
+	if err := s.RevokeToken(ctx, a.Digest, r1); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
-	revoked := with(a, func(t *core.Token) { t.RevokedAt = t1 })
+	revoked := with(a, revokedBy(r1))
 	wantToken(t, s, "a revoked token", revoked)
 	wantToken(t, s, "a token of the same family", b)
 	if got := getToken(t, s, a.Digest); got.Active(at(2 * time.Minute)) {
 		t.Errorf("a revoked token is Active")
 	}
+	rc := core.Revocation{At: at(time.Minute), Cause: core.RevokeReuse, Replayed: digest("r")}
+	if err := s.RevokeToken(ctx, c.Digest, rc); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	wantToken(t, s, "a revoked token with details", with(c, revokedBy(rc)))
 
-	if err := s.RevokeToken(ctx, a.Digest, at(2*time.Minute)); err != nil {
+	if err := s.RevokeToken(ctx, a.Digest, core.Revocation{At: at(2 * time.Minute), Cause: core.RevokeAdmin}); err != nil {
 		t.Errorf("RevokeToken of a revoked token: %v", err)
 	}
-	wantToken(t, s, "a token revoked twice keeps its first RevokedAt", revoked)
-	wantNotFound(t, "RevokeToken of an unknown digest", s.RevokeToken(ctx, digest("unknown"), t1))
+	wantToken(t, s, "a token revoked twice keeps its first RevokedAt and cause", revoked)
+	wantNotFound(t, "RevokeToken of an unknown digest", s.RevokeToken(ctx, digest("unknown"), r1))
 	wantAbsent(t, s, "RevokeToken of an unknown digest", tok("unknown", core.TokenAccess, "", "", "", 0))
 }
 
@@ -345,9 +361,12 @@ type familyFixture struct {
 
 func newFamilyFixture(t *testing.T, s core.Store) familyFixture {
 	f := familyFixture{
-		live1:    tok("f-access", core.TokenAccess, "c1", "u", "F", time.Minute),
+		live1: with(tok("f-access", core.TokenAccess, "c1", "u", "F", time.Minute), func(t *core.Token) {
+			t.Details = core.TokenDetails{Subject: "s", Actor: "a"}
+		}),
 		live2:    tok("f-refresh", core.TokenRefresh, "c1", "u", "F", time.Minute),
-		revoked:  with(tok("f-revoked", core.TokenAccess, "c1", "u", "F", 0), func(t *core.Token) { t.RevokedAt = at(time.Second) }),
+		revoked: with(tok("f-revoked", core.TokenAccess, "c1", "u", "F", 0),
+			revokedBy(core.Revocation{At: at(time.Second), Cause: core.RevokeRequested})),
 		consumed: with(tok("f-consumed", core.TokenRefresh, "c1", "u", "F", 0), func(t *core.Token) { t.ConsumedAt = at(time.Minute) }),
 		other:    tok("g-access", core.TokenAccess, "c1", "u", "G", time.Minute),
 	}
@@ -358,23 +377,23 @@ func newFamilyFixture(t *testing.T, s core.Store) familyFixture {
 func testRevokeFamily(t *testing.T, s core.Store) {
 	ctx := ctxFor(t)
 	f := newFamilyFixture(t, s)
-	now := at(2 * time.Minute)
-	n, err := s.RevokeFamily(ctx, "F", now)
+	r := core.Revocation{At: at(2 * time.Minute), Cause: core.RevokeReuse, Replayed: f.consumed.Digest}
+	n, err := s.RevokeFamily(ctx, "F", r)
 	if err != nil || n != 2 {
 		t.Fatalf("RevokeFamily: %d, %v; want 2 (the live tokens)", n, err)
 	}
-	wantToken(t, s, "live token 1 after RevokeFamily", with(f.live1, func(t *core.Token) { t.RevokedAt = now }))
-	wantToken(t, s, "live token 2 after RevokeFamily", with(f.live2, func(t *core.Token) { t.RevokedAt = now }))
+	wantToken(t, s, "live token 1 after RevokeFamily", with(f.live1, revokedBy(r)))
+	wantToken(t, s, "live token 2 after RevokeFamily", with(f.live2, revokedBy(r)))
 	wantToken(t, s, "a token revoked before RevokeFamily", f.revoked)
 	wantToken(t, s, "a consumed token after RevokeFamily", f.consumed)
 	wantToken(t, s, "a token of another family", f.other)
 
-	n, err = s.RevokeFamily(ctx, "F", at(3*time.Minute))
+	n, err = s.RevokeFamily(ctx, "F", core.Revocation{At: at(3 * time.Minute), Cause: core.RevokeAdmin})
 	if err != nil || n != 0 {
 		t.Errorf("RevokeFamily again: %d, %v; want 0", n, err)
 	}
-	wantToken(t, s, "live token 1 after a second RevokeFamily", with(f.live1, func(t *core.Token) { t.RevokedAt = now }))
-	n, err = s.RevokeFamily(ctx, "unknown", now)
+	wantToken(t, s, "live token 1 after a second RevokeFamily", with(f.live1, revokedBy(r)))
+	n, err = s.RevokeFamily(ctx, "unknown", r)
 	if err != nil || n != 0 {
 		t.Errorf("RevokeFamily of an unknown family: %d, %v; want 0", n, err)
 	}
@@ -386,24 +405,24 @@ func testRevokeClientTokens(t *testing.T, s core.Store) {
 	c2a := tok("c2-access", core.TokenAccess, "c2", "u", "H", 0)
 	c2r := tok("c2-refresh", core.TokenRefresh, "c2", "u", "H", 0)
 	insert(t, s, c2a, c2r)
-	now := at(2 * time.Minute)
-	n, err := s.RevokeClientTokens(ctx, "c1", now)
+	r := core.Revocation{At: at(2 * time.Minute), Cause: core.RevokeClientDeleted}
+	n, err := s.RevokeClientTokens(ctx, "c1", r)
 	if err != nil || n != 3 {
 		t.Fatalf("RevokeClientTokens: %d, %v; want 3 (the live tokens)", n, err)
 	}
 	for _, live := range []*core.Token{f.live1, f.live2, f.other} {
-		wantToken(t, s, "a live token after RevokeClientTokens", with(live, func(t *core.Token) { t.RevokedAt = now }))
+		wantToken(t, s, "a live token after RevokeClientTokens", with(live, revokedBy(r)))
 	}
 	wantToken(t, s, "a token revoked before RevokeClientTokens", f.revoked)
 	wantToken(t, s, "a consumed token after RevokeClientTokens", f.consumed)
 	wantToken(t, s, "another client's access token", c2a)
 	wantToken(t, s, "another client's refresh token", c2r)
 
-	n, err = s.RevokeClientTokens(ctx, "c1", at(3*time.Minute))
+	n, err = s.RevokeClientTokens(ctx, "c1", core.Revocation{At: at(3 * time.Minute), Cause: core.RevokeAdmin})
 	if err != nil || n != 0 {
 		t.Errorf("RevokeClientTokens again: %d, %v; want 0", n, err)
 	}
-	n, err = s.RevokeClientTokens(ctx, "unknown", now)
+	n, err = s.RevokeClientTokens(ctx, "unknown", r)
 	if err != nil || n != 0 {
 		t.Errorf("RevokeClientTokens of an unknown client: %d, %v; want 0", n, err)
 	}
@@ -444,6 +463,8 @@ func testListTokens(t *testing.T, s core.Store) {
 		{core.TokenFilter{ClientID: "c2", Kind: core.TokenRefresh}, []string{"t6"}},
 		{core.TokenFilter{ClientID: "c1", UserID: "u2", Dialect: "beta", Kind: core.TokenAccess}, []string{"t3"}},
 		{core.TokenFilter{ClientID: "c1", Dialect: "beta", Kind: core.TokenRefresh}, nil},
+		{core.TokenFilter{FamilyID: "fam-t3"}, []string{"t3"}},
+		{core.TokenFilter{ClientID: "c2", FamilyID: "fam-t3"}, nil},
 		{core.TokenFilter{ClientID: "nope"}, nil},
 		{core.TokenFilter{Limit: 2}, []string{"t1", "t2"}},
 		{core.TokenFilter{Limit: 1}, []string{"t1"}},

@@ -53,7 +53,7 @@ func testUpdateTokenNotLive(t *testing.T, s core.Store) {
 	if err := s.Exchange(ctx, consumed.Digest, at(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeToken(ctx, revoked.Digest, at(time.Second)); err != nil {
+	if err := s.RevokeToken(ctx, revoked.Digest, core.Revocation{At: at(time.Second), Cause: core.RevokeAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	called := false

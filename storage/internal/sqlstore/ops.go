@@ -103,6 +103,9 @@ type Backend[T Time] struct {
 	// RowLock is appended to the SELECT of a read-modify-write transaction
 	// (PostgreSQL: " FOR UPDATE"; SQLite's one writer needs none).
 	RowLock string
+	// MergeDetails is an SQL expression of the details column with a JSON
+	// object, its one parameter, merged in (see RevokedDetails).
+	MergeDetails string
 	// DialectsChanged, if set, runs in the transaction of every change to
 	// dialect_specs (PostgreSQL bumps the shared control version there, so
 	// replicas notice).
@@ -419,15 +422,25 @@ func (o *Ops[T]) UpdateToken(ctx context.Context, digest string, change func(*co
 	return o.b.Fail(op, err)
 }
 
+// RevokedDetails is the JSON object a revocation merges into each revoked
+// token's details: its cause and, for reuse, the token that came back.
+func RevokedDetails(r core.Revocation) (string, error) {
+	return DetailsJSON(&core.TokenDetails{RevokedReason: r.Cause, Replayed: r.Replayed})
+}
+
 // revokeWhere revokes, with one UPDATE, the live tokens (neither consumed
 // nor revoked) whose column equals value. Consumed tokens are left alone so
 // that a later replay of one is still told apart from a revoked token.
-func (o *Ops[T]) revokeWhere(ctx context.Context, op, column, value string, now time.Time) (int, error) {
+func (o *Ops[T]) revokeWhere(ctx context.Context, op, column, value string, r core.Revocation) (int, error) {
 	if err := o.b.Check(op); err != nil {
 		return 0, err
 	}
-	if now.IsZero() {
+	if r.At.IsZero() {
 		return 0, o.b.Fail(op, ErrZeroTime)
+	}
+	why, err := RevokedDetails(r)
+	if err != nil {
+		return 0, o.b.Fail(op, err)
 	}
 	if value == "" || Findable(value) != nil {
 		return 0, nil // tokens without a family or client belong to no group; no token has an unstorable one
@@ -435,27 +448,27 @@ func (o *Ops[T]) revokeWhere(ctx context.Context, op, column, value string, now 
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
 	n, err := o.write(ctx, func(db *gorm.DB) *gorm.DB {
-		return db.Exec("UPDATE tokens SET revoked_at = ? WHERE "+column+" = ? AND revoked_at IS NULL AND consumed_at IS NULL",
-			EncodeTime[T](now), value)
+		return db.Exec("UPDATE tokens SET revoked_at = ?, details = "+o.b.MergeDetails+" WHERE "+column+
+			" = ? AND revoked_at IS NULL AND consumed_at IS NULL", EncodeTime[T](r.At), why, value)
 	})
 	return int(n), o.b.Fail(op, err)
 }
 
 // RevokeFamily revokes every live token of a family and reports how many.
-func (o *Ops[T]) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int, error) {
-	return o.revokeWhere(ctx, "revoke family", "family_id", familyID, now)
+func (o *Ops[T]) RevokeFamily(ctx context.Context, familyID string, r core.Revocation) (int, error) {
+	return o.revokeWhere(ctx, "revoke family", "family_id", familyID, r)
 }
 
 // RevokeClientTokens revokes every live token of a client and reports how many.
-func (o *Ops[T]) RevokeClientTokens(ctx context.Context, clientID string, now time.Time) (int, error) {
-	return o.revokeWhere(ctx, "revoke client tokens", "client_id", clientID, now)
+func (o *Ops[T]) RevokeClientTokens(ctx context.Context, clientID string, r core.Revocation) (int, error) {
+	return o.revokeWhere(ctx, "revoke client tokens", "client_id", clientID, r)
 }
 
 // ListTokens returns the tokens matching f, newest IssuedAt first, tokens
 // without one last.
 func (o *Ops[T]) ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.Token, error) {
 	const op = "list tokens"
-	for _, v := range []string{f.ClientID, f.UserID, f.Dialect, string(f.Kind)} {
+	for _, v := range []string{f.ClientID, f.UserID, f.Dialect, string(f.Kind), f.FamilyID} {
 		if Findable(v) != nil { // matches no token
 			if err := o.b.Check(op); err != nil {
 				return nil, err
@@ -467,6 +480,7 @@ func (o *Ops[T]) ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.To
 		q = q.Model(&Token[T]{})
 		for _, c := range []struct{ column, value string }{
 			{"client_id", f.ClientID}, {"user_id", f.UserID}, {"dialect", f.Dialect}, {"kind", string(f.Kind)},
+			{"family_id", f.FamilyID},
 		} {
 			if c.value != "" {
 				q = q.Where(c.column+" = ?", c.value)

@@ -583,7 +583,7 @@ func testOneActiveToken(t *testing.T, tg paritytest.Target) {
 	g.Clock.Advance(2 * time.Second)
 	checkToken(t, postJSON(t, g, req), 600)
 
-	if _, err := g.Store.RevokeClientTokens(ctx, "demo-client", g.Engine.Now()); err != nil {
+	if _, err := g.Store.RevokeClientTokens(ctx, "demo-client", core.Revocation{At: g.Engine.Now(), Cause: core.RevokeAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	checkToken(t, postJSON(t, g, req), 600)
