@@ -317,7 +317,9 @@ func testExchangeConcurrent(t *testing.T, s core.Store) {
 
 // revokedBy marks a token revoked as a store records r.
 func revokedBy(r core.Revocation) func(*core.Token) {
-	return func(t *core.Token) { t.RevokedAt, t.Details.RevokedReason, t.Details.Replayed = r.At, r.Cause, r.Replayed }
+	return func(t *core.Token) {
+		t.RevokedAt, t.Details.RevokedReason, t.Details.Replayed = r.At, r.Cause, r.Replayed
+	}
 }
 
 func testRevokeToken(t *testing.T, s core.Store) {
@@ -364,7 +366,7 @@ func newFamilyFixture(t *testing.T, s core.Store) familyFixture {
 		live1: with(tok("f-access", core.TokenAccess, "c1", "u", "F", time.Minute), func(t *core.Token) {
 			t.Details = core.TokenDetails{Subject: "s", Actor: "a"}
 		}),
-		live2:    tok("f-refresh", core.TokenRefresh, "c1", "u", "F", time.Minute),
+		live2: tok("f-refresh", core.TokenRefresh, "c1", "u", "F", time.Minute),
 		revoked: with(tok("f-revoked", core.TokenAccess, "c1", "u", "F", 0),
 			revokedBy(core.Revocation{At: at(time.Second), Cause: core.RevokeRequested})),
 		consumed: with(tok("f-consumed", core.TokenRefresh, "c1", "u", "F", 0), func(t *core.Token) { t.ConsumedAt = at(time.Minute) }),
