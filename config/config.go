@@ -68,6 +68,8 @@ type Config struct {
 	SweepInterval Duration `yaml:"sweep_interval" validate:"gt=0"`
 	// Metrics configures /metrics on the admin listener.
 	Metrics Metrics `yaml:"metrics"`
+	// Console configures the web console at /_admin/ui on the admin listener.
+	Console Console `yaml:"console"`
 	// Dialects maps an instance name to its settings; every instance named
 	// is enabled unless it says enabled: false. An instance's type defaults
 	// to its name. A file without a dialects key enables every registered
@@ -126,6 +128,16 @@ type Metrics struct {
 
 // IsEnabled reports whether metrics are collected: unless enabled: false.
 func (m Metrics) IsEnabled() bool { return m.Enabled == nil || *m.Enabled }
+
+// Console configures the web console.
+type Console struct {
+	// Enabled defaults to true; false serves no console, and the request
+	// journal feeds no live view.
+	Enabled *bool `yaml:"enabled,omitempty"`
+}
+
+// IsEnabled reports whether the console is served: unless enabled: false.
+func (c Console) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }
 
 // AuthFailures is the brute-force limiter: token buckets of failures per
 // client id or username from one source address (Burst, PerMinute) and

@@ -21,6 +21,17 @@ var grantAliases = map[string]GrantType{
 	"jwt_bearer":     GrantJWTBearer,
 }
 
+// ShortName is the short name of an extension grant's URN (device_code,
+// token_exchange, jwt_bearer), else the grant as it is.
+func (g GrantType) ShortName() string {
+	for name, urn := range grantAliases {
+		if urn == g {
+			return name
+		}
+	}
+	return string(g)
+}
+
 // GrantNamed is the grant a name stands for: a short name's URN, else the
 // name itself.
 func GrantNamed(name string) GrantType {

@@ -142,6 +142,9 @@ func (c *Client) Requests(f control.Filter) ([]control.Entry, error) {
 	if f.ClientID != "" {
 		q.Set("client_id", f.ClientID)
 	}
+	if f.Family != "" {
+		q.Set("family", f.Family)
+	}
 	if f.Status != 0 {
 		q.Set("status", strconv.Itoa(f.Status))
 	}

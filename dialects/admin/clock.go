@@ -135,7 +135,7 @@ func (a *API) clearFaults(c echo.Context) error {
 
 func (a *API) listRequests(c echo.Context) error {
 	q := c.QueryParams()
-	f := control.Filter{Dialect: q.Get("dialect"), ClientID: q.Get("client_id")}
+	f := control.Filter{Dialect: q.Get("dialect"), ClientID: q.Get("client_id"), Family: q.Get("family")}
 	if s := q.Get("status"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {

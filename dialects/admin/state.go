@@ -272,18 +272,24 @@ type TokenInfo struct {
 	UserID    string     `json:"user_id,omitempty"`
 	Dialect   string     `json:"dialect"`
 	Scopes    []string   `json:"scopes,omitempty"`
+	Family    string     `json:"family,omitempty"`
 	Issued    time.Time  `json:"issued"`
 	Expires   time.Time  `json:"expires"`
 	Revoked   bool       `json:"revoked"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Consumed  bool       `json:"consumed"`
-	Active    bool       `json:"active"`
+	// RevokedReason is why: reuse, requested, admin or client_deleted
+	// (empty for a token revoked before causes were recorded); Replayed,
+	// after reuse, the digest of the consumed token that came back.
+	RevokedReason string `json:"revoked_reason,omitempty"`
+	Replayed      string `json:"replayed,omitempty"`
+	Consumed      bool   `json:"consumed"`
+	Active        bool   `json:"active"`
 }
 
 func (a *API) listTokens(c echo.Context) error {
 	q := c.QueryParams()
 	f := core.TokenFilter{ClientID: q.Get("client_id"), UserID: q.Get("user_id"), Dialect: q.Get("dialect"),
-		Kind: core.TokenKind(q.Get("kind")), Limit: 1000}
+		Kind: core.TokenKind(q.Get("kind")), FamilyID: q.Get("family"), Limit: 1000}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -303,8 +309,9 @@ func (a *API) listTokens(c echo.Context) error {
 		// Times JSON cannot write (stored by an older build's clock) are
 		// shown at the nearest it can, rather than failing the listing.
 		ti := TokenInfo{ID: t.Digest, Kind: string(t.Kind), ClientID: t.ClientID, UserID: t.UserID, Dialect: t.Dialect,
-			Scopes: t.Scopes, Issued: control.JSONTime(t.IssuedAt), Expires: control.JSONTime(t.ExpiresAt),
-			Revoked: !t.RevokedAt.IsZero(), Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
+			Scopes: t.Scopes, Family: t.FamilyID, Issued: control.JSONTime(t.IssuedAt), Expires: control.JSONTime(t.ExpiresAt),
+			Revoked: !t.RevokedAt.IsZero(), RevokedReason: string(t.Details.RevokedReason), Replayed: t.Details.Replayed,
+			Consumed: !t.ConsumedAt.IsZero(), Active: t.Active(now)}
 		if ti.Revoked {
 			r := control.JSONTime(t.RevokedAt)
 			ti.RevokedAt = &r

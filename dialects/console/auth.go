@@ -79,8 +79,16 @@ func (c *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return c.refuse(ec, "Sign in first.")
 		}
-		if ec.Request().Method == http.MethodPost && !equal(ec.FormValue(csrfField), s.csrf) {
-			return c.refuse(ec, "The form's CSRF token is missing or wrong. Reload the page and try again.")
+		if r := ec.Request(); r.Method == http.MethodPost {
+			if err := parseForm(r); err != nil {
+				return c.formUnreadable(ec, err)
+			}
+			if r.MultipartForm != nil {
+				defer r.MultipartForm.RemoveAll()
+			}
+			if !equal(ec.FormValue(csrfField), s.csrf) {
+				return c.refuse(ec, "The form's CSRF token is missing or wrong. Reload the page and try again.")
+			}
 		}
 		ec.Set(keySession, s)
 		ec.Set(keySessionID, ck.Value)

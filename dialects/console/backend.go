@@ -12,8 +12,10 @@ import (
 // nothing else of the gateway: an adapter implements it over the engine
 // and the control plane.
 type Backend interface {
-	// Dialects lists the enabled dialects with their listeners and routes.
+	// Dialects lists the mounted dialect instances with their listeners
+	// and routes: the config's, then those added at run time.
 	Dialects() []Dialect
+	DeclaredDialects
 	// Overview counts what the gateway holds and names its storage.
 	Overview(ctx context.Context) (Overview, error)
 	Journal
@@ -24,6 +26,28 @@ type Backend interface {
 	DeleteFault(ctx context.Context, id string) error
 	Clock(ctx context.Context) (ClockState, error)
 	MoveClock(ctx context.Context, m ClockMove) (ClockState, error)
+}
+
+// DeclaredDialects adds and removes dialects at run time, declared by a
+// spec (as POST and DELETE /_admin/dialects do).
+type DeclaredDialects interface {
+	// Dialect is one mounted instance, with its spec text when it was
+	// added at run time; ErrNotFound when none has the name.
+	Dialect(ctx context.Context, name string) (Dialect, error)
+	// AddDialect validates, mounts and stores a declared dialect. An
+	// invalid spec is an *InputError listing each problem with its path
+	// in the spec; routes other instances claim, an *InputError marked
+	// Conflict.
+	AddDialect(ctx context.Context, d NewDialect) (Dialect, error)
+	// RemoveDialect removes a dialect added at run time; a config
+	// instance is an *InputError, an unknown name ErrNotFound.
+	RemoveDialect(ctx context.Context, name string) error
+}
+
+// NewDialect is a declared dialect to add: its spec's text, the instance
+// name (empty: the spec's) and prefix.
+type NewDialect struct {
+	Name, Prefix, Spec string
 }
 
 // Journal is the request journal.
@@ -97,12 +121,18 @@ type Overview struct {
 	Clock             ClockState
 }
 
-// Dialect is one enabled dialect and where it answers.
+// Dialect is one mounted dialect instance and where it answers.
 type Dialect struct {
 	Name   string
+	Type   string
 	Listen string
 	Prefix string
 	Routes []Route
+	// Runtime marks an instance added at run time (Added is when; Spec its
+	// spec text, from Backend.Dialect); the others come from the config.
+	Runtime bool
+	Added   time.Time
+	Spec    string
 }
 
 // Route is one method and path.
@@ -111,7 +141,9 @@ type Route struct{ Method, Path string }
 // Request is one journaled request; secrets in its headers and parameters
 // are already redacted.
 type Request struct {
-	ID        string
+	ID string
+	// RequestID is the gateway's request id (X-Request-Id).
+	RequestID string
 	Time      time.Time
 	Replica   string
 	Dialect   string
@@ -126,9 +158,12 @@ type Request struct {
 	Fault     string // id of the fault rule that answered
 	Headers   map[string]string
 	Params    map[string][]string
-	// Family is the token family the request issued, rotated or revoked,
-	// when known.
+	// Family is the token family the request issued, rotated, consumed or
+	// revoked, as the engine reported it (ClientID is filled in by
+	// Journal.Request); Reuse marks a request whose replayed code or
+	// refresh token made reuse detection revoke it.
 	Family FamilyRef
+	Reuse  bool
 }
 
 // FamilyRef names a token family.
@@ -156,9 +191,14 @@ type Token struct {
 	Expires  time.Time
 	Consumed time.Time
 	Revoked  time.Time
+	// RevokeReason is why the engine revoked the token (reuse, requested,
+	// admin, client_deleted), as it recorded on the token.
+	RevokeReason string
 	// RevokedByReuse marks a token revoked because a consumed token of its
-	// family (a rotated refresh token or a redeemed code) came back.
+	// family (a rotated refresh token or a redeemed code) came back;
+	// Replayed is that token's ID.
 	RevokedByReuse bool
+	Replayed       string
 }
 
 // Fault is one fault-injection rule: match fields (empty: any) and an action.

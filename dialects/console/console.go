@@ -13,8 +13,10 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,7 +123,30 @@ func (c *Console) Mount(e *echo.Echo) {
 	a.POST("/faults/:id/delete", c.deleteFault)
 	a.GET("/clock", c.clock)
 	a.POST("/clock", c.moveClock)
+	c.mountDialects(a)
 	a.RouteNotFound("/*", func(echo.Context) error { return echo.ErrNotFound })
+}
+
+// maxFormBytes bounds what a console form may send, an uploaded spec file
+// included.
+const maxFormBytes = 256 << 10
+
+// parseForm reads a POST's form, within maxFormBytes, before anything
+// looks at its CSRF token: a multipart one (an uploaded file) stays in
+// memory.
+func parseForm(r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
+		return r.ParseMultipartForm(maxFormBytes)
+	}
+	return r.ParseForm()
+}
+
+// formUnreadable answers a form parseForm could not read.
+func (c *Console) formUnreadable(ec echo.Context, err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return c.errorPage(ec, http.StatusRequestEntityTooLarge, fmt.Sprintf("The form is larger than %d KiB; a spec file must be smaller.", maxFormBytes>>10))
+	}
+	return c.errorPage(ec, http.StatusBadRequest, "The form could not be read.")
 }
 
 // csp allows only the console's own script and stylesheet: no inline
@@ -141,8 +166,11 @@ func (c *Console) secure(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
-		if ec.Request().Method != http.MethodGet && ec.Request().Method != http.MethodHead && !sameOrigin(ec.Request()) {
-			return c.refuse(ec, "This form was sent from another site.")
+		if r := ec.Request(); r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !sameOrigin(r) {
+				return c.refuse(ec, "This form was sent from another site.")
+			}
+			r.Body = http.MaxBytesReader(ec.Response(), r.Body, maxFormBytes)
 		}
 		return next(ec)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -520,9 +521,9 @@ func TestFamiliesAndTheirPicture(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
 	tokens := []Token{
-		{ID: "a2", Kind: "access", FamilyID: "F", ClientID: "c", Issued: t1, Expires: t1.Add(time.Hour), Revoked: t2, RevokedByReuse: true},
-		{ID: "r2", Kind: "refresh", FamilyID: "F", ClientID: "c", Issued: t1, Expires: t1.Add(time.Hour), Revoked: t2, RevokedByReuse: true},
-		{ID: "a1", Kind: "access", FamilyID: "F", ClientID: "c", Issued: t0, Expires: t0.Add(time.Hour), Revoked: t2, RevokedByReuse: true},
+		{ID: "a2", Kind: "access", FamilyID: "F", ClientID: "c", Issued: t1, Expires: t1.Add(time.Hour), Revoked: t2, RevokedByReuse: true, Replayed: "r1"},
+		{ID: "r2", Kind: "refresh", FamilyID: "F", ClientID: "c", Issued: t1, Expires: t1.Add(time.Hour), Revoked: t2, RevokedByReuse: true, Replayed: "r1"},
+		{ID: "a1", Kind: "access", FamilyID: "F", ClientID: "c", Issued: t0, Expires: t0.Add(time.Hour), Revoked: t2, RevokedByReuse: true, Replayed: "r1"},
 		{ID: "r1", Kind: "refresh", FamilyID: "F", ClientID: "c", Issued: t0, Expires: t0.Add(time.Hour), Consumed: t1},
 		{ID: "x", Kind: "access", FamilyID: "G", ClientID: "c", Issued: t0, Expires: t0.Add(time.Hour)},
 		{ID: "y", Kind: "access", FamilyID: "H", ClientID: "c", Issued: t0, Expires: t0.Add(time.Minute)},
@@ -552,10 +553,18 @@ func TestFamiliesAndTheirPicture(t *testing.T) {
 	if !p.Boxes[1].Replayed || p.Boxes[0].Replayed || !strings.Contains(p.Rows[1].Label, "refresh rotated") {
 		t.Fatalf("boxes %+v rows %+v", p.Boxes, p.Rows)
 	}
-	// Two consumed tokens before the reuse: which one came back is unknown.
+	// Which token came back is the engine's record, however many were
+	// consumed before the reuse; a plain revocation marks none.
 	tokens[2].Consumed, tokens[2].Revoked = t1, time.Time{}
-	if f := groupFamilies(tokens, t2)[0]; f.Replayed != "" || f.State != stateReuse {
-		t.Fatalf("ambiguous replay marked %q", f.Replayed)
+	if f := groupFamilies(tokens, t2)[0]; f.Replayed != "r1" || f.State != stateReuse {
+		t.Fatalf("replay marked %q", f.Replayed)
+	}
+	plain := slices.Clone(tokens)
+	for i := range plain {
+		plain[i].RevokedByReuse, plain[i].Replayed = false, ""
+	}
+	if f := groupFamilies(plain, t2)[0]; f.Replayed != "" || f.State != stateRevoked {
+		t.Fatalf("a plain revocation: state %s, replay %q", f.State, f.Replayed)
 	}
 	s := newServer(t)
 	s.b.tokens = tokens
@@ -577,12 +586,13 @@ func TestEveryPageRenders(t *testing.T) {
 	s.b.requests = []Request{{ID: "r1", Dialect: "hurdlr", Status: 200, Params: map[string][]string{"a": {"b"}}, Family: FamilyRef{"c", "F"}}}
 	s.signIn()
 	for _, p := range []string{"/", "/journal", "/journal?status=5xx", "/journal/r1", "/families", "/clients", "/clients/new",
-		"/clients/demo-client", "/users", "/users/new", "/authorizations", "/authorizations/new", "/faults", "/clock"} {
+		"/clients/demo-client", "/users", "/users/new", "/authorizations", "/authorizations/new", "/faults", "/clock", "/dialects",
+		"/dialects/hurdlr", "/journal?family=F"} {
 		if resp, page := s.get(Prefix + p); resp.StatusCode != http.StatusOK || !strings.Contains(page, "</html>") {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
 	}
-	for _, p := range []string{"/journal/gone", "/clients/gone", "/users/gone", "/authorizations/7"} {
+	for _, p := range []string{"/journal/gone", "/clients/gone", "/users/gone", "/authorizations/7", "/dialects/gone"} {
 		if resp, _ := s.get(Prefix + p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}

@@ -1,8 +1,11 @@
 package console
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +24,7 @@ type fakeBackend struct {
 	moves    []ClockMove
 	watch    *fakeWatch
 	busy     bool
+	added    []Dialect
 }
 
 func newFake() *fakeBackend {
@@ -29,7 +33,58 @@ func newFake() *fakeBackend {
 }
 
 func (f *fakeBackend) Dialects() []Dialect {
-	return []Dialect{{Name: "hurdlr", Listen: "127.0.0.1:8080", Routes: []Route{{"POST", "/rest/v5/accountant/token"}}}}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Dialect{{Name: "hurdlr", Type: "hurdlr", Listen: "127.0.0.1:8080", Routes: []Route{{"POST", "/rest/v5/accountant/token"}}}},
+		f.added...)
+}
+
+func (f *fakeBackend) Dialect(_ context.Context, name string) (Dialect, error) {
+	for _, d := range f.Dialects() {
+		if d.Name == name {
+			return d, nil
+		}
+	}
+	return Dialect{}, ErrNotFound
+}
+
+// AddDialect takes a spec whose text names the routes, one per line as
+// "METHOD /path"; anything else is a problem at that line.
+func (f *fakeBackend) AddDialect(_ context.Context, nd NewDialect) (Dialect, error) {
+	d := Dialect{Name: cmp.Or(nd.Name, "declared"), Type: "declared", Prefix: nd.Prefix, Runtime: true, Spec: nd.Spec}
+	var problems []string
+	for i, line := range strings.Split(strings.TrimSpace(nd.Spec), "\n") {
+		method, path, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(path, "/") {
+			problems = append(problems, fmt.Sprintf("spec: routes[%d]: not a route (line %d)", i, i+1))
+			continue
+		}
+		d.Routes = append(d.Routes, Route{method, nd.Prefix + path})
+	}
+	if problems != nil {
+		return Dialect{}, &InputError{Field: "spec", Problems: problems}
+	}
+	if _, err := f.Dialect(context.Background(), d.Name); err == nil {
+		return Dialect{}, &InputError{Field: "name", Problems: []string{"name: taken"}, Conflict: true}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, d)
+	return d, nil
+}
+
+func (f *fakeBackend) RemoveDialect(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if name == "hurdlr" {
+		return &InputError{Field: "name", Problems: []string{"hurdlr comes from the config file"}, Conflict: true}
+	}
+	i := slices.IndexFunc(f.added, func(d Dialect) bool { return d.Name == name })
+	if i < 0 {
+		return ErrNotFound
+	}
+	f.added = slices.Delete(f.added, i, i+1)
+	return nil
 }
 
 func (f *fakeBackend) Overview(context.Context) (Overview, error) {

@@ -43,7 +43,7 @@ type familyView struct {
 	Started, Last                 time.Time
 	State                         string
 	// ReuseAt is when reuse detection revoked the family; Replayed the
-	// consumed token that came back, when there is only one it can be.
+	// consumed token that came back, as the engine recorded it.
 	ReuseAt  time.Time
 	Replayed string
 }
@@ -90,7 +90,7 @@ func (f *familyView) settle() {
 			}
 		}
 		if t.RevokedByReuse && (f.ReuseAt.IsZero() || t.Revoked.Before(f.ReuseAt)) {
-			f.ReuseAt = t.Revoked
+			f.ReuseAt, f.Replayed = t.Revoked, t.Replayed
 		}
 		active = active || t.State == stateActive
 		revoked = revoked || t.State == stateRevoked
@@ -98,15 +98,6 @@ func (f *familyView) settle() {
 	switch {
 	case !f.ReuseAt.IsZero():
 		f.State = stateReuse
-		var replayed []string
-		for _, t := range f.Tokens {
-			if !t.Consumed.IsZero() && !t.Consumed.After(f.ReuseAt) {
-				replayed = append(replayed, t.ID)
-			}
-		}
-		if len(replayed) == 1 {
-			f.Replayed = replayed[0]
-		}
 	case active:
 		f.State = stateActive
 	case revoked:

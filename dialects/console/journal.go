@@ -19,20 +19,23 @@ import (
 const shownRequests = 200
 
 // journalFilter selects journal rows; empty fields match anything.
+// Family (the requests that touched one token family) comes from the
+// family page's link, not from the form.
 type journalFilter struct {
-	Dialect, Client, Grant, Status, Text string
+	Dialect, Client, Grant, Status, Text, Family string
 }
 
 func filterFrom(q url.Values) journalFilter {
 	return journalFilter{Dialect: q.Get("dialect"), Client: strings.TrimSpace(q.Get("client")), Grant: q.Get("grant"),
-		Status: strings.TrimSpace(q.Get("status")), Text: strings.TrimSpace(q.Get("text"))}
+		Status: strings.TrimSpace(q.Get("status")), Text: strings.TrimSpace(q.Get("text")), Family: q.Get("family")}
 }
 
 // Query is the filter as a query string with its "?" ("" for none), for
 // the live view's URL.
 func (f journalFilter) Query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"dialect": f.Dialect, "client": f.Client, "grant": f.Grant, "status": f.Status, "text": f.Text} {
+	for k, v := range map[string]string{"dialect": f.Dialect, "client": f.Client, "grant": f.Grant, "status": f.Status,
+		"text": f.Text, "family": f.Family} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -42,7 +45,7 @@ func (f journalFilter) Query() string {
 
 func (f journalFilter) match(r *Request) bool {
 	return (f.Dialect == "" || r.Dialect == f.Dialect) && (f.Client == "" || r.ClientID == f.Client) &&
-		(f.Grant == "" || r.GrantType == f.Grant) && statusMatches(f.Status, r.Status) &&
+		(f.Grant == "" || r.GrantType == f.Grant) && (f.Family == "" || r.Family.ID == f.Family) && statusMatches(f.Status, r.Status) &&
 		(f.Text == "" || textMatches(strings.ToLower(f.Text), r))
 }
 

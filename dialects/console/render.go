@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tokengate/tokengate/core"
 )
 
 type pageTemplate = *template.Template
@@ -32,7 +34,7 @@ type navItem struct{ Key, Label, Path string }
 var nav = []navItem{
 	{"overview", "Overview", "/"}, {"journal", "Journal", "/journal"}, {"families", "Token families", "/families"},
 	{"clients", "Clients", "/clients"}, {"users", "Users", "/users"}, {"authorizations", "Authorizations", "/authorizations"},
-	{"faults", "Faults", "/faults"}, {"clock", "Clock", "/clock"},
+	{"faults", "Faults", "/faults"}, {"clock", "Clock", "/clock"}, {"dialects", "Dialects", "/dialects"},
 }
 
 // u builds a console URL: the first part is a literal path, the others
@@ -60,6 +62,20 @@ var funcs = template.FuncMap{
 	"lines":    func(s []string) string { return strings.Join(s, "\n") },
 	"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
 	"short":    short,
+	// grant is a grant type by its short name (device_code for the URN).
+	"grant": func(g string) string { return core.GrantType(g).ShortName() },
+	// revokeReason says in words why the engine revoked a token.
+	"revokeReason": func(r string) string {
+		switch core.RevokeCause(r) {
+		case core.RevokeRequested:
+			return "by its client"
+		case core.RevokeAdmin:
+			return "by the admin"
+		case core.RevokeClientDeleted:
+			return "client deleted"
+		}
+		return r
+	},
 	"family":   familyName,
 	"deref":    func(t *time.Time) time.Time { return *t },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

@@ -12,27 +12,33 @@ import (
 // Entry is one journaled request. Secrets in headers and parameters are
 // redacted before the entry is stored.
 type Entry struct {
-	Time      time.Time           `json:"time"`
-	Replica   string              `json:"replica,omitempty"`
-	RequestID string              `json:"request_id"`
-	Dialect   string              `json:"dialect"`
-	Route     string              `json:"route"`
-	Method    string              `json:"method"`
-	ClientID  string              `json:"client_id"`
-	GrantType string              `json:"grant_type"`
-	Status    int                 `json:"status"`
-	LatencyMS float64             `json:"latency_ms"`
-	Error     string              `json:"error"`
-	ErrorID   string              `json:"error_id"`
-	Fault     string              `json:"fault,omitempty"` // id of the fault rule that answered
-	Headers   map[string]string   `json:"headers"`
-	Params    map[string][]string `json:"params"`
+	Time      time.Time `json:"time"`
+	Replica   string    `json:"replica,omitempty"`
+	RequestID string    `json:"request_id"`
+	Dialect   string    `json:"dialect"`
+	Route     string    `json:"route"`
+	Method    string    `json:"method"`
+	ClientID  string    `json:"client_id"`
+	GrantType string    `json:"grant_type"`
+	Status    int       `json:"status"`
+	LatencyMS float64   `json:"latency_ms"`
+	Error     string    `json:"error"`
+	ErrorID   string    `json:"error_id"`
+	Fault     string    `json:"fault,omitempty"` // id of the fault rule that answered
+	// Family is the token family the request issued, rotated, consumed or
+	// revoked, as the engine reported it; Reuse marks a request whose
+	// replayed code or refresh token made reuse detection revoke it.
+	Family  string              `json:"family,omitempty"`
+	Reuse   bool                `json:"reuse,omitempty"`
+	Headers map[string]string   `json:"headers"`
+	Params  map[string][]string `json:"params"`
 }
 
 // Filter selects journal entries; zero fields match anything.
 type Filter struct {
 	Dialect  string
 	ClientID string
+	Family   string
 	Status   int
 	Since    time.Time
 	Limit    int
@@ -41,6 +47,7 @@ type Filter struct {
 func (f Filter) match(e *Entry) bool {
 	return (f.Dialect == "" || e.Dialect == f.Dialect) &&
 		(f.ClientID == "" || e.ClientID == f.ClientID) &&
+		(f.Family == "" || e.Family == f.Family) &&
 		(f.Status == 0 || e.Status == f.Status) &&
 		(f.Since.IsZero() || !e.Time.Before(f.Since))
 }
@@ -91,10 +98,11 @@ func (j *Journal) SetMaxBytes(n int64) {
 func (j *Journal) Enabled() bool { return len(j.entries) > 0 }
 
 // Add stores e, bounded (see MaxValueBytes), dropping the oldest entries
-// when the journal is full in entries or bytes.
-func (j *Journal) Add(e Entry) {
+// when the journal is full in entries or bytes, and returns the entry as
+// stored.
+func (j *Journal) Add(e Entry) Entry {
 	if !j.Enabled() {
-		return
+		return e
 	}
 	e, size := bound(e)
 	j.mu.Lock()
@@ -104,6 +112,7 @@ func (j *Journal) Add(e Entry) {
 	j.entries[i], j.sizes[i] = e, size
 	j.n++
 	j.bytes += int64(size)
+	return e
 }
 
 // shrink drops the oldest entries until one more of size fits.
@@ -176,6 +185,7 @@ func bound(e Entry) (Entry, int) {
 	e.Time = JSONTime(e.Time)
 	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = str(e.Replica), str(e.RequestID), str(e.Dialect), str(e.Route), str(e.Method)
 	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = str(e.ClientID), str(e.GrantType), str(e.Error), str(e.ErrorID), str(e.Fault)
+	e.Family = str(e.Family)
 	if e.Headers != nil {
 		h := make(map[string]string, min(len(e.Headers), MaxFields))
 		for k, v := range e.Headers {

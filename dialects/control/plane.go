@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/fanout"
 	"github.com/tokengate/tokengate/dialects/wire"
 )
 
@@ -24,6 +25,10 @@ type Plane struct {
 	// Fired, when set, is told about every fault rule that fires: the
 	// instance and the action (metrics).
 	Fired func(dialect, action string)
+	// Live, when set, is offered every journaled entry while someone
+	// subscribes (the console's live journal): one atomic load per
+	// request when no one does. Set it before serving.
+	Live *fanout.Hub[Entry]
 
 	// shared, when set, holds the clock and fault rules for every replica
 	// on the same database; version is the last state this replica loaded.
@@ -196,6 +201,7 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, RequestID: r.RequestID, Dialect: r.Instance, Route: c.Path(), Method: c.Request().Method,
 		ClientID: r.ClientID, GrantType: r.Grant, Status: status,
 		LatencyMS: float64(latency.Microseconds()) / 1000, ErrorID: r.ErrorID, Fault: r.FaultID,
+		Family: r.Trace.FamilyID, Reuse: r.Trace.Did.Has(core.FamilyReuse),
 		Headers: RedactHeaders(c.Request().Header, facts), Params: RedactParams(wire.Params(c), facts)}
 	switch {
 	case r.Forced != nil && r.Forced.Code != "":
@@ -205,5 +211,8 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	case r.Err != nil:
 		e.Error = string(r.Err.Kind)
 	}
-	p.Journal.Add(e)
+	e = p.Journal.Add(e)
+	if p.Live != nil && p.Live.Watched() {
+		p.Live.Publish(e)
+	}
 }

@@ -177,7 +177,7 @@ func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withSource, g.runtimeRoutes(addr))
+	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withEngineContext, g.runtimeRoutes(addr))
 	// Every listener answers health checks: the main one, a dialect's own
 	// and the admin one alike.
 	e.GET("/healthz", func(c echo.Context) error {

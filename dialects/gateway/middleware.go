@@ -134,12 +134,16 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// withSource tells the engine's failure limiter where a request came from
-// (the peer address only, never a spoofable forwarding header).
-func (g *Gateway) withSource(next echo.HandlerFunc) echo.HandlerFunc {
+// withEngineContext tells the engine's failure limiter where a request
+// came from (the peer address only, never a spoofable forwarding header),
+// and gives the engine the request's trace to record what it does with
+// tokens (the journal's family and reuse): a field of the per-request
+// value, so tracing allocates nothing but its context link.
+func (g *Gateway) withEngineContext(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		c.SetRequest(req.WithContext(core.WithSource(req.Context(), sourceAddr(req))))
+		ctx := core.WithTrace(core.WithSource(req.Context(), sourceAddr(req)), &wire.RequestOf(c).Trace)
+		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
 }

@@ -38,6 +38,9 @@ type Request struct {
 	// Synced is set once the control plane loaded the replicas' shared
 	// state for this request.
 	Synced bool
+	// Trace is what the engine did with tokens answering the request (the
+	// gateway hands it to the engine in the request's context).
+	Trace core.Trace
 
 	body       []byte
 	bodyErr    error

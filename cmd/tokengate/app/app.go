@@ -51,10 +51,12 @@ type App struct {
 	Engine  *core.Engine
 	Gateway *gateway.Gateway
 	Plane   *control.Plane
+	// Console is nil when console.enabled is false.
 	Console *console.Console
 	// Metrics is nil when metrics.enabled is false.
 	Metrics *metrics.Metrics
-	// ConsoleBackend is what the console reads and changes the gateway through.
+	// ConsoleBackend is what the console reads and changes the gateway
+	// through (nil without a console).
 	ConsoleBackend *adminbackend.Backend
 	// Dialects are the dialect instances added at run time.
 	Dialects *dynamic.Manager
@@ -145,12 +147,8 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 		}
 		secrets = dialects.SecretsFromKey(key).ShareSpent(shared)
 	}
-	// The console's backend journals requests in place of the plane, so its
-	// live view sees each one; with no one watching that costs nothing more.
-	a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
-		Routes: func() map[string][]dialects.Route { return a.Gateway.Routes() }, Addr: a.Addr})
 	a.Gateway, err = gateway.New(gateway.Options{Config: cfg, Engine: a.Engine, Logger: logger, Secrets: secrets,
-		Instances: instances, Middleware: append(o.RouteMiddleware[:len(o.RouteMiddleware):len(o.RouteMiddleware)], a.Plane.Middleware), Observe: a.ConsoleBackend.Observe,
+		Instances: instances, Middleware: append(o.RouteMiddleware[:len(o.RouteMiddleware):len(o.RouteMiddleware)], a.Plane.Middleware), Observe: a.Plane.Observe,
 		Sync: a.Plane.SyncRequest, RouteMetrics: routeMetrics})
 	if err != nil {
 		a.Store.Close()
@@ -169,8 +167,14 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 	api := admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects)
 	api.Docs = a.OpenAPI
 	api.Mount(adminEcho)
-	a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
-	a.Console.Mount(adminEcho)
+	if cfg.Console.IsEnabled() {
+		// The backend gives the plane its live feed: while no one watches,
+		// journaling a request costs one atomic load more.
+		a.ConsoleBackend = adminbackend.New(adminbackend.Options{Config: cfg, Engine: a.Engine, Clock: a.Clock, Plane: a.Plane,
+			Dialects: a.Dialects, Addr: a.Addr})
+		a.Console = console.New(console.Options{Backend: a.ConsoleBackend, AdminToken: cfg.AdminToken, Logger: logger})
+		a.Console.Mount(adminEcho)
+	}
 	if a.Metrics != nil {
 		a.Metrics.Mount(adminEcho, metrics.Access{Tokens: []string{cfg.AdminToken, cfg.Metrics.Token},
 			Open: !cfg.Metrics.RequireToken && config.IsLoopback(a.adminAddr())})
@@ -351,7 +355,9 @@ func (a *App) Serve(ctx context.Context) error {
 		scheme = "https"
 	}
 	a.Logger.Info("connections", "max_per_listener", maxConns)
-	a.Logger.Info("web console", "url", scheme+"://"+a.Addr(a.adminAddr())+console.Prefix+"/")
+	if a.Console != nil {
+		a.Logger.Info("web console", "url", scheme+"://"+a.Addr(a.adminAddr())+console.Prefix+"/")
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
 	go a.Engine.RunSweeper(sweepCtx, time.Duration(a.Config.SweepInterval), func(err error) {
@@ -375,7 +381,9 @@ func (a *App) Shutdown(grace time.Duration) error {
 	servers := a.servers
 	a.servers = nil
 	a.mu.Unlock()
-	a.Console.Close() // its live views never go idle by themselves
+	if a.Console != nil {
+		a.Console.Close() // its live views never go idle by themselves
+	}
 	var errs []error
 	for _, s := range servers {
 		if err := s.Shutdown(ctx); err != nil {

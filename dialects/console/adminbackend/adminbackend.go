@@ -1,10 +1,11 @@
-// Package adminbackend is the console's phase-one Backend: an adapter over
-// what the gateway has today. State changes, fault rules and clock moves go
-// through the admin API itself (served in process, without a socket), so
-// they validate, invalidate caches and reach other replicas exactly as the
-// API's do; reads come from the store, the journal and the clock. When the
-// admin API's internals become engine operations, this file is replaced by
-// a Backend over those.
+// Package adminbackend is the console's Backend: an adapter over the
+// admin API, the engine and the control plane. State changes, fault rules,
+// clock moves and dialects added at run time go through the admin API
+// itself (served in process, without a socket), so they validate,
+// invalidate caches and reach other replicas exactly as the API's do;
+// reads come from the engine, the journal and the clock. What a request
+// did with tokens (its family, reuse detection) and why a token was
+// revoked are the engine's own records, never inferred here.
 package adminbackend
 
 import (
@@ -17,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +26,6 @@ import (
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
-	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/console"
 	"github.com/tokengate/tokengate/dialects/control"
@@ -36,10 +37,12 @@ type Options struct {
 	Config *config.Config
 	Engine *core.Engine
 	Clock  *core.AdjustableClock
-	Plane  *control.Plane
-	// Routes lists each enabled dialect's routes (the gateway's, known
-	// once it is built).
-	Routes func() map[string][]dialects.Route
+	// Plane is the control plane; New gives it a live feed (Plane.Live)
+	// unless it has one, which the console's live views subscribe to.
+	Plane *control.Plane
+	// Dialects lists, adds and removes the mounted dialect instances (the
+	// admin API's; nil: none are listed and none can be added).
+	Dialects admin.Dialects
 	// Addr is the bound address of a configured listen address, "" before
 	// the gateway listens.
 	Addr func(configured string) string
@@ -50,14 +53,14 @@ type Options struct {
 
 // Backend implements console.Backend.
 type Backend struct {
-	o    Options
-	api  *admin.Client
-	feed *fanout.Hub[control.Entry]
+	o   Options
+	api *admin.Client
 }
 
 var _ console.Backend = (*Backend)(nil)
 
-// New builds the adapter.
+// New builds the adapter. Set the plane's live feed up before the gateway
+// serves: New does when the plane has none.
 func New(o Options) *Backend {
 	if o.MaxWatchers <= 0 {
 		o.MaxWatchers = 8
@@ -65,10 +68,17 @@ func New(o Options) *Backend {
 	if o.WatchBuffer <= 0 {
 		o.WatchBuffer = 256
 	}
+	if o.Plane.Live == nil {
+		o.Plane.Live = fanout.New[control.Entry](o.MaxWatchers, o.WatchBuffer)
+	}
 	e := echo.New()
-	admin.New(o.Config, o.Engine, o.Clock, o.Plane).Mount(e)
-	api := &admin.Client{BaseURL: "http://in-process", Token: o.Config.AdminToken, HTTP: &http.Client{Transport: inProcess{e}}}
-	return &Backend{o: o, api: api, feed: fanout.New[control.Entry](o.MaxWatchers, o.WatchBuffer)}
+	api := admin.New(o.Config, o.Engine, o.Clock, o.Plane)
+	if o.Dialects != nil {
+		api.WithDialects(o.Dialects)
+	}
+	api.Mount(e)
+	client := &admin.Client{BaseURL: "http://in-process", Token: o.Config.AdminToken, HTTP: &http.Client{Transport: inProcess{e}}}
+	return &Backend{o: o, api: client}
 }
 
 // inProcess answers admin API calls by calling its handler directly.
@@ -99,28 +109,6 @@ func apiError(err error) error {
 	return err
 }
 
-// ---- the request path ----
-
-// Observe journals a finished request (in place of the plane's Observe)
-// and, only while someone watches, also offers it to the live views. With
-// no watcher it costs one atomic load more than the plane's.
-func (b *Backend) Observe(c echo.Context, status int, latency time.Duration) {
-	if !b.feed.Watched() {
-		b.o.Plane.Observe(c, status, latency)
-		return
-	}
-	// A one-entry plane builds the entry exactly as the real one would;
-	// the same value then goes to the journal and to the watchers.
-	scratch := &control.Plane{Journal: control.NewJournal(1), Clock: b.o.Plane.Clock, Replica: b.o.Plane.Replica}
-	scratch.Observe(c, status, latency)
-	entries := scratch.Journal.List(control.Filter{})
-	if len(entries) == 0 {
-		return
-	}
-	b.o.Plane.Journal.Add(entries[0])
-	b.feed.Publish(entries[0])
-}
-
 // ---- overview ----
 
 func (b *Backend) addr(configured string) string {
@@ -132,26 +120,55 @@ func (b *Backend) addr(configured string) string {
 	return configured
 }
 
-// Dialects lists the enabled dialects in the config's order.
+// Dialects lists the mounted instances: the config's, then those added
+// at run time.
 func (b *Backend) Dialects() []console.Dialect {
-	var routes map[string][]dialects.Route
-	if b.o.Routes != nil {
-		routes = b.o.Routes()
+	if b.o.Dialects == nil {
+		return nil
 	}
-	var out []console.Dialect
-	for _, name := range b.o.Config.EnabledDialects() {
-		dc := b.o.Config.Dialects[name]
-		listen := dc.Listen
-		if listen == "" {
-			listen = b.o.Config.Listen
-		}
-		d := console.Dialect{Name: name, Listen: b.addr(listen), Prefix: dc.Prefix}
-		for _, r := range routes[name] {
-			d.Routes = append(d.Routes, console.Route{Method: r.Method, Path: r.Path})
-		}
-		out = append(out, d)
+	list := b.o.Dialects.List(context.Background())
+	out := make([]console.Dialect, 0, len(list))
+	for _, d := range list {
+		out = append(out, b.toDialect(d))
 	}
 	return out
+}
+
+func (b *Backend) toDialect(d admin.Dialect) console.Dialect {
+	listen := d.Listen
+	if listen == "" {
+		listen = b.o.Config.Listen
+	}
+	out := console.Dialect{Name: d.Name, Type: d.Type, Listen: b.addr(listen), Prefix: d.Prefix,
+		Runtime: d.Source == admin.SourceAdmin, Spec: d.Spec}
+	if d.CreatedAt != nil {
+		out.Added = *d.CreatedAt
+	}
+	for _, r := range d.Routes {
+		method, path, _ := strings.Cut(r, " ")
+		out.Routes = append(out.Routes, console.Route{Method: method, Path: path})
+	}
+	return out
+}
+
+func (b *Backend) Dialect(_ context.Context, name string) (console.Dialect, error) {
+	d, err := b.api.GetDialect(name)
+	if err != nil {
+		return console.Dialect{}, apiError(err)
+	}
+	return b.toDialect(d), nil
+}
+
+func (b *Backend) AddDialect(_ context.Context, nd console.NewDialect) (console.Dialect, error) {
+	d, err := b.api.AddDialect(admin.DialectRequest{Name: nd.Name, Prefix: nd.Prefix, Spec: nd.Spec})
+	if err != nil {
+		return console.Dialect{}, apiError(err)
+	}
+	return b.toDialect(d), nil
+}
+
+func (b *Backend) RemoveDialect(_ context.Context, name string) error {
+	return apiError(b.api.RemoveDialect(name))
 }
 
 // liveCountLimit bounds the tokens read to count live ones.
@@ -205,7 +222,9 @@ func (b *Backend) Overview(ctx context.Context) (console.Overview, error) {
 // ---- journal ----
 
 // requestID names an entry by its content: entries identical in every
-// field share an id, and then either one is the right one to show.
+// field share an id, and then either one is the right one to show. (The
+// gateway's request id is a client's choice when it sent a sane one, so
+// it names no entry for sure.)
 func requestID(e *control.Entry) string {
 	raw, _ := json.Marshal(e)
 	sum := sha256.Sum256(raw)
@@ -213,10 +232,10 @@ func requestID(e *control.Entry) string {
 }
 
 func toRequest(e control.Entry) console.Request {
-	return console.Request{ID: requestID(&e), Time: e.Time, Replica: e.Replica, Dialect: e.Dialect, Route: e.Route,
-		Method: e.Method, ClientID: e.ClientID, GrantType: e.GrantType, Status: e.Status,
+	return console.Request{ID: requestID(&e), RequestID: e.RequestID, Time: e.Time, Replica: e.Replica, Dialect: e.Dialect,
+		Route: e.Route, Method: e.Method, ClientID: e.ClientID, GrantType: e.GrantType, Status: e.Status,
 		Latency: time.Duration(e.LatencyMS * float64(time.Millisecond)), Error: e.Error, ErrorID: e.ErrorID,
-		Fault: e.Fault, Headers: e.Headers, Params: e.Params}
+		Fault: e.Fault, Headers: e.Headers, Params: e.Params, Family: console.FamilyRef{ID: e.Family}, Reuse: e.Reuse}
 }
 
 func (b *Backend) Requests(_ context.Context, limit int) ([]console.Request, error) {
@@ -228,62 +247,34 @@ func (b *Backend) Requests(_ context.Context, limit int) ([]console.Request, err
 	return out, nil
 }
 
+// Request finds one journaled request; its family's client is read from
+// the family's tokens (a request of the device verification page presents
+// no client id).
 func (b *Backend) Request(ctx context.Context, id string) (console.Request, error) {
 	for _, e := range b.o.Plane.Journal.List(control.Filter{}) {
 		if requestID(&e) != id {
 			continue
 		}
 		r := toRequest(e)
-		fam, err := b.familyOf(ctx, &e)
+		if r.Family.ID == "" {
+			return r, nil
+		}
+		tokens, err := b.o.Engine.ListTokens(ctx, core.TokenFilter{FamilyID: r.Family.ID, Limit: 1})
 		if err != nil {
 			return r, err
 		}
-		r.Family = fam
+		if len(tokens) == 0 { // swept, or deleted by a reset
+			r.Family = console.FamilyRef{}
+			return r, nil
+		}
+		r.Family.ClientID = tokens[0].ClientID
 		return r, nil
 	}
 	return console.Request{}, console.ErrNotFound
 }
 
-// slack covers the journal's latency being rounded down to microseconds
-// and the store's times to microseconds (PostgreSQL).
-const slack = 10 * time.Microsecond
-
-// window is when a journaled request ran by the gateway clock: its entry
-// is timed after the answer, its latency measured around the handler.
-func window(e *control.Entry) (time.Time, time.Time) {
-	lat := time.Duration(e.LatencyMS * float64(time.Millisecond))
-	return e.Time.Add(-lat - slack), e.Time.Add(slack)
-}
-
-// familyOf guesses the family a request touched: the journal keeps no
-// token, so it is the family of the client's token issued, consumed or
-// revoked while the request ran, the closest to its end.
-func (b *Backend) familyOf(ctx context.Context, e *control.Entry) (console.FamilyRef, error) {
-	if e.ClientID == "" {
-		return console.FamilyRef{}, nil
-	}
-	tokens, err := b.o.Engine.ListTokens(ctx, core.TokenFilter{ClientID: e.ClientID, Limit: 1000})
-	if err != nil {
-		return console.FamilyRef{}, err
-	}
-	from, to := window(e)
-	var best console.FamilyRef
-	bestGap := time.Duration(-1)
-	for _, t := range tokens {
-		for _, at := range []time.Time{t.IssuedAt, t.ConsumedAt, t.RevokedAt} {
-			if at.IsZero() || at.Before(from) || at.After(to) || t.FamilyID == "" || t.Dialect != e.Dialect {
-				continue
-			}
-			if gap := e.Time.Sub(at).Abs(); bestGap < 0 || gap < bestGap {
-				best, bestGap = console.FamilyRef{ClientID: t.ClientID, ID: t.FamilyID}, gap
-			}
-		}
-	}
-	return best, nil
-}
-
 func (b *Backend) Watch() (console.Watch, error) {
-	sub, err := b.feed.Subscribe()
+	sub, err := b.o.Plane.Live.Subscribe()
 	if errors.Is(err, fanout.ErrFull) {
 		return nil, console.ErrBusy
 	}
@@ -329,53 +320,28 @@ const readLimit = 5000
 
 func (b *Backend) Tokens(ctx context.Context, q console.TokenQuery) ([]console.Token, error) {
 	limit := q.Limit
-	if limit <= 0 || q.FamilyID != "" || q.LiveOnly {
+	if limit <= 0 || q.LiveOnly {
 		limit = readLimit // filtered below, so read more than asked for
 	}
-	list, err := b.o.Engine.ListTokens(ctx, core.TokenFilter{ClientID: q.ClientID, Limit: limit})
+	list, err := b.o.Engine.ListTokens(ctx, core.TokenFilter{ClientID: q.ClientID, FamilyID: q.FamilyID, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
 	now := b.o.Clock.Now()
 	var out []console.Token
 	for _, t := range list {
-		if (q.FamilyID != "" && t.FamilyID != q.FamilyID) || (q.LiveOnly && !t.Active(now)) {
+		if q.LiveOnly && !t.Active(now) {
 			continue
 		}
 		out = append(out, console.Token{ID: t.Digest, Kind: string(t.Kind), ClientID: t.ClientID, UserID: t.UserID,
 			Dialect: t.Dialect, Scopes: t.Scopes, FamilyID: t.FamilyID, Issued: t.IssuedAt, Expires: t.ExpiresAt,
-			Consumed: t.ConsumedAt, Revoked: t.RevokedAt})
+			Consumed: t.ConsumedAt, Revoked: t.RevokedAt, RevokeReason: string(t.Details.RevokedReason),
+			RevokedByReuse: t.Details.RevokedReason == core.RevokeReuse, Replayed: t.Details.Replayed})
 		if q.Limit > 0 && len(out) == q.Limit {
 			break
 		}
 	}
-	b.markReuse(out)
 	return out, nil
-}
-
-// markReuse flags tokens revoked by reuse detection. The store does not say
-// why a token was revoked; the journal does: the engine revokes a family
-// for reuse while answering a failed refresh or code exchange of its
-// client, so a revocation inside such a request's window was one.
-func (b *Backend) markReuse(tokens []console.Token) {
-	var failed []control.Entry
-	for _, e := range b.o.Plane.Journal.List(control.Filter{}) {
-		if e.Status >= 400 && (e.GrantType == string(core.GrantRefreshToken) || e.GrantType == string(core.GrantAuthorizationCode)) {
-			failed = append(failed, e)
-		}
-	}
-	for i := range tokens {
-		t := &tokens[i]
-		if t.Revoked.IsZero() {
-			continue
-		}
-		for _, e := range failed {
-			if from, to := window(&e); e.ClientID == t.ClientID && !t.Revoked.Before(from) && !t.Revoked.After(to) {
-				t.RevokedByReuse = true
-				break
-			}
-		}
-	}
 }
 
 // ---- clients, users, authorizations ----
