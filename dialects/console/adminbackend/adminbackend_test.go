@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/config"
+	"github.com/tokengate/tokengate/core"
 	"github.com/tokengate/tokengate/dialects/console"
 	"github.com/tokengate/tokengate/dialects/console/internal/clienttest"
 )
@@ -40,11 +43,12 @@ func TestWatchSeesWhatTheJournalKeeps(t *testing.T) {
 	if len(list) != 2 || list[0].ID != live.ID || list[1].ID == live.ID {
 		t.Fatalf("journal %+v, live %+v", list, live)
 	}
-	if live.Dialect != "hurdlr" || live.ClientID != "demo-client" || live.Status != 200 || live.Params["client_secret"][0] != "[redacted]" {
+	if live.Dialect != "hurdlr" || live.ClientID != "demo-client" || live.Status != 200 || live.Params["client_secret"][0] != "[redacted]" ||
+		live.RequestID == "" || live.Family.ID == "" || live.Reuse {
 		t.Fatalf("live entry %+v", live)
 	}
 	got, err := b.Request(ctx, live.ID)
-	if err != nil || got.Family.ID == "" || got.Family.ClientID != "demo-client" {
+	if err != nil || got.Family.ID != live.Family.ID || got.Family.ClientID != "demo-client" || got.RequestID != live.RequestID {
 		t.Fatalf("detail %+v %v", got, err)
 	}
 	fam, _ := b.Tokens(ctx, console.TokenQuery{ClientID: "demo-client", FamilyID: got.Family.ID})
@@ -87,7 +91,9 @@ func TestWatchersAreCapped(t *testing.T) {
 	}
 }
 
-// Reuse detection is told apart from a plain revocation through the journal.
+// Reuse detection is told apart from a plain revocation by what the engine
+// recorded: on the journal entry of the request, and on the tokens, where
+// it outlives the journal.
 func TestReuseIsMarkedAndRevocationIsNot(t *testing.T) {
 	g := tokengatetest.Start(t, tokengatetest.Options{})
 	b := g.App.ConsoleBackend
@@ -96,6 +102,15 @@ func TestReuseIsMarkedAndRevocationIsNot(t *testing.T) {
 	clienttest.Token(t, g.URL, refresh)
 	if st, _ := clienttest.Token(t, g.URL, refresh); st != http.StatusBadRequest {
 		t.Fatalf("reuse answered %d", st)
+	}
+	list, _ := b.Requests(ctx, 0)
+	if len(list) != 3 || !list[0].Reuse || list[1].Reuse || list[0].Family.ID == "" ||
+		list[0].Family.ID != list[1].Family.ID || list[1].Family.ID != list[2].Family.ID {
+		t.Fatalf("the journal's reuse and families: %+v", list)
+	}
+	family := list[0].Family.ID
+	if err := g.Admin.ClearRequests(); err != nil {
+		t.Fatal(err)
 	}
 	// The admin API revokes by value, one token at a time, whatever the
 	// instance that issued it.
@@ -114,8 +129,14 @@ func TestReuseIsMarkedAndRevocationIsNot(t *testing.T) {
 		switch {
 		case tk.RevokedByReuse:
 			reuse++
+			if tk.FamilyID != family || tk.Replayed != core.Digest(rt) || tk.RevokeReason != "reuse" {
+				t.Errorf("revoked by reuse: %+v", tk)
+			}
 		case !tk.Revoked.IsZero():
 			plain++
+			if tk.RevokeReason != "admin" || tk.Replayed != "" {
+				t.Errorf("revoked by the admin: %+v", tk)
+			}
 		}
 	}
 	if reuse != 3 || plain != 2 {
@@ -184,5 +205,66 @@ func TestStateChangesGoThroughTheAdminAPI(t *testing.T) {
 	i := slices.IndexFunc(ds, func(d console.Dialect) bool { return d.Name == "oauth2" })
 	if len(ds) != 5 || i < 0 || len(ds[i].Routes) == 0 || strings.HasSuffix(ds[i].Listen, ":0") {
 		t.Fatalf("dialects %+v", ds)
+	}
+}
+
+// Dialects added at run time go through the admin API: listed after the
+// config's, served at once, offered to fault rules, removed again; a bad
+// spec's problems name their paths, colliding routes are a conflict.
+func TestDialectsAddedAtRunTime(t *testing.T) {
+	g := tokengatetest.Start(t, tokengatetest.Options{})
+	b := g.App.ConsoleBackend
+	spec, err := os.ReadFile(filepath.Join("..", "..", "declared", "testdata", "errorid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ie *console.InputError
+	_, err = b.AddDialect(ctx, console.NewDialect{Name: "acme", Prefix: "/acme", Spec: "name: x\nroutes: nope\n"})
+	if !errors.As(err, &ie) || ie.Conflict || len(ie.Problems) == 0 || !strings.HasPrefix(ie.Problems[0], "spec: ") {
+		t.Fatalf("an invalid spec: %v", err)
+	}
+	if _, err := b.AddDialect(ctx, console.NewDialect{Name: "acme", Spec: string(spec)}); !errors.As(err, &ie) || !ie.Conflict {
+		t.Fatalf("routes of the config's errorid: %v", err)
+	}
+	d, err := b.AddDialect(ctx, console.NewDialect{Name: "acme", Prefix: "/acme", Spec: string(spec)})
+	if err != nil || !d.Runtime || d.Type != "declared" || len(d.Routes) == 0 || d.Added.IsZero() || strings.HasSuffix(d.Listen, ":0") {
+		t.Fatalf("added %+v %v", d, err)
+	}
+	ds := b.Dialects()
+	if len(ds) != 6 || ds[5].Name != "acme" || !ds[5].Runtime || ds[0].Runtime {
+		t.Fatalf("dialects %+v", ds)
+	}
+	if got, err := b.Dialect(ctx, "acme"); err != nil || got.Spec != string(spec) {
+		t.Fatalf("one dialect: %+v %v", got, err)
+	}
+	if _, err := b.AddFault(ctx, console.Fault{Dialect: "acme", Route: "/acme/v1/oauth/token", Status: 503, Count: 1}); err != nil {
+		t.Fatalf("a fault on the run-time dialect: %v", err)
+	}
+	token := func() int {
+		resp, err := http.Post(g.URL+"/acme/v1/oauth/token", "application/json",
+			strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := token(); st != http.StatusServiceUnavailable {
+		t.Fatalf("the fault did not fire: %d", st)
+	}
+	if st := token(); st != http.StatusOK {
+		t.Fatalf("the run-time dialect's token: %d", st)
+	}
+	if err := b.RemoveDialect(ctx, "errorid"); !errors.As(err, &ie) {
+		t.Fatalf("removing a config instance: %v", err)
+	}
+	if err := b.RemoveDialect(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Dialect(ctx, "acme"); !errors.Is(err, console.ErrNotFound) {
+		t.Fatalf("a removed dialect: %v", err)
+	}
+	if st := token(); st != http.StatusNotFound {
+		t.Fatalf("a removed dialect answered %d", st)
 	}
 }
