@@ -7,6 +7,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/console/internal/clienttest"
 	"github.com/tokengate/tokengate/dialects/control"
 )
@@ -87,7 +89,10 @@ type tab struct {
 	base string // the console's URL
 }
 
-func newTab(t *testing.T) *tab {
+func newTab(t *testing.T) *tab { return newTabOn(t, tokengatetest.Options{}) }
+
+// newTabOn is newTab on a gateway started with o.
+func newTabOn(t *testing.T, o tokengatetest.Options) *tab {
 	t.Helper()
 	if browser == nil {
 		if os.Getenv("TOKENGATE_REQUIRE_BROWSER") == "1" {
@@ -95,15 +100,18 @@ func newTab(t *testing.T) *tab {
 		}
 		t.SkipNow()
 	}
-	g := tokengatetest.Start(t, tokengatetest.Options{})
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(cancelTimeout)
-	tb := &tab{t: t, ctx: ctx, g: g, base: g.URL + "/_admin/ui"}
+	tb := &tab{t: t, ctx: ctx}
+	tb.use(tokengatetest.Start(t, o))
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	return tb
 }
+
+// use points the tab at gateway g.
+func (b *tab) use(g *tokengatetest.Gateway) { b.g, b.base = g, g.URL+"/_admin/ui" }
 
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
@@ -311,8 +319,11 @@ func TestBrowserClockExpiresToken(t *testing.T) {
 	}
 }
 
+// Reuse drawn from what the engine recorded on the tokens: the same after
+// the gateway restarts with an empty journal.
 func TestBrowserRefreshReuseDrawn(t *testing.T) {
-	b := newTab(t)
+	db := filepath.Join(t.TempDir(), "tokengate.db")
+	b := newTabOn(t, tokengatetest.Options{DB: db})
 	rt := clienttest.Issue(t, b.g.URL)["refresh_token"].(string)
 	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
 	if st, body := clienttest.Token(t, b.g.URL, refresh); st != http.StatusOK {
@@ -322,20 +333,95 @@ func TestBrowserRefreshReuseDrawn(t *testing.T) {
 		t.Fatalf("reused refresh token: %d %v", st, body)
 	}
 	b.signIn()
+	// The journal marks the request that replayed the token, and links it
+	// to the family it took down.
+	b.open("/journal")
+	if n := b.eval(`document.querySelectorAll('#journal-rows tr .state-reuse-detected').length`); n != float64(1) {
+		t.Fatalf("want one journal row marked reuse, got %v", n)
+	}
+	b.submit(`#journal-rows tr:first-child a`)
+	if !strings.Contains(b.text("main"), "reuse detected") {
+		t.Fatalf("the request's detail: %q", b.text("main"))
+	}
+	b.submit(`a[href*="/families/demo-client/"]`)
+	family := b.eval(`location.pathname`)
+	drawn := func(when string) {
+		t.Helper()
+		if b.eval(`document.querySelectorAll('svg.family-svg [data-reuse]').length`) != float64(1) {
+			t.Fatalf("%s: the family picture does not mark the reuse", when)
+		}
+		replayed := b.eval(`Array.from(document.querySelectorAll('svg.family-svg g.replayed .kind')).map(e => e.textContent).join()`)
+		if !strings.HasPrefix(fmt.Sprint(replayed), "refresh "+core.Digest(rt)[:10]) {
+			t.Fatalf("%s: the replayed token is not the reused refresh token: %q", when, replayed)
+		}
+		if n := b.eval(`document.querySelectorAll('svg.family-svg line.edge').length`); n != float64(1) {
+			t.Fatalf("%s: want one rotation arrow, got %v", when, n)
+		}
+	}
+	drawn("at once")
+
+	// A new gateway process on the same database: no journal, same picture.
+	if err := b.g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b.use(tokengatetest.Start(t, tokengatetest.Options{DB: db}))
+	b.signIn()
+	b.open("/journal")
+	if n := b.eval(`document.querySelectorAll('#journal-rows tr:not(.empty)').length`); n != float64(0) {
+		t.Fatalf("the new process's journal is not empty: %v rows", n)
+	}
 	b.open("/families?client=demo-client")
 	if !strings.Contains(b.text("tbody"), "reuse-detected") {
-		t.Fatalf("the families list does not mark the reuse: %q", b.text("tbody"))
+		t.Fatalf("after a restart the families list does not mark the reuse: %q", b.text("tbody"))
 	}
-	b.submit(`tbody a[href*="/families/demo-client/"]`)
-	if b.eval(`document.querySelectorAll('svg.family-svg [data-reuse]').length`) != float64(1) {
-		t.Fatal("the family picture does not mark the reuse")
+	b.open(strings.TrimPrefix(fmt.Sprint(family), "/_admin/ui"))
+	drawn("after a restart")
+}
+
+// A declared dialect added from the Dialects page, its spec uploaded as a
+// file, serves tokens at once.
+func TestBrowserDeclaredDialectFromPage(t *testing.T) {
+	b := newTab(t)
+	spec, err := filepath.Abs(filepath.Join("..", "declared", "testdata", "errorid.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	replayed := b.eval(`Array.from(document.querySelectorAll('svg.family-svg g.replayed .kind')).map(e => e.textContent).join()`)
-	if !strings.HasPrefix(fmt.Sprint(replayed), "refresh "+core.Digest(rt)[:10]) {
-		t.Fatalf("the replayed token is not the reused refresh token: %q", replayed)
+	b.signIn()
+	b.open("/dialects")
+	b.do(chromedp.SendKeys(chromedp.CSS("#name"), "acme"), chromedp.SendKeys(chromedp.CSS("#prefix"), "/acme"),
+		chromedp.SetUploadFiles(chromedp.CSS("#spec"), []string{spec}))
+	if st := b.submit(`form.form button[type=submit]`); st != http.StatusOK || b.text("h1") != "Dialect acme" {
+		t.Fatalf("adding the dialect: %d %q %q", st, b.text("h1"), b.text("main"))
 	}
-	if n := b.eval(`document.querySelectorAll('svg.family-svg line.edge').length`); n != float64(1) {
-		t.Fatalf("want one rotation arrow, got %v", n)
+	if !strings.Contains(b.text("main"), "/acme/v1/oauth/token") {
+		t.Fatalf("the dialect's page: %q", b.text("main"))
+	}
+	resp, err := http.Post(b.g.URL+"/acme/v1/oauth/token", "application/json",
+		strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || body["access_token"] == nil {
+		t.Fatalf("the added dialect's token endpoint: %d %v", resp.StatusCode, body)
+	}
+	// The overview and the fault form know it; removed, it is gone.
+	b.open("/")
+	if !strings.Contains(b.text("main"), "/acme/v1/oauth/token") {
+		t.Fatal("the overview does not list the added dialect")
+	}
+	b.open("/faults")
+	if n := b.eval(`document.querySelectorAll('#route option[value="acme /acme/v1/oauth/token"]').length`); n != float64(1) {
+		t.Fatal("the fault form does not offer the added dialect's route")
+	}
+	b.open("/dialects")
+	if st := b.submit(`tr[data-dialect="acme"] button`); st != http.StatusOK || !strings.Contains(b.text(".notice"), "removed") {
+		t.Fatalf("removing: %d %q", st, b.text("main"))
+	}
+	if rs, err := b.g.Admin.Dialects(); err != nil || len(rs) != 5 {
+		t.Fatalf("dialects after removal: %v %v", rs, err)
 	}
 }
 
@@ -360,6 +446,17 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	clienttest.Post(t, b.g.URL+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-client"}, "client_secret": {"demo-secret"}})
+	spec, err := os.ReadFile(filepath.Join("..", "declared", "testdata", "errorid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.g.Admin.AddDialect(admin.DialectRequest{Name: "acme", Prefix: "/acme", Spec: string(spec)}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Post(b.g.URL+"/acme/v1/oauth/token", "application/json",
+		strings.NewReader(`{"client_id":"demo-client","client_secret":"demo-secret"}`)); err == nil {
+		resp.Body.Close()
+	}
 	dir := filepath.Join("..", "..", "docs", "console")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -390,7 +487,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("journal")
-	detail := b.eval(`Array.from(document.querySelectorAll("#journal-rows tr")).find(r => r.textContent.includes("fault")).querySelector("a").getAttribute("href")`)
+	detail := b.eval(`Array.from(document.querySelectorAll("#journal-rows tr")).find(r => r.textContent.includes("reuse detected")).querySelector("a").getAttribute("href")`)
 	b.open(strings.TrimPrefix(fmt.Sprint(detail), "/_admin/ui"))
 	shoot("request")
 	b.open("/families?client=demo-client")
@@ -410,4 +507,8 @@ func TestBrowserScreenshots(t *testing.T) {
 	shoot("faults")
 	b.open("/clock?move=advance&advance=100d")
 	shoot("clock")
+	b.open("/dialects")
+	shoot("dialects")
+	b.open("/dialects/acme")
+	shoot("dialect")
 }

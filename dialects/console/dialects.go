@@ -27,11 +27,11 @@ type dialectsPage struct {
 	Form     url.Values
 	Problems []string
 	Field    string
-	MaxBytes int
+	MaxKiB   int
 }
 
 func (c *Console) dialectsPage(ec echo.Context, status int, form url.Values, err error) error {
-	p := dialectsPage{Dialects: c.b.Dialects(), Form: form, MaxBytes: maxFormBytes}
+	p := dialectsPage{Dialects: c.b.Dialects(), Form: form, MaxKiB: maxFormBytes >> 10}
 	p.Problems, p.Field = problemsOf(err)
 	return c.render(ec, status, "dialects", view{Title: "Dialects", Nav: "dialects", Data: p})
 }

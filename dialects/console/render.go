@@ -76,9 +76,9 @@ var funcs = template.FuncMap{
 		}
 		return r
 	},
-	"family":   familyName,
-	"deref":    func(t *time.Time) time.Time { return *t },
-	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"family":  familyName,
+	"deref":   func(t *time.Time) time.Time { return *t },
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"statusClass": func(status int) string {
 		switch {
 		case status == 0:
