@@ -55,6 +55,10 @@ type options struct {
 	db        string // postgres:// URL; empty: a fresh SQLite file
 	replicas  int
 	metrics   string // on, off, or compare
+	console   string // on, off, or compare
+	// rounds is how often -metrics compare and -console compare run each
+	// scenario on each gateway.
+	rounds int
 	// declaredSpec is the spec the declared_token scenario serves.
 	declaredSpec string
 	stdout       io.Writer
@@ -83,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.declaredSpec, "declared-spec", "dialects/declared/testdata/errorid.yaml",
 		"the spec `FILE` declared_token serves under /declared (the errorId API re-declared; relative to the working directory)")
 	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
+	fs.StringVar(&o.console, "console", "on", "the gateway's console.enabled: on, off, or compare (every scenario on a gateway without the console, one with it and no one watching, and one with a live journal view open, alternately; prints the cost)")
+	fs.IntVar(&o.rounds, "rounds", 2, "how often -metrics compare and -console compare run each scenario on each gateway (the order rotates every round)")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
 	fs.Usage = func() {
@@ -129,6 +135,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-metrics must be on, off or compare")
 	case o.metrics == "compare" && (o.scale > 0 || o.replicas > 1 || o.db != ""):
 		return usage("-metrics compare runs on fresh SQLite databases, without -scale, -replicas or -db")
+	case o.console != "on" && o.console != "off" && o.console != "compare":
+		return usage("-console must be on, off or compare")
+	case o.console == "compare" && (o.metrics == "compare" || o.scale > 0 || o.replicas > 1 || o.db != "" || o.watch):
+		return usage("-console compare runs on fresh SQLite databases, without -metrics compare, -scale, -replicas, -db or -watch")
+	case o.console == "off" && o.watch:
+		return usage("-watch needs the console (not -console off)")
+	case o.rounds < 1:
+		return usage("-rounds must be at least 1")
 	}
 	if *list != "" {
 		for n := range strings.SplitSeq(*list, ",") {
@@ -161,6 +175,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		hadErrors, err = runScale(ctx, o)
 	case o.metrics == "compare":
 		hadErrors, err = runMetricsCompare(ctx, o)
+	case o.console == "compare":
+		hadErrors, err = runConsoleCompare(ctx, o)
 	default:
 		hadErrors, err = runBench(ctx, o)
 	}
@@ -173,6 +189,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// features are the gateway's optional parts as the flags ask.
+func (o options) features() features {
+	return features{metrics: o.metrics != "off", console: o.console != "off"}
+}
+
+// comparedScenarios are the scenarios a comparison runs.
+func (o options) comparedScenarios() []string {
+	if len(o.scenarios) > 0 {
+		return o.scenarios
+	}
+	return compareScenarios
 }
 
 // scenarioResult is one row of the table and of the JSON.
@@ -293,7 +322,7 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	}
 	var gws []*child
 	for range o.replicas {
-		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, declaredSpec, o.metrics != "off", o.startWait)
+		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, declaredSpec, o.features(), o.startWait)
 		if err != nil {
 			return false, err
 		}

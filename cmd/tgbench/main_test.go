@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -177,12 +178,48 @@ func TestScaleSmall(t *testing.T) {
 	}
 }
 
+// -console compare: three gateways, one scenario each, a live view open
+// on the third.
+func TestConsoleCompareSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three gateways")
+	}
+	out := filepath.Join(t.TempDir(), "console.json")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-tokengate", os.Args[0], "-console", "compare", "-rounds", "1", "-c", "2", "-d", "300ms", "-warmup", "50ms",
+		"-scenarios", "hurdlr_cc", "-json", out}, &stdout, &stderr)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []consoleRow
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Name != "hurdlr_cc" || rows[0].Errors != 0 || rows[0].RPSOff <= 0 || rows[0].RPSOn <= 0 ||
+		rows[0].RPSWatched <= 0 || rows[0].CPUWatched <= 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if m := regexp.MustCompile(`sent (\d+) rows`).FindStringSubmatch(stdout.String()); m == nil || m[1] == "0" {
+		t.Fatalf("the watched gateway's live view saw no rows: %v", m)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"-tokengate", os.Args[0], "-scenarios", "nope"},
 		{"-tokengate", filepath.Join(t.TempDir(), "missing")},
 		{"-tokengate", os.Args[0], "-c", "0"},
+		{"-tokengate", os.Args[0], "-console", "maybe"},
+		{"-tokengate", os.Args[0], "-console", "compare", "-metrics", "compare"},
+		{"-tokengate", os.Args[0], "-console", "compare", "-watch"},
+		{"-tokengate", os.Args[0], "-console", "off", "-watch"},
+		{"-tokengate", os.Args[0], "-console", "compare", "-rounds", "0"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {
@@ -192,7 +229,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestGatewayConfig(t *testing.T) {
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", false)
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", features{console: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +237,16 @@ func TestGatewayConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" || cfg.Metrics.IsEnabled() {
-		t.Errorf("listen %q dsn %q log_level %q metrics %v", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel, cfg.Metrics.IsEnabled())
+	if cfg.Listen != "127.0.0.1:1234" || cfg.Storage.DSN != "/tmp/x/bench.db" || cfg.LogLevel != "warn" || cfg.Metrics.IsEnabled() ||
+		!cfg.Console.IsEnabled() {
+		t.Errorf("listen %q dsn %q log_level %q metrics %v console %v", cfg.Listen, cfg.Storage.DSN, cfg.LogLevel, cfg.Metrics.IsEnabled(),
+			cfg.Console.IsEnabled())
 	}
-	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", true); err != nil {
+	if b, err = gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", "", "", features{metrics: true}); err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = config.Parse(b, dialects.Catalog()); err != nil || !cfg.Metrics.IsEnabled() {
-		t.Errorf("metrics on: %v %v", cfg, err)
+	if cfg, err = config.Parse(b, dialects.Catalog()); err != nil || !cfg.Metrics.IsEnabled() || cfg.Console.IsEnabled() {
+		t.Errorf("metrics on, console off: %v %v", cfg, err)
 	}
 	def, _ := config.Default(dialects.Catalog())
 	if len(cfg.Clients) != len(def.Clients) || len(cfg.EnabledDialects()) != len(def.EnabledDialects()) {
@@ -269,7 +308,7 @@ func TestGatewayConfigDeclared(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "e.yaml"), spec, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml", true)
+	b, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "e.yaml", features{metrics: true, console: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +320,7 @@ func TestGatewayConfigDeclared(t *testing.T) {
 	if d.Type != "declared" || d.Prefix != declaredPrefix || d.Options["spec"] != "e.yaml" || len(cfg.EnabledDialects()) != 6 {
 		t.Fatalf("declared instance %+v in\n%s", d, b)
 	}
-	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml", true); err == nil {
+	if _, err := gatewayConfig("127.0.0.1:1234", "/tmp/x/bench.db", dir, "missing.yaml", features{metrics: true, console: true}); err == nil {
 		t.Fatal("a missing spec passed the check")
 	}
 }

@@ -123,11 +123,16 @@ func gatewayEnv() []string {
 	return env
 }
 
+// features are the gateway's optional parts a run turns on or off
+// (metrics.enabled, console.enabled).
+type features struct{ metrics, console bool }
+
 // startGateway writes a config (the embedded default with listen, dsn,
-// log_level and metrics.enabled replaced; with declaredSpec, a spec file,
-// also that spec as instance "declared" under /declared) into dir and runs
-// `bin serve --config FILE` until /healthz answers 200.
-func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, metrics bool, timeout time.Duration) (*child, error) {
+// log_level, metrics.enabled and console.enabled replaced; with
+// declaredSpec, a spec file, also that spec as instance "declared" under
+// /declared) into dir and runs `bin serve --config FILE` until /healthz
+// answers 200.
+func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, f features, timeout time.Duration) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -143,7 +148,7 @@ func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, me
 			return nil, err
 		}
 	}
-	cfg, err := gatewayConfig(addr, dbPath, dir, declared, metrics)
+	cfg, err := gatewayConfig(addr, dbPath, dir, declared, f)
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +255,11 @@ func freeAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// gatewayConfig is config.DefaultYAML() with listen, storage.dsn, log_level
-// and metrics.enabled replaced, and with declared (a spec file in dir; ""
-// none) enabled as instance "declared" under the prefix /declared; checked
-// with config.ParseIn as a file in dir.
-func gatewayConfig(listen, dsn, dir, declared string, metrics bool) ([]byte, error) {
+// gatewayConfig is config.DefaultYAML() with listen, storage.dsn,
+// log_level, metrics.enabled and console.enabled replaced, and with
+// declared (a spec file in dir; "" none) enabled as instance "declared"
+// under the prefix /declared; checked with config.ParseIn as a file in dir.
+func gatewayConfig(listen, dsn, dir, declared string, f features) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(config.DefaultYAML(), &doc); err != nil {
 		return nil, fmt.Errorf("reading the default config: %w", err)
@@ -272,7 +277,12 @@ func gatewayConfig(listen, dsn, dir, declared string, metrics bool) ([]byte, err
 	}
 	setKey(storage, "driver", driver)
 	setKey(storage, "dsn", dsn)
-	set(mappingKey(root, "metrics"), "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(metrics)})
+	for _, part := range []struct {
+		key string
+		on  bool
+	}{{"metrics", f.metrics}, {"console", f.console}} {
+		set(mappingKey(root, part.key), "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(part.on)})
+	}
 	if declared != "" {
 		inst := mappingKey(mappingKey(root, "dialects"), "declared")
 		setKey(inst, "type", "declared")

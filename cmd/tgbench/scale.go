@@ -73,7 +73,7 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 
 	phase := func(label, dbPath string) (rows []scenarioResult, startup time.Duration, rss float64, err error) {
 		fmt.Fprintf(o.stderr, "tgbench: starting the gateway on the %s database …\n", label)
-		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, "", o.metrics != "off", o.startWait)
+		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, "", o.features(), o.startWait)
 		if err != nil {
 			return nil, 0, 0, err
 		}
