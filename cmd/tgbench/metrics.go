@@ -89,6 +89,7 @@ func compareSides(ctx context.Context, o options, names []string, sides []side) 
 		for round := range o.rounds {
 			for k := range sides {
 				i := (k + round) % len(sides)
+				fmt.Fprintf(o.stderr, "tgbench: round %d of %d, gateway %q:\n", round+1, o.rounds, sides[i].name)
 				r, err := runOne(ctx, o, gws[i].target(), sc)
 				if err != nil {
 					return nil, nil, err
@@ -114,20 +115,29 @@ func compareSides(ctx context.Context, o options, names []string, sides []side) 
 
 // metricsRow is one scenario's comparison.
 type metricsRow struct {
-	Name        string  `json:"name"`
-	RPSOn       float64 `json:"rps_metrics_on"`
-	RPSOff      float64 `json:"rps_metrics_off"`
-	RPSChange   float64 `json:"rps_change_pct"`
-	CPUOn       float64 `json:"server_cpu_us_per_req_metrics_on"`
-	CPUOff      float64 `json:"server_cpu_us_per_req_metrics_off"`
-	CPUChange   float64 `json:"server_cpu_change_pct"`
-	P99On       float64 `json:"p99_ms_metrics_on"`
-	P99Off      float64 `json:"p99_ms_metrics_off"`
-	ErrorsOn    uint64  `json:"errors_metrics_on"`
-	ErrorsOff   uint64  `json:"errors_metrics_off"`
+	Name      string  `json:"name"`
+	RPSOn     float64 `json:"rps_metrics_on"`
+	RPSOff    float64 `json:"rps_metrics_off"`
+	RPSChange float64 `json:"rps_change_pct"`
+	CPUOn     float64 `json:"server_cpu_us_per_req_metrics_on"`
+	CPUOff    float64 `json:"server_cpu_us_per_req_metrics_off"`
+	CPUChange float64 `json:"server_cpu_change_pct"`
+	P99On     float64 `json:"p99_ms_metrics_on"`
+	P99Off    float64 `json:"p99_ms_metrics_off"`
+	ErrorsOn  uint64  `json:"errors_metrics_on"`
+	ErrorsOff uint64  `json:"errors_metrics_off"`
+	compareRun
+}
+
+// compareRun is how a comparison's rows were measured.
+type compareRun struct {
 	RoundsEach  int     `json:"rounds_each"`
 	DurationS   float64 `json:"duration_s"`
 	Connections int     `json:"connections"`
+}
+
+func (o options) compareRun() compareRun {
+	return compareRun{RoundsEach: o.rounds, DurationS: o.dur.Seconds(), Connections: o.conns}
 }
 
 // runMetricsCompare runs every scenario on a gateway with metrics and on
@@ -146,8 +156,7 @@ func runMetricsCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	var rows []metricsRow
 	for k, n := range names {
 		on, off := sums[k][0], sums[k][1]
-		row := metricsRow{Name: n, RoundsEach: o.rounds, DurationS: o.dur.Seconds(), Connections: o.conns,
-			ErrorsOn: on.errors, ErrorsOff: off.errors, P99On: on.p99, P99Off: off.p99,
+		row := metricsRow{Name: n, compareRun: o.compareRun(), ErrorsOn: on.errors, ErrorsOff: off.errors, P99On: on.p99, P99Off: off.p99,
 			RPSOn: on.rps(), RPSOff: off.rps(), CPUOn: on.cpuPerReq(), CPUOff: off.cpuPerReq()}
 		row.RPSChange, row.CPUChange = change(row.RPSOff, row.RPSOn), change(row.CPUOff, row.CPUOn)
 		rows = append(rows, row)
@@ -195,9 +204,7 @@ type consoleRow struct {
 	P99On          float64 `json:"p99_ms_console_on"`
 	P99Watched     float64 `json:"p99_ms_console_watched"`
 	Errors         uint64  `json:"errors"`
-	RoundsEach     int     `json:"rounds_each"`
-	DurationS      float64 `json:"duration_s"`
-	Connections    int     `json:"connections"`
+	compareRun
 }
 
 // runConsoleCompare measures what the console costs the token endpoints:
@@ -215,8 +222,7 @@ func runConsoleCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	var rows []consoleRow
 	for k, n := range names {
 		off, on, wa := sums[k][0], sums[k][1], sums[k][2]
-		row := consoleRow{Name: n, RoundsEach: o.rounds, DurationS: o.dur.Seconds(), Connections: o.conns,
-			RPSOff: off.rps(), RPSOn: on.rps(), RPSWatched: wa.rps(), CPUOff: off.cpuPerReq(), CPUOn: on.cpuPerReq(),
+		row := consoleRow{Name: n, compareRun: o.compareRun(), RPSOff: off.rps(), RPSOn: on.rps(), RPSWatched: wa.rps(), CPUOff: off.cpuPerReq(), CPUOn: on.cpuPerReq(),
 			CPUWatched: wa.cpuPerReq(), P99Off: off.p99, P99On: on.p99, P99Watched: wa.p99, Errors: off.errors + on.errors + wa.errors}
 		row.CPUOnChange, row.CPUWatchChange = change(row.CPUOff, row.CPUOn), change(row.CPUOff, row.CPUWatched)
 		rows = append(rows, row)
