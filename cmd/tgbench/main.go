@@ -57,7 +57,7 @@ type options struct {
 	metrics   string // on, off, or compare
 	console   string // on, off, or compare
 	// rounds is how often -metrics compare and -console compare run each
-	// scenario on each gateway.
+	// scenario on each gateway (0: as many times as there are gateways).
 	rounds int
 	// declaredSpec is the spec the declared_token scenario serves.
 	declaredSpec string
@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"the spec `FILE` declared_token serves under /declared (the errorId API re-declared; relative to the working directory)")
 	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
 	fs.StringVar(&o.console, "console", "on", "the gateway's console.enabled: on, off, or compare (every scenario on a gateway without the console, one with it and no one watching, and one with a live journal view open, alternately; prints the cost)")
-	fs.IntVar(&o.rounds, "rounds", 2, "how often -metrics compare and -console compare run each scenario on each gateway (the order rotates every round)")
+	fs.IntVar(&o.rounds, "rounds", 0, "how often -metrics compare and -console compare run each scenario on each gateway; the order rotates every round (default: as often as there are gateways, so that each goes first as often)")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
 	fs.Usage = func() {
@@ -141,8 +141,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-console compare runs on fresh SQLite databases, without -metrics compare, -scale, -replicas, -db or -watch")
 	case o.console == "off" && o.watch:
 		return usage("-watch needs the console (not -console off)")
-	case o.rounds < 1:
-		return usage("-rounds must be at least 1")
+	case o.rounds < 0:
+		return usage("-rounds must not be negative")
 	}
 	if *list != "" {
 		for n := range strings.SplitSeq(*list, ",") {

@@ -219,7 +219,7 @@ func TestUsage(t *testing.T) {
 		{"-tokengate", os.Args[0], "-console", "compare", "-metrics", "compare"},
 		{"-tokengate", os.Args[0], "-console", "compare", "-watch"},
 		{"-tokengate", os.Args[0], "-console", "off", "-watch"},
-		{"-tokengate", os.Args[0], "-console", "compare", "-rounds", "0"},
+		{"-tokengate", os.Args[0], "-console", "compare", "-rounds", "-1"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {

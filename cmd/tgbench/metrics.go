@@ -49,11 +49,21 @@ func (s sideSums) cpuPerReq() float64 {
 	return s.cpu * 1e6 / float64(s.ok)
 }
 
+// roundsOf is how often a comparison of n gateways runs each scenario on each.
+func (o options) roundsOf(n int) int {
+	if o.rounds > 0 {
+		return o.rounds
+	}
+	return n
+}
+
 // compareSides starts one gateway per side and runs every scenario of names
-// on each, o.rounds times; the order rotates each round, so that drift on a
-// shared machine falls on every side alike. It returns, per scenario, one
-// sum per side, and the rows each watched side's live view was sent.
+// on each, o.roundsOf(len(sides)) times; the order rotates each round, so
+// that drift on a shared machine falls on every side alike. It returns, per
+// scenario, one sum per side, and the rows each watched side's live view
+// was sent.
 func compareSides(ctx context.Context, o options, names []string, sides []side) ([][]sideSums, []int64, error) {
+	rounds := o.roundsOf(len(sides))
 	dir, err := os.MkdirTemp("", "tgbench-compare-")
 	if err != nil {
 		return nil, nil, err
@@ -86,10 +96,10 @@ func compareSides(ctx context.Context, o options, names []string, sides []side) 
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
 		sums := make([]sideSums, len(sides))
-		for round := range o.rounds {
+		for round := range rounds {
 			for k := range sides {
 				i := (k + round) % len(sides)
-				fmt.Fprintf(o.stderr, "tgbench: round %d of %d, gateway %q:\n", round+1, o.rounds, sides[i].name)
+				fmt.Fprintf(o.stderr, "tgbench: round %d of %d, gateway %q:\n", round+1, rounds, sides[i].name)
 				r, err := runOne(ctx, o, gws[i].target(), sc)
 				if err != nil {
 					return nil, nil, err
@@ -136,8 +146,8 @@ type compareRun struct {
 	Connections int     `json:"connections"`
 }
 
-func (o options) compareRun() compareRun {
-	return compareRun{RoundsEach: o.rounds, DurationS: o.dur.Seconds(), Connections: o.conns}
+func (o options) compareRun(sides int) compareRun {
+	return compareRun{RoundsEach: o.roundsOf(sides), DurationS: o.dur.Seconds(), Connections: o.conns}
 }
 
 // runMetricsCompare runs every scenario on a gateway with metrics and on
@@ -146,7 +156,7 @@ func (o options) compareRun() compareRun {
 func runMetricsCompare(ctx context.Context, o options) (hadErrors bool, err error) {
 	names := o.comparedScenarios()
 	fmt.Fprintf(o.stderr, "tgbench: metrics on vs off, %d connections, %s per run (+%s warm-up), %d rounds each, %d CPUs\n",
-		o.conns, o.dur, o.warmup, o.rounds, runtime.NumCPU())
+		o.conns, o.dur, o.warmup, o.roundsOf(2), runtime.NumCPU())
 	console := o.console != "off"
 	sums, _, err := compareSides(ctx, o, names, []side{{name: "on", f: features{metrics: true, console: console}},
 		{name: "off", f: features{console: console}}})
@@ -156,7 +166,7 @@ func runMetricsCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	var rows []metricsRow
 	for k, n := range names {
 		on, off := sums[k][0], sums[k][1]
-		row := metricsRow{Name: n, compareRun: o.compareRun(), ErrorsOn: on.errors, ErrorsOff: off.errors, P99On: on.p99, P99Off: off.p99,
+		row := metricsRow{Name: n, compareRun: o.compareRun(2), ErrorsOn: on.errors, ErrorsOff: off.errors, P99On: on.p99, P99Off: off.p99,
 			RPSOn: on.rps(), RPSOff: off.rps(), CPUOn: on.cpuPerReq(), CPUOff: off.cpuPerReq()}
 		row.RPSChange, row.CPUChange = change(row.RPSOff, row.RPSOn), change(row.CPUOff, row.CPUOn)
 		rows = append(rows, row)
@@ -176,7 +186,7 @@ func change(base, v float64) float64 {
 
 func printMetricsCompare(w io.Writer, o options, rows []metricsRow) {
 	fmt.Fprintf(w, "\ntokengate metrics cost — %s, -c %d, -d %s (+%s warm-up) × %d rounds per side, GOMAXPROCS %d, %s\n\n",
-		time.Now().Format(time.RFC3339), o.conns, o.dur, o.warmup, o.rounds, runtime.GOMAXPROCS(0), runtime.Version())
+		time.Now().Format(time.RFC3339), o.conns, o.dur, o.warmup, o.roundsOf(2), runtime.GOMAXPROCS(0), runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "scenario\treq/s on\treq/s off\tchange\tµs/req on\tµs/req off\tchange\tp99 ms on\tp99 ms off\terrors\t\n")
 	for _, r := range rows {
@@ -212,7 +222,7 @@ type consoleRow struct {
 func runConsoleCompare(ctx context.Context, o options) (hadErrors bool, err error) {
 	names := o.comparedScenarios()
 	fmt.Fprintf(o.stderr, "tgbench: console off vs on vs watched, %d connections, %s per run (+%s warm-up), %d rounds each, %d CPUs\n",
-		o.conns, o.dur, o.warmup, o.rounds, runtime.NumCPU())
+		o.conns, o.dur, o.warmup, o.roundsOf(3), runtime.NumCPU())
 	metrics := o.metrics != "off"
 	sums, watched, err := compareSides(ctx, o, names, []side{{name: "off", f: features{metrics: metrics}},
 		{name: "on", f: features{metrics: metrics, console: true}}, {name: "watched", f: features{metrics: metrics, console: true}, watch: true}})
@@ -222,7 +232,7 @@ func runConsoleCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	var rows []consoleRow
 	for k, n := range names {
 		off, on, wa := sums[k][0], sums[k][1], sums[k][2]
-		row := consoleRow{Name: n, compareRun: o.compareRun(), RPSOff: off.rps(), RPSOn: on.rps(), RPSWatched: wa.rps(), CPUOff: off.cpuPerReq(), CPUOn: on.cpuPerReq(),
+		row := consoleRow{Name: n, compareRun: o.compareRun(3), RPSOff: off.rps(), RPSOn: on.rps(), RPSWatched: wa.rps(), CPUOff: off.cpuPerReq(), CPUOn: on.cpuPerReq(),
 			CPUWatched: wa.cpuPerReq(), P99Off: off.p99, P99On: on.p99, P99Watched: wa.p99, Errors: off.errors + on.errors + wa.errors}
 		row.CPUOnChange, row.CPUWatchChange = change(row.CPUOff, row.CPUOn), change(row.CPUOff, row.CPUWatched)
 		rows = append(rows, row)
@@ -230,7 +240,7 @@ func runConsoleCompare(ctx context.Context, o options) (hadErrors bool, err erro
 	}
 	w := o.stdout
 	fmt.Fprintf(w, "\ntokengate console cost — %s, -c %d, -d %s (+%s warm-up) × %d rounds per side, GOMAXPROCS %d, %s\n\n",
-		time.Now().Format(time.RFC3339), o.conns, o.dur, o.warmup, o.rounds, runtime.GOMAXPROCS(0), runtime.Version())
+		time.Now().Format(time.RFC3339), o.conns, o.dur, o.warmup, o.roundsOf(3), runtime.GOMAXPROCS(0), runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "scenario\tµs/req off\tµs/req on\tchange\tµs/req watched\tchange\treq/s off\treq/s on\treq/s watched\tp99 ms off\ton\twatched\terrors\t\n")
 	for _, r := range rows {

@@ -130,7 +130,7 @@ const (
 )
 
 // journalEvents streams new rows matching the page's filter as
-// server-rendered table rows.
+// server-rendered table rows, written once per window.
 func (c *Console) journalEvents(ec echo.Context) error {
 	f := filterFrom(ec.QueryParams())
 	w, err := c.b.Watch()
@@ -162,16 +162,15 @@ func (c *Console) journalEvents(ec echo.Context) error {
 				if err := c.pages["journal"].ExecuteTemplate(&buf, "journal-row", r); err != nil {
 					return err
 				}
-				if err := s.send("entry", buf.String()); err != nil {
-					return err
-				}
+				s.queue("entry", buf.String())
 			case <-window.C:
 				budget = liveRows
 				if d := w.Dropped(); d != dropped {
 					dropped = d
-					if err := s.send("dropped", strconv.FormatInt(d, 10)); err != nil {
-						return err
-					}
+					s.queue("dropped", strconv.FormatInt(d, 10))
+				}
+				if err := s.flush(); err != nil {
+					return err
 				}
 			case <-heartbeat:
 				if err := s.comment(); err != nil {

@@ -14,6 +14,8 @@ import (
 type sse struct {
 	w  *echo.Response
 	rc *http.ResponseController
+	// queued holds events queue has not written yet.
+	queued strings.Builder
 }
 
 // writeTimeout bounds one event's write: a browser that stops reading ends
@@ -30,15 +32,30 @@ func (s *sse) write(text string) error {
 	return s.rc.Flush()
 }
 
-// send writes one event; data may span lines.
+// send writes one event (after any queued ones); data may span lines.
 func (s *sse) send(event, data string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "event: %s\n", event)
+	s.queue(event, data)
+	return s.flush()
+}
+
+// queue adds an event for the next flush: a busy live view writes once per
+// window, not once per row.
+func (s *sse) queue(event, data string) {
+	fmt.Fprintf(&s.queued, "event: %s\n", event)
 	for line := range strings.SplitSeq(data, "\n") {
-		b.WriteString("data: " + strings.TrimRight(line, "\r") + "\n")
+		s.queued.WriteString("data: " + strings.TrimRight(line, "\r") + "\n")
 	}
-	b.WriteString("\n")
-	return s.write(b.String())
+	s.queued.WriteString("\n")
+}
+
+// flush writes the queued events, if any.
+func (s *sse) flush() error {
+	if s.queued.Len() == 0 {
+		return nil
+	}
+	text := s.queued.String()
+	s.queued.Reset()
+	return s.write(text)
 }
 
 // comment keeps an idle connection open through proxies.
