@@ -72,18 +72,26 @@ func testGateway(args []string) int {
 	return 0
 }
 
+// runOK runs tgbench with args, logs its output and fails t unless it
+// exits 0; it returns what tgbench printed on standard output.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	return stdout.String()
+}
+
 func TestBenchOneScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers")
 	}
 	out := filepath.Join(t.TempDir(), "out.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"-tokengate", os.Args[0], "-c", "4", "-d", "1s", "-warmup", "200ms", "-rsa-d", "200ms",
-		"-scenarios", "oauth2_cc", "-json", out}, &stdout, &stderr)
-	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	if code != 0 {
-		t.Fatalf("exit status %d", code)
-	}
+	stdout := runOK(t, "-tokengate", os.Args[0], "-c", "4", "-d", "1s", "-warmup", "200ms", "-rsa-d", "200ms",
+		"-scenarios", "oauth2_cc", "-json", out)
 
 	raw, err := os.ReadFile(out)
 	if err != nil {
@@ -136,7 +144,7 @@ func TestBenchOneScenario(t *testing.T) {
 		t.Errorf("rs256_floor_per_s %.1f, rss_mb %.1f, db_bytes %d: want all > 0", rep.RS256Floor, rep.RSSMB, rep.DBBytes)
 	}
 	for _, h := range []string{"scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "ratio", "errors", "oauth2_cc"} {
-		if !strings.Contains(stdout.String(), h) {
+		if !strings.Contains(stdout, h) {
 			t.Errorf("table lacks %q", h)
 		}
 	}
@@ -149,13 +157,8 @@ func TestScaleSmall(t *testing.T) {
 	defer func(n int) { preloadChunk = n }(preloadChunk)
 	preloadChunk = 2500 // three chunks: 2500, 2500, 1000
 	out := filepath.Join(t.TempDir(), "scale.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"-tokengate", os.Args[0], "-scale", "6000", "-c", "2", "-d", "300ms", "-warmup", "50ms",
-		"-json", out}, &stdout, &stderr)
-	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	if code != 0 {
-		t.Fatalf("exit status %d", code)
-	}
+	runOK(t, "-tokengate", os.Args[0], "-scale", "6000", "-c", "2", "-d", "300ms", "-warmup", "50ms",
+		"-json", out)
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -185,13 +188,8 @@ func TestConsoleCompareSmall(t *testing.T) {
 		t.Skip("starts three gateways")
 	}
 	out := filepath.Join(t.TempDir(), "console.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"-tokengate", os.Args[0], "-console", "compare", "-rounds", "1", "-c", "2", "-d", "300ms", "-warmup", "50ms",
-		"-scenarios", "hurdlr_cc", "-json", out}, &stdout, &stderr)
-	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	if code != 0 {
-		t.Fatalf("exit status %d", code)
-	}
+	stdout := runOK(t, "-tokengate", os.Args[0], "-console", "compare", "-rounds", "1", "-c", "2", "-d", "300ms", "-warmup", "50ms",
+		"-scenarios", "hurdlr_cc", "-json", out)
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +202,7 @@ func TestConsoleCompareSmall(t *testing.T) {
 		rows[0].RPSWatched <= 0 || rows[0].CPUWatched <= 0 {
 		t.Fatalf("rows %+v", rows)
 	}
-	if m := regexp.MustCompile(`sent (\d+) rows`).FindStringSubmatch(stdout.String()); m == nil || m[1] == "0" {
+	if m := regexp.MustCompile(`sent (\d+) rows`).FindStringSubmatch(stdout); m == nil || m[1] == "0" {
 		t.Fatalf("the watched gateway's live view saw no rows: %v", m)
 	}
 }
