@@ -48,9 +48,9 @@ func (s *Spec) ErrorSchemas() []ErrorSchema {
 type describer struct {
 	s          *Spec
 	opts       DescribeOptions
-	jsonBodies bool            // a route reads a JSON body: {value} may be any JSON value
-	schemes    map[string]bool // security schemes used
-	ids        map[string]int  // operation ids handed out
+	jsonBodies bool              // a route reads a JSON body: {value} may be any JSON value
+	schemes    map[string]bool   // security schemes used
+	ids        map[string]int    // operation ids handed out
 	schemas    *yaml.Node        // components/schemas: the error bodies, named
 	named      map[string]string // an error body's schema (encoded) → its name
 }

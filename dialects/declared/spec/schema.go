@@ -456,7 +456,9 @@ func mapping(kv ...any) *yaml.Node {
 	return m
 }
 
-func scalarNode(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+func scalarNode(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
 
 // toNode converts a Go value of the kinds the generator uses.
 func toNode(v any) *yaml.Node {
