@@ -13,6 +13,7 @@ import (
 	"github.com/tokengate/tokengate/dialects"
 	"github.com/tokengate/tokengate/dialects/admin"
 	"github.com/tokengate/tokengate/dialects/control"
+	"github.com/tokengate/tokengate/dialects/internal/openapitest"
 	"github.com/tokengate/tokengate/dialects/openapi/validate"
 )
 
@@ -27,29 +28,29 @@ func TestTamperedDocumentsFail(t *testing.T) {
 		wants          string
 	}{
 		{"success body", "slack", func(doc map[string]any) {
-			ok := at(doc, "paths", "/api/oauth.v2.access", "post", "responses", "200", "content", "application/json", "schema")
+			ok := openapitest.At(doc, "paths", "/api/oauth.v2.access", "post", "responses", "200", "content", "application/json", "schema")
 			success := ok["oneOf"].([]any)[0].(map[string]any)
 			success["properties"].(map[string]any)["token_type"].(map[string]any)["const"] = "user"
 		}, slackRefresh, "response body doesn't match"},
 		{"HTTP 200 error", "github", func(doc map[string]any) {
-			media := at(doc, "paths", "/login/oauth/access_token", "post", "responses", "200", "content", "application/json")
+			media := openapitest.At(doc, "paths", "/login/oauth/access_token", "post", "responses", "200", "content", "application/json")
 			media["schema"] = media["schema"].(map[string]any)["oneOf"].([]any)[0]
 		}, githubBadCode, "response body doesn't match"},
 		{"error status", "microsoft", func(doc map[string]any) {
-			responses := at(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses")
+			responses := openapitest.At(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses")
 			delete(responses, "401")
 			delete(responses, "default")
 		}, microsoftWrongSecret, "status is not supported"},
 		{"request schema", "microsoft", func(doc map[string]any) {
-			schema := at(doc, "paths", "/common/oauth2/v2.0/token", "post", "requestBody", "content",
+			schema := openapitest.At(doc, "paths", "/common/oauth2/v2.0/token", "post", "requestBody", "content",
 				"application/x-www-form-urlencoded", "schema")
 			schema["required"] = []any{"grant_type", "client_assertion"}
 		}, microsoftClientCredentials, "request: "},
 		{"header", "microsoft", func(doc map[string]any) {
-			at(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses", "200", "headers", "Pragma", "schema")["const"] = "cache"
+			openapitest.At(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses", "200", "headers", "Pragma", "schema")["const"] = "cache"
 		}, microsoftClientCredentials, "Pragma"},
 		{"token format", "microsoft", func(doc map[string]any) {
-			at(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses", "200", "content", "application/json", "schema",
+			openapitest.At(doc, "paths", "/common/oauth2/v2.0/token", "post", "responses", "200", "content", "application/json", "schema",
 				"properties", "access_token")["pattern"] = "^gho_"
 		}, microsoftClientCredentials, "access_token"},
 	}
@@ -68,16 +69,7 @@ func TestTamperedDocumentsFail(t *testing.T) {
 			if err != nil || !found {
 				t.Fatalf("the %s document: %v %v", tc.instance, found, err)
 			}
-			var doc map[string]any
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				t.Fatal(err)
-			}
-			dropExamples(doc)
-			tc.edit(doc)
-			tampered, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tampered := openapitest.Tampered(t, raw, tc.edit)
 			g.OpenAPI.SetDocs(func(instance string) ([]byte, error) {
 				if instance == tc.instance {
 					return tampered, nil
@@ -136,29 +128,6 @@ func microsoftClientCredentials(t *testing.T, base string) {
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
-}
-
-func dropExamples(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		delete(v, "example")
-		delete(v, "examples")
-		for _, c := range v {
-			dropExamples(c)
-		}
-	case []any:
-		for _, c := range v {
-			dropExamples(c)
-		}
-	}
-}
-
-// at follows keys down a decoded document.
-func at(doc map[string]any, keys ...string) map[string]any {
-	for _, k := range keys {
-		doc = doc[k].(map[string]any)
-	}
-	return doc
 }
 
 // sinkSpec uses what the document generator must map: nested JSON inputs,
@@ -282,13 +251,13 @@ func TestEverySpecFeatureIsDescribed(t *testing.T) {
 	}
 
 	doc := fetchDoc(t, g, "sink")
-	op := at(doc, "paths", "/k/sink/token", "post")
-	body := at(op, "requestBody", "content", "application/json", "schema")
-	client := at(body, "properties", "client")
+	op := openapitest.At(doc, "paths", "/k/sink/token", "post")
+	body := openapitest.At(op, "requestBody", "content", "application/json", "schema")
+	client := openapitest.At(body, "properties", "client")
 	if !equalJSON(body["required"], []string{"client"}) || client["type"] != "object" || !equalJSON(client["required"], []string{"secret"}) {
 		t.Errorf("nested JSON inputs: %v", body)
 	}
-	if kind := at(body, "properties", "kind"); !equalJSON(kind["enum"], []any{"cc", "code", "refresh", "", nil}) {
+	if kind := openapitest.At(body, "properties", "kind"); !equalJSON(kind["enum"], []any{"cc", "code", "refresh", "", nil}) {
 		t.Errorf("grant values: %v", kind)
 	}
 	if !strings.Contains(jsonText(body["allOf"]), `"then":{"properties":{"code":{"minLength":1}},"required":["code"]}`) {
@@ -297,19 +266,19 @@ func TestEverySpecFeatureIsDescribed(t *testing.T) {
 	if p := op["parameters"].([]any)[0].(map[string]any); p["name"] != "X-Client-Id" || p["in"] != "header" || p["required"] != nil {
 		t.Errorf("header input: %v", p)
 	}
-	created := at(op, "responses", "201")
-	data := at(created, "content", "application/json", "schema", "properties", "data")
+	created := openapitest.At(op, "responses", "201")
+	data := openapitest.At(created, "content", "application/json", "schema", "properties", "data")
 	if !equalJSON(data["required"], []string{"token", "scopes", "expires", "user"}) ||
-		at(data, "properties", "expires")["format"] != "date-time" || at(data, "properties", "token")["pattern"] != `^sk_[0-9a-f]{40}$` ||
-		!equalJSON(at(data, "properties", "scopes")["type"], []string{"array", "null"}) ||
-		!equalJSON(at(created, "headers", "Cache-Control"), map[string]any{"required": true, "schema": map[string]any{"type": "string", "const": "no-store"}}) {
+		openapitest.At(data, "properties", "expires")["format"] != "date-time" || openapitest.At(data, "properties", "token")["pattern"] != `^sk_[0-9a-f]{40}$` ||
+		!equalJSON(openapitest.At(data, "properties", "scopes")["type"], []string{"array", "null"}) ||
+		!equalJSON(openapitest.At(created, "headers", "Cache-Control"), map[string]any{"required": true, "schema": map[string]any{"type": "string", "const": "no-store"}}) {
 		t.Errorf("201: %s", jsonText(created))
 	}
-	introspect := at(doc, "paths", "/k/sink/introspect", "get", "responses", "200", "content")
+	introspect := openapitest.At(doc, "paths", "/k/sink/introspect", "get", "responses", "200", "content")
 	if _, ok := introspect["application/x-www-form-urlencoded"]; !ok || !strings.Contains(jsonText(introspect), `"const":false`) {
 		t.Errorf("introspection answers: %s", jsonText(introspect))
 	}
-	if at(doc, "paths", "/k/sink/ping", "get", "responses", "200", "content", "text/plain", "schema")["type"] != "string" {
+	if openapitest.At(doc, "paths", "/k/sink/ping", "get", "responses", "200", "content", "text/plain", "schema")["type"] != "string" {
 		t.Errorf("text body")
 	}
 }
@@ -343,11 +312,11 @@ errors:
 	if r.status != 200 || r.json["error"] != "repeated" {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
-	body := at(fetchDoc(t, g, "soft"), "paths", "/soft/token", "post", "requestBody")
-	if body["required"] != false || at(body, "content", "application/x-www-form-urlencoded", "schema")["required"] != nil {
+	body := openapitest.At(fetchDoc(t, g, "soft"), "paths", "/soft/token", "post", "requestBody")
+	if body["required"] != false || openapitest.At(body, "content", "application/x-www-form-urlencoded", "schema")["required"] != nil {
 		t.Errorf("required fields after a lenient check: %s", jsonText(body))
 	}
-	if _, ok := at(body, "content")["*/*"]; ok {
+	if _, ok := openapitest.At(body, "content")["*/*"]; ok {
 		t.Errorf("the content type, checked first, is strict: %s", jsonText(body))
 	}
 }

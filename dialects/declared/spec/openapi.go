@@ -479,6 +479,9 @@ func (d *describer) headers(vs []variant) *yaml.Node {
 	for _, v := range vs {
 		hasError = hasError || !v.success
 		for _, h := range v.headers {
+			if h.segs == nil && h.value == "" {
+				continue // renders empty: not sent
+			}
 			if _, seen := values[h.Name]; !seen {
 				names = append(names, h.Name)
 			}

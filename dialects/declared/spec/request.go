@@ -288,6 +288,8 @@ func (q *request) placeJSON(path []string, leaf *yaml.Node, required bool) {
 		if child == nil {
 			child = mapping("properties", mapping())
 			set(props, seg, child)
+		} else if get(child, "properties") == nil { // another input reads the parent itself
+			set(child, "properties", mapping())
 		}
 		if required {
 			require(obj, seg)

@@ -425,24 +425,23 @@ func constSchema(n *yaml.Node) *yaml.Node {
 	return mapping("type", "string", "const", n.Value)
 }
 
-// nullable widens a schema to null as well.
+// nullable widens a schema (built for this use) to null as well.
 func nullable(s *yaml.Node) *yaml.Node {
 	t := get(s, "type")
 	if t == nil {
 		return s // any value already
 	}
-	c := cloneNode(s)
-	if cv := get(c, "const"); cv != nil {
-		del(c, "const")
-		set(c, "enum", []*yaml.Node{cv, {Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}})
+	if cv := get(s, "const"); cv != nil {
+		del(s, "const")
+		set(s, "enum", []*yaml.Node{cv, {Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}})
 	}
 	switch {
 	case t.Kind == yaml.ScalarNode:
-		set(c, "type", []string{t.Value, "null"})
+		set(s, "type", []string{t.Value, "null"})
 	case !slices.ContainsFunc(t.Content, func(n *yaml.Node) bool { return n.Value == "null" }):
-		get(c, "type").Content = append(get(c, "type").Content, scalarNode("null"))
+		t.Content = append(t.Content, scalarNode("null"))
 	}
-	return c
+	return s
 }
 
 // The helpers below build and read YAML mappings.
@@ -516,15 +515,6 @@ func del(m *yaml.Node, key string) {
 			return
 		}
 	}
-}
-
-func cloneNode(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, k := range n.Content {
-		c.Content[i] = cloneNode(k)
-	}
-	return &c
 }
 
 // encoded is a node's YAML text, to compare schemas.
