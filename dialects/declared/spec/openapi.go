@@ -178,9 +178,9 @@ func (d *describer) describeRoute(rt *Route, q *request) string {
 		}
 	}
 	if !q.open {
-		b.WriteString("\n\nThe request schema holds only the checks made before the first one this dialect " +
-			"answers with a status below 400 (an error in a success status): a request that fails that " +
-			"check is still answered in the document's terms.")
+		b.WriteString("\n\nThis dialect answers some refused requests with a status below 400 (an error in a " +
+			"success status), so the request schema holds only the checks the gateway makes before the first " +
+			"such one: a request failing it is answered that way whatever else is wrong with it.")
 	}
 	return b.String()
 }
@@ -523,14 +523,21 @@ func (d *describer) headers(vs []variant) *yaml.Node {
 	return out
 }
 
+// answerText says what a route's own answer is.
+var answerText = map[Operation]string{
+	OpToken: "The tokens", OpIntrospect: "An active token", OpUserinfo: "The token's user",
+	OpRevoke: "Revoked (or the token was not one the client holds)", OpJWKS: "The published keys", OpStatic: "The document",
+}
+
 func (d *describer) responseText(status int, vs []variant) string {
 	var b strings.Builder
 	var codes []string
 	for _, v := range vs {
 		if v.success {
-			b.WriteString("The answer")
 			if v.a.inactive {
-				b.WriteString(" for an unknown or expired token")
+				b.WriteString("An unknown or expired token")
+			} else {
+				b.WriteString(answerText[v.a.rt.Operation])
 			}
 			if len(v.formats) > 1 {
 				b.WriteString(fmt.Sprintf(" (%s by default, by Accept: %s)", mediaType(v.formats[0]), formatList(v.formats)))
