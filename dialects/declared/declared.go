@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
@@ -44,8 +46,10 @@ type Dialect struct {
 	profile *core.Profile
 	ring    *core.KeyRing // nil unless a token format is a JWT
 	prefix  string
-	doc     []byte // the OpenAPI document, generated at Mount
+	doc     *yaml.Node // the OpenAPI document, generated at Mount
 	docErr  error
+	docOnce sync.Once
+	docText []byte
 }
 
 // FromSpec returns an instance called name serving s, already configured:

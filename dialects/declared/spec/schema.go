@@ -517,8 +517,17 @@ func del(m *yaml.Node, key string) {
 	}
 }
 
-// encoded is a node's YAML text, to compare schemas.
+// encoded is a key of a node's content, to compare schemas.
 func encoded(n *yaml.Node) string {
-	b, _ := yaml.Marshal(n)
-	return string(b)
+	var b strings.Builder
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		b.WriteString(strconv.Itoa(int(n.Kind)) + n.Tag + strconv.Quote(n.Value) + "(")
+		for _, c := range n.Content {
+			walk(c)
+		}
+		b.WriteByte(')')
+	}
+	walk(n)
+	return b.String()
 }
