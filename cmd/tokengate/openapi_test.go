@@ -37,6 +37,19 @@ func TestOpenAPICommand(t *testing.T) {
 		t.Errorf("paths %v", paths)
 	}
 
+	// A declared instance: its document is generated from its spec.
+	out.Reset()
+	if code := run([]string{"openapi", "--config", "../../docs/examples/vendors.yaml", "--json", "microsoft"}, &out, &errs); code != 0 {
+		t.Fatalf("declared: exit %d: %s", code, errs.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	paths, _ = doc["paths"].(map[string]any)
+	if _, ok := paths["/common/oauth2/v2.0/token"]; !ok || len(paths) != 3 {
+		t.Errorf("declared paths %v", paths)
+	}
+
 	errs.Reset()
 	if code := run([]string{"openapi", "--config", cfg, "errorid"}, &out, &errs); code != 1 || !strings.Contains(errs.String(), "enabled: mine") {
 		t.Errorf("unknown instance: exit %d: %s", code, errs.String())

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/tokengate/tokengate/config"
 	"github.com/tokengate/tokengate/core"
@@ -33,8 +35,9 @@ type Options struct {
 	Spec string `yaml:"spec"`
 }
 
-// Dialect serves one spec. It implements dialects.Dialect, WireFacts and
-// Starter (a spec with JWT tokens loads its key ring at start).
+// Dialect serves one spec. It implements dialects.Dialect, WireFacts,
+// Describer (a document generated from the spec) and Starter (a spec with
+// JWT tokens loads its key ring at start).
 type Dialect struct {
 	inst    dialects.Instance
 	file    string // the spec file as configured; "" for one added at run time
@@ -43,6 +46,10 @@ type Dialect struct {
 	profile *core.Profile
 	ring    *core.KeyRing // nil unless a token format is a JWT
 	prefix  string
+	doc     *yaml.Node // the OpenAPI document, generated at Mount
+	docErr  error
+	docOnce sync.Once
+	docText []byte
 }
 
 // FromSpec returns an instance called name serving s, already configured:
@@ -149,6 +156,7 @@ func (d *Dialect) Mount(r dialects.Router, deps dialects.Deps) error {
 		}
 		r.Add(rt.Method, rt.Path, serve)
 	}
+	d.doc, d.docErr = d.describe()
 	return nil
 }
 

@@ -5,7 +5,8 @@
 // /_admin/dialects through package dynamic). Each route is bound to an engine operation, so a
 // declared vendor gets the engine's token semantics (codes redeemed once,
 // refresh rotation with reuse detection, the admin clock, revocation) and
-// the control plane's journal, faults and redaction like a built-in one.
+// the control plane's journal, faults and redaction like a built-in one,
+// and an OpenAPI document generated from its spec (Describer).
 //
 // It imports no gorm or storage package.
 package declared

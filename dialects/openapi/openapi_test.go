@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,13 +29,44 @@ func instances(t *testing.T, yamlText string) []*dialects.Provisioned {
 	return ps
 }
 
-// TestEveryDialectIsDescribed: every built-in dialect type describes every
-// route it mounts, and nothing else, in a document that validates as
-// OpenAPI 3.1, in YAML and in JSON, with and without a prefix.
+// shippedSpecs are the declared dialects' spec files the repository ships.
+var shippedSpecs = []string{
+	"../declared/testdata/errorid.yaml",
+	"../declared/testdata/hurdlr.yaml",
+	"../../docs/examples/github.yaml",
+	"../../docs/examples/slack.yaml",
+	"../../docs/examples/microsoft.yaml",
+}
+
+// declaredInstances enables each shipped spec, under a prefix or not.
+func declaredInstances(t *testing.T, prefix bool) string {
+	var b strings.Builder
+	for _, file := range shippedSpecs {
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		p := ""
+		if prefix {
+			p = "/d-" + name
+		}
+		b.WriteString("  " + name + ": {type: declared, spec: " + abs + ", prefix: \"" + p + "\"}\n")
+	}
+	return b.String()
+}
+
+// TestEveryDialectIsDescribed: every built-in dialect type, and a declared
+// instance of each shipped spec (its document generated from the spec),
+// describes every route it mounts, and nothing else, in a document that
+// validates as OpenAPI 3.1 (its examples against their schemas), in YAML
+// and in JSON, with and without a prefix.
 func TestEveryDialectIsDescribed(t *testing.T) {
 	for _, yamlText := range []string{
 		"admin_token: t\n", // every type under its own name
 		"admin_token: t\ndialects:\n" + prefixed(dialects.DefaultTypes()),
+		"admin_token: t\ndialects:\n" + declaredInstances(t, false),
+		"admin_token: t\ndialects:\n" + declaredInstances(t, true),
 	} {
 		ps := instances(t, yamlText)
 		if len(ps) < 5 {

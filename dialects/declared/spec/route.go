@@ -349,8 +349,8 @@ func (r *reader) grantSpec(n *yaml.Node, path string) *Grant {
 	return gs
 }
 
-// grants lists every grant a token route can run.
-func (g *Grant) grants() []core.GrantType {
+// Grants lists every grant a token route can run, in the engine's order.
+func (g *Grant) Grants() []core.GrantType {
 	if g == nil {
 		return nil
 	}
@@ -496,7 +496,7 @@ func (r *reader) checkRoute(n *yaml.Node, path string, rt *Route, s *Spec) {
 		if rt.Grant.Fixed == "" {
 			need(InputGrantType)
 		}
-		for _, g := range rt.Grant.grants() {
+		for _, g := range rt.Grant.Grants() {
 			switch g {
 			case core.GrantAuthorizationCode:
 				need(InputCode, InputRedirectURI)
@@ -515,7 +515,7 @@ func (r *reader) checkRoute(n *yaml.Node, path string, rt *Route, s *Spec) {
 	}
 	for _, in := range rt.Inputs {
 		for _, g := range in.RequiredFor {
-			if !contains(rt.Grant.grants(), g) {
+			if !contains(rt.Grant.Grants(), g) {
 				r.errorf(in.node, joinKey(joinKey(path, "inputs"), in.Name), "required for %s, which this route does not run", g)
 			}
 		}

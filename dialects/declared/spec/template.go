@@ -20,6 +20,10 @@ type Template struct {
 	text []segment // a "text" body: one string
 	uses uint64    // placeholder ids used (bit per phID)
 	vars []string  // {vars.X} names used
+	// The body as written and where it is used, for its JSON Schema
+	// (schema.go).
+	src   *yaml.Node
+	scope scope
 }
 
 type opcode uint8
@@ -77,7 +81,7 @@ const (
 )
 
 func (r *reader) compile(n *yaml.Node, path string, s scope, where string) *Template {
-	c := &compiler{r: r, scope: s, where: where, t: &Template{}}
+	c := &compiler{r: r, scope: s, where: where, t: &Template{src: n, scope: s}}
 	c.value(n, path)
 	c.t.flat = c.flatFields(n, path, false)
 	return c.t
@@ -89,7 +93,7 @@ func (r *reader) compileText(n *yaml.Node, path string, s scope, where string) *
 	if !ok {
 		return &Template{}
 	}
-	c := &compiler{r: r, scope: s, where: where, t: &Template{}}
+	c := &compiler{r: r, scope: s, where: where, t: &Template{src: n, scope: s}}
 	c.t.text = c.segments(n, path, str)
 	return c.t
 }

@@ -1,57 +1,23 @@
 package validate_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/tokengate/tokengate/cmd/tokengate/tokengatetest"
+	"github.com/tokengate/tokengate/dialects/internal/openapitest"
 )
 
-// wrongDoc is the oauth2 instance's real document with edit applied, its
-// examples removed (so that only the exchanges can disagree with it).
+// wrongDoc is the oauth2 instance's real document with edit applied.
 func wrongDoc(t *testing.T, g *tokengatetest.Gateway, edit func(doc map[string]any)) []byte {
 	t.Helper()
 	raw, found, err := g.App.OpenAPI("oauth2", false)
 	if err != nil || !found {
 		t.Fatalf("the oauth2 document: %v %v", found, err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	dropExamples(doc)
-	edit(doc)
-	out, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func dropExamples(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		delete(v, "example")
-		delete(v, "examples")
-		for _, c := range v {
-			dropExamples(c)
-		}
-	case []any:
-		for _, c := range v {
-			dropExamples(c)
-		}
-	}
-}
-
-// at follows keys down a decoded document.
-func at(doc map[string]any, keys ...string) map[string]any {
-	for _, k := range keys {
-		doc = doc[k].(map[string]any)
-	}
-	return doc
+	return openapitest.Tampered(t, raw, edit)
 }
 
 // TestWrongDocumentsFail: the validator finds each way a description can
@@ -64,24 +30,24 @@ func TestWrongDocumentsFail(t *testing.T) {
 		wants string
 	}{
 		{"success body", func(doc map[string]any) {
-			at(doc, "components", "schemas", "TokenResponse", "properties", "token_type")["const"] = "MAC"
+			openapitest.At(doc, "components", "schemas", "TokenResponse", "properties", "token_type")["const"] = "MAC"
 		}, clientCredentials, `response body doesn't match schema`},
 		{"undocumented status", func(doc map[string]any) {
-			responses := at(doc, "paths", "/oauth2/token", "post", "responses")
+			responses := openapitest.At(doc, "paths", "/oauth2/token", "post", "responses")
 			delete(responses, "401")
 			delete(responses, "default")
 		}, wrongSecret, "status is not supported"},
 		{"error envelope", func(doc map[string]any) {
-			at(doc, "components", "schemas", "Error")["required"] = []any{"error", "error_uri"}
+			openapitest.At(doc, "components", "schemas", "Error")["required"] = []any{"error", "error_uri"}
 		}, wrongSecret, "error_uri"},
 		{"accepted request", func(doc map[string]any) {
-			at(doc, "components", "schemas", "TokenRequest", "properties", "grant_type")["enum"] = []any{"authorization_code"}
+			openapitest.At(doc, "components", "schemas", "TokenRequest", "properties", "grant_type")["enum"] = []any{"authorization_code"}
 		}, clientCredentials, "request: "},
 		{"response header", func(doc map[string]any) {
-			at(doc, "components", "headers", "NoStore", "schema")["const"] = "private"
+			openapitest.At(doc, "components", "headers", "NoStore", "schema")["const"] = "private"
 		}, clientCredentials, "Cache-Control"},
 		{"missing route", func(doc map[string]any) {
-			delete(at(doc, "paths"), "/oauth2/token")
+			delete(openapitest.At(doc, "paths"), "/oauth2/token")
 		}, clientCredentials, "is not in the document"},
 		{"not OpenAPI 3.1", func(doc map[string]any) { doc["openapi"] = "3.0.3" }, clientCredentials, "not 3.1"},
 	}
