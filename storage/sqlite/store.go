@@ -86,7 +86,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w, err = openDB(":memory:?_foreign_keys=on&_busy_timeout=5000&_txlock=immediate", 1)
 		s.r = s.w
 	} else {
-		s.w, err = openDB(fileURI(path)+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate", 1)
+		s.w, err = openWriter(ctx, fileURI(path)+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate")
 	}
 	if err != nil {
 		return nil, classify("open", err)
@@ -157,6 +157,27 @@ func openDB(dsn string, conns int) (*gorm.DB, error) {
 	sqlDB.SetConnMaxLifetime(0)
 	sqlDB.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// openWriter opens the writer connection of a file database. Switching a
+// new file to WAL while another process does the same answers "database is
+// locked" at once (SQLite runs no busy handler for that step), so the open
+// is retried for as long as busy_timeout would wait.
+func openWriter(ctx context.Context, dsn string) (*gorm.DB, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		db, err := openDB(dsn, 1)
+		var se sqlite3.Error
+		busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+		if !busy || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
 }
 
 func closeDB(db *gorm.DB) error {
