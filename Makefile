@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: run build install quick test browser vet fmt-check lint unit bench bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
+.PHONY: run build install quick test browser vet fmt-check lint unit bench bench-wrk bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
 
 ## run: build, then start the gateway on the embedded default config (all
 ## dialects, demo credentials); extra serve flags in RUN_FLAGS, e.g.
@@ -185,6 +185,22 @@ clean:
 bench:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tokengate
 	$(GO) run ./cmd/tgbench -tokengate $(BIN) $(BENCH_FLAGS)
+
+## bench-wrk: issue 20's wrk comparison: the ceiling, tokengate and the
+## go-oauth2 library (cmd/tgbench/compare) under wrk -t1 -c32, one table;
+## ROUNDS, DURATION, CONNS, SERVERS and OUT pass through to the script, e.g.
+## make bench-wrk ROUNDS=1 DURATION=2s. Installs wrk as root with apt-get.
+bench-wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "bench-wrk: installing wrk (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } || \
+	    { echo "bench-wrk: installing wrk with apt-get failed" >&2; exit 1; }; \
+	else echo "bench-wrk: wrk is missing: install it (apt-get install wrk, as root)" >&2; exit 1; fi
+	@$(if $(ROUNDS),ROUNDS='$(ROUNDS)') $(if $(DURATION),DURATION='$(DURATION)') \
+	  $(if $(CONNS),CONNS='$(CONNS)') $(if $(SERVERS),SERVERS='$(SERVERS)') $(if $(OUT),OUT='$(OUT)') \
+	  GO='$(GO)' bash cmd/tgbench/compare/wrk.sh
 
 ## bench-scale: preload BENCH_SCALE_N tokens, compare oauth2_cc and
 ## accounda_validate on the empty and the loaded database
