@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,9 @@ type op func(ctx context.Context) error
 type target struct {
 	bases []string // http://127.0.0.1:port of each replica; worker i uses bases[i%len]
 	pids  []int    // the server processes, for CPU accounting
+	// pprof is the first server's runtime profiler (http://127.0.0.1:port),
+	// when it was started with one.
+	pprof string
 }
 
 // worker is one closed-loop connection's state.
@@ -110,6 +114,9 @@ type loadConfig struct {
 	conns  int
 	warmup time.Duration
 	dur    time.Duration
+	// profilePath, when set, receives a CPU profile of the target's
+	// profiler taken over the measured window.
+	profilePath string
 }
 
 // loadResult is what one scenario run measured.
@@ -171,6 +178,12 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 	parts := make([]*partial, lc.conns)
 	cpu := make(chan [3]float64, 1)
 	go func() { cpu <- measureCPU(ctx, t.pids, from, end) }()
+	profiled := make(chan error, 1)
+	if lc.profilePath != "" && t.pprof != "" {
+		go func() { profiled <- captureProfile(ctx, t.pprof, lc.profilePath, from, lc.dur) }()
+	} else {
+		profiled <- nil
+	}
 	for i := range workers {
 		parts[i] = &partial{}
 		wg.Go(func() {
@@ -217,7 +230,43 @@ func runLoad(ctx context.Context, t target, lc loadConfig, prepare func(ctx cont
 	}
 	c := <-cpu
 	res.serverCPU, res.harnessCPU, res.otherCPU = c[0], c[1], c[2]
+	if err := <-profiled; err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
 	return res, nil
+}
+
+// captureProfile waits for the window to open, then asks the profiler at
+// base for a CPU profile of the window's length (whole seconds, at least
+// one: the profiler's unit) and writes it to path.
+func captureProfile(ctx context.Context, base, path string, from time.Time, dur time.Duration) error {
+	select {
+	case <-time.After(time.Until(from)):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	secs := max(1, int(dur.Round(time.Second)/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", req.URL, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // measureCPU samples the CPU time of process pid, of this process and of the

@@ -61,8 +61,10 @@ type options struct {
 	rounds int
 	// declaredSpec is the spec the declared_token scenario serves.
 	declaredSpec string
-	stdout       io.Writer
-	stderr       io.Writer
+	// cpuprofile is the directory -cpuprofile writes profiles to.
+	cpuprofile string
+	stdout     io.Writer
+	stderr     io.Writer
 }
 
 // hiddenFlags are left out of -h: they are for tgbench's own child processes.
@@ -89,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.watch, "watch", false, "keep the web console's live journal open on the (first) gateway during every scenario")
 	fs.StringVar(&o.console, "console", "on", "the gateway's console.enabled: on, off, or compare (every scenario on a gateway without the console, one with it and no one watching, and one with a live journal view open, alternately; prints the cost)")
 	fs.IntVar(&o.rounds, "rounds", 0, "how often -metrics compare and -console compare run each scenario on each gateway; the order rotates every round (default: as often as there are gateways, so that each goes first as often)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway over each scenario's window to `DIR`/<scenario>.pprof (go tool pprof reads it)")
 	fs.DurationVar(&o.startWait, "start-timeout", 5*time.Minute, "how long to wait for the gateway's /healthz")
 	ceilingAddr := fs.String("serve-ceiling", "", "internal: serve the ceiling handler on `ADDR` (tgbench starts itself this way)")
 	fs.Usage = func() {
@@ -143,6 +146,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-watch needs the console (not -console off)")
 	case o.rounds < 0:
 		return usage("-rounds must not be negative")
+	case o.cpuprofile != "" && (o.metrics == "compare" || o.console == "compare"):
+		return usage("-cpuprofile profiles one gateway: not with -metrics compare or -console compare")
+	}
+	if o.cpuprofile != "" {
+		if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
+			return usage("-cpuprofile: " + err.Error())
+		}
 	}
 	if *list != "" {
 		for n := range strings.SplitSeq(*list, ",") {
@@ -193,7 +203,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // features are the gateway's optional parts as the flags ask.
 func (o options) features() features {
-	return features{metrics: o.metrics != "off", console: o.console != "off"}
+	return features{metrics: o.metrics != "off", console: o.console != "off", profile: o.cpuprofile != ""}
 }
 
 // comparedScenarios are the scenarios a comparison runs.
@@ -263,7 +273,11 @@ func toResult(name string, r *loadResult, ceiling float64) scenarioResult {
 // throughput; only a cancelled run is an error.
 func runOne(ctx context.Context, o options, t target, sc scenario) (*loadResult, error) {
 	fmt.Fprintf(o.stderr, "tgbench: %-18s %s + %s warm-up, %d connections …\n", sc.name, o.dur, o.warmup, o.conns)
-	r, err := runLoad(ctx, t, loadConfig{conns: o.conns, warmup: o.warmup, dur: o.dur}, sc.prepare)
+	lc := loadConfig{conns: o.conns, warmup: o.warmup, dur: o.dur}
+	if o.cpuprofile != "" && t.pprof != "" {
+		lc.profilePath = filepath.Join(o.cpuprofile, sc.name+".pprof")
+	}
+	r, err := runLoad(ctx, t, lc, sc.prepare)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

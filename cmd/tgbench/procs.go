@@ -29,6 +29,7 @@ type child struct {
 	name    string
 	cmd     *exec.Cmd
 	base    string
+	pprof   string // the gateway's runtime profiler, when features.profile
 	logPath string
 	done    chan struct{} // closed when the process has exited
 	waitErr error
@@ -38,7 +39,7 @@ type child struct {
 }
 
 func (c *child) target() target {
-	return target{bases: []string{c.base}, pids: []int{c.cmd.Process.Pid}}
+	return target{bases: []string{c.base}, pids: []int{c.cmd.Process.Pid}, pprof: c.pprof}
 }
 
 // replicasTarget spreads the workers over several gateways.
@@ -48,6 +49,7 @@ func replicasTarget(cs []*child) target {
 		t.bases = append(t.bases, c.base)
 		t.pids = append(t.pids, c.cmd.Process.Pid)
 	}
+	t.pprof = cs[0].pprof
 	return t
 }
 
@@ -124,8 +126,9 @@ func gatewayEnv() []string {
 }
 
 // features are the gateway's optional parts a run turns on or off
-// (metrics.enabled, console.enabled).
-type features struct{ metrics, console bool }
+// (metrics.enabled, console.enabled), and whether it serves runtime
+// profiles (serve's hidden --pprof, for -cpuprofile).
+type features struct{ metrics, console, profile bool }
 
 // startGateway writes a config (the embedded default with listen, dsn,
 // log_level, metrics.enabled and console.enabled replaced; with
@@ -157,7 +160,16 @@ func startGateway(ctx context.Context, bin, dir, dbPath, declaredSpec string, f 
 		return nil, err
 	}
 	c := &child{name: "tokengate", base: "http://" + addr}
-	c.cmd = exec.Command(bin, "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	if f.profile {
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		c.pprof = "http://" + pprofAddr
+		args = append(args, "--pprof", pprofAddr)
+	}
+	c.cmd = exec.Command(bin, args...)
 	c.cmd.Env = gatewayEnv()
 	c.cmd.Dir = dir
 	t0 := time.Now()

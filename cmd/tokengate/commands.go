@@ -105,6 +105,8 @@ unless --allow-demo is given, and then logs a warning.`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
 	f.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a certificate generated at start for localhost, 127.0.0.1 and ::1")
 	f.StringVar(&o.logFormat, "log-format", "", "log `FORMAT`: json, text or auto (text on a terminal, JSON otherwise); overrides the config and TOKENGATE_LOG_FORMAT")
+	f.StringVar(&o.pprof, "pprof", "", "serve Go's runtime profiles on this loopback `ADDR` (for tgbench -cpuprofile)")
+	_ = f.MarkHidden("pprof")
 	return c
 }
 

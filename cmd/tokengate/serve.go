@@ -24,6 +24,8 @@ type serveOptions struct {
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
 	logFormat       string
+	// pprof is the hidden --pprof address of the runtime profiler.
+	pprof string
 }
 
 func serve(o serveOptions, stderr io.Writer) int {
@@ -59,6 +61,12 @@ func serve(o serveOptions, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.pprof != "" {
+		if err := startProfiler(ctx, o.pprof, logger); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("start-up failed", "error", err.Error())

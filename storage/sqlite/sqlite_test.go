@@ -405,3 +405,40 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatalf("WAL after a clean close: %d bytes, want a final TRUNCATE checkpoint", n)
 	}
 }
+
+// TestGroupCommitBatchesBusyWriter checks that concurrent issuers share
+// transactions: once the writer is busy it lingers for more callers, so 32
+// goroutines issuing one token at a time need far fewer commits than tokens.
+// Every token is still committed before its InsertTokens returns.
+func TestGroupCommitBatchesBusyWriter(t *testing.T) {
+	ctx := t.Context()
+	s := openT(t, filepath.Join(t.TempDir(), "group.db"), Options{})
+	now := time.Now()
+	const workers, each = 32, 40
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				tk := &core.Token{Digest: core.Digest(fmt.Sprint("group-", w, "-", i)), Kind: core.TokenAccess, ClientID: "c",
+					UserID: "u", Dialect: "d", FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}
+				if err := s.InsertTokens(ctx, tk); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.GetToken(ctx, tk.Digest); err != nil {
+					t.Errorf("token %d/%d not readable after InsertTokens returned: %v", w, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	commits, rows := s.WriteStats()
+	if rows != workers*each {
+		t.Fatalf("WriteStats rows = %d, want %d", rows, workers*each)
+	}
+	t.Logf("%d commits for %d rows", commits, rows)
+	if mean := float64(rows) / float64(commits); mean < 6 {
+		t.Errorf("%d commits for %d rows (%.1f rows a commit); want the busy writer to batch at least 6 a commit", commits, rows, mean)
+	}
+}
