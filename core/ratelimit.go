@@ -9,6 +9,7 @@ import (
 	"hash"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,12 @@ type FailureLimiter struct {
 	mu      sync.Mutex
 	buckets map[limitKey]*bucket
 	head    *bucket // most recently failed; head.prev is the oldest
+	// refusingUntil (unix nanoseconds) is when the emptiest bucket ever
+	// drained will have refilled to one token: before it some attempt may
+	// be refused, after it none is, so Blocked skips the two keyed digests
+	// (the cost of every request that presents credentials) while no
+	// recent failure is in reach.
+	refusingUntil atomic.Int64
 }
 
 // LimiterOptions configure a FailureLimiter; zero fields take the defaults.
@@ -136,8 +143,11 @@ func (l *FailureLimiter) Blocked(kind, identity, source string) (time.Duration, 
 	if l == nil {
 		return 0, false
 	}
-	pair, ident := l.keys(kind, identity, source)
 	now := l.clock.Now().UnixNano()
+	if now >= l.refusingUntil.Load() {
+		return 0, false
+	}
+	pair, ident := l.keys(kind, identity, source)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	wait := max(l.wait(pair, l.pair, now), l.wait(ident, l.ident, now))
@@ -185,6 +195,13 @@ func (l *FailureLimiter) take(k limitKey, r rate, now int64) {
 	}
 	b.tokens, b.at = r.level(b, now)-1, now
 	l.pushFront(b)
+	until := int64(math.MaxInt64) // a bucket that never refills refuses for good
+	if r.perSecond > 0 {
+		until = now + int64(math.Ceil((1-b.tokens)/r.perSecond*1e9))
+	}
+	if until > l.refusingUntil.Load() { // under l.mu: no concurrent store
+		l.refusingUntil.Store(until)
+	}
 }
 
 func (l *FailureLimiter) pushFront(b *bucket) {
@@ -233,6 +250,7 @@ func (l *FailureLimiter) Reset() {
 	defer l.mu.Unlock()
 	clear(l.buckets)
 	l.head = nil
+	l.refusingUntil.Store(0)
 }
 
 type sourceKey struct{}

@@ -196,3 +196,44 @@ func liveHeap() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// Blocked skips its keyed digests once every drained bucket has refilled;
+// until then each attempt is still judged by its own buckets, so a bucket
+// drained later keeps refusing after an earlier one has refilled.
+func TestFailureLimiterRefusesUntilTheLastRefill(t *testing.T) {
+	wall := core.NewFakeClock(t0)
+	lim := core.NewFailureLimiter(core.LimiterOptions{Burst: 1, PerMinute: 60, IdentityBurst: 1, IdentityPerMinute: 60}).WithClock(wall)
+	blocked := func(id string) bool { _, b := lim.Blocked("client", id, "src"); return b }
+	if blocked("a") {
+		t.Fatal("a fresh limiter refuses")
+	}
+	lim.Fail("client", "a", "src") // refills at +1 s
+	wall.Advance(500 * time.Millisecond)
+	lim.Fail("client", "b", "src") // refills at +1.5 s
+	if !blocked("a") || !blocked("b") || blocked("c") {
+		t.Fatalf("at +0.5 s: a %v b %v c %v; want a and b refused", blocked("a"), blocked("b"), blocked("c"))
+	}
+	wall.Advance(700 * time.Millisecond)
+	if blocked("a") || !blocked("b") {
+		t.Fatalf("at +1.2 s: a %v b %v; want only b refused", blocked("a"), blocked("b"))
+	}
+	wall.Advance(400 * time.Millisecond)
+	if blocked("a") || blocked("b") {
+		t.Fatalf("at +1.6 s: a %v b %v; want neither refused", blocked("a"), blocked("b"))
+	}
+	// A later failure that refills sooner must not shorten an earlier
+	// one's refusal: d fails twice (refills 2 s later), then e once.
+	lim.Fail("client", "d", "src")
+	lim.Fail("client", "d", "src")
+	wall.Advance(500 * time.Millisecond)
+	lim.Fail("client", "e", "src")
+	wall.Advance(1200 * time.Millisecond)
+	if !blocked("d") || blocked("e") {
+		t.Fatalf("1.7 s after d's two failures: d %v e %v; want only d refused", blocked("d"), blocked("e"))
+	}
+	lim.Fail("client", "a", "src")
+	lim.Reset()
+	if blocked("a") {
+		t.Fatal("refused after Reset")
+	}
+}
