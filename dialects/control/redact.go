@@ -42,8 +42,9 @@ func credentialLike(name string) bool {
 	return false
 }
 
-// RedactParams copies params with the values of standard secret parameters
-// and those f declares replaced.
+// RedactParams maps params with the values of standard secret parameters
+// and those f declares replaced. Other values share params' slices: the
+// result is only read, and the journal copies what it keeps.
 func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 	out := make(map[string][]string, len(p))
 	for k, vals := range p {
@@ -55,7 +56,7 @@ func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 			out[k] = r
 			continue
 		}
-		out[k] = append([]string(nil), vals...)
+		out[k] = vals // shared: the journal copies what it keeps (bound)
 	}
 	return out
 }
