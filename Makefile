@@ -18,6 +18,12 @@ LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: run build install quick test browser vet fmt-check lint unit bench bench-wrk bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
 
+
+# CAN_APT is a shell test: can this user install Debian packages? Root
+# can, and so can a user the package database is writable for (some
+# machines map root to another uid, so `id -u` alone is not the answer).
+CAN_APT = command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || [ -w /var/lib/dpkg ]; }
+
 ## run: build, then start the gateway on the embedded default config (all
 ## dialects, demo credentials); extra serve flags in RUN_FLAGS, e.g.
 ## make run RUN_FLAGS='--listen 127.0.0.1:9090 --config my.yaml'
@@ -83,7 +89,7 @@ image: dist image-context
 ## podman: install podman from the distribution's packages (root, apt only)
 podman:
 	@command -v podman >/dev/null 2>&1 && exit 0; \
-	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	if ! { $(CAN_APT); }; then \
 	  echo "no podman or working docker: install one (as root on Debian/Ubuntu: make podman)" >&2; exit 1; fi; \
 	echo "installing podman with apt-get..."; apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman
@@ -108,7 +114,7 @@ test: browser vet fmt-check lint unit
 ## is missing (as root with apt-get); otherwise say once that they will skip
 browser:
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$TOKENGATE_CHROMIUM" ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	elif $(CAN_APT); then \
 	  echo "browser: installing chromium for the console's browser tests (apt-get)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
@@ -192,7 +198,7 @@ bench:
 ## make bench-wrk ROUNDS=1 DURATION=2s. Installs wrk as root with apt-get.
 bench-wrk:
 	@if command -v wrk >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	elif $(CAN_APT); then \
 	  echo "bench-wrk: installing wrk (apt-get)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } || \
