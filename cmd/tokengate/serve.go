@@ -59,7 +59,6 @@ func serve(o serveOptions, stderr io.Writer) int {
 	if o.tlsSelfSigned {
 		logger.Info("generated a self-signed TLS certificate; trust it in your clients", "cert", certPath)
 	}
-	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if o.pprof != "" {
