@@ -105,8 +105,12 @@ func TestSIGTERMDrainsInFlight(t *testing.T) {
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			if !errors.Is(err, syscall.ECONNREFUSED) {
-				t.Fatalf("dial after SIGTERM: want connection refused, got %v", err)
+			// Refused, or reset when the listening socket closed in the
+			// middle of this handshake (a loaded machine hits that window):
+			// either way the gateway no longer accepts. The in-flight
+			// requests' 200s below show it did not simply die.
+			if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("dial after SIGTERM: want connection refused (or reset), got %v", err)
 			}
 			fig.RefusedAfterMS = float64(time.Since(sent).Microseconds()) / 1000
 			pendingN.Range(func(any, any) bool { fig.PendingAtRefusal++; return true })
