@@ -17,8 +17,9 @@ import (
 //
 // Group commit: every InsertTokens call queues its rows with the single
 // writer goroutine, which takes whatever has queued while the previous
-// transaction ran and commits it as one transaction. Each caller returns only
-// after its own rows are committed, so durability per response is unchanged
+// transaction ran (and, when busy, what arrives within lingerFor) and commits
+// it as one transaction. Each caller returns only after its own rows are
+// committed, so durability per response is unchanged
 // (WAL, synchronous=NORMAL: a commit survives a process crash; an OS crash or
 // power loss may lose the last transactions, as with any NORMAL database);
 // what is saved is one BEGIN/COMMIT and WAL frame write per request under
