@@ -141,11 +141,12 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if ttl <= 0 || ttl > MaxCodeTTL {
 		ttl = MaxCodeTTL
 	}
-	family, err := familyID(e.rand, e.clock.Now())
+	now := e.clock.Now()
+	family, err := familyID(e.rand, now)
 	if err != nil {
 		return "", Internal(err)
 	}
-	code, err := OpaqueMinter{Rand: e.rand}.Mint(ctx, Claims{})
+	code, err := OpaqueMinter{Rand: e.rand}.Mint(ctx, Claims{IssuedAt: now})
 	if err != nil {
 		return "", Internal(err)
 	}
@@ -166,12 +167,11 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 	if req.RedirectURIOmitted {
 		redirect = ""
 	}
-	now := e.clock.Now()
 	authTime := now
 	if !req.AuthTime.IsZero() {
 		authTime = req.AuthTime
 	}
-	t := &Token{Digest: Digest(code), Kind: TokenCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
+	t := &Token{Digest: TokenKey(code), Kind: TokenCode, ClientID: client.ID, UserID: user.ID, Dialect: p.Dialect,
 		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), AuthTime: authTime,
 		RedirectURI: redirect, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: method,
 		Details: TokenDetails{Nonce: req.Nonce, IDTokenClaims: req.Claims.IDToken, UserInfoClaims: req.Claims.UserInfo}}
@@ -218,7 +218,7 @@ func (e *Engine) Validate(ctx context.Context, p *Profile, accessToken string) (
 	if accessToken == "" {
 		return nil, &Error{Kind: KindInvalidToken, Reason: ReasonMissing, Description: "missing access token"}
 	}
-	t, err := e.store.GetToken(ctx, Digest(accessToken))
+	t, err := e.getToken(ctx, accessToken)
 	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind != TokenAccess || !p.issued(t))) {
 		return nil, &Error{Kind: KindInvalidToken, Description: "invalid access token"}
 	}
@@ -238,7 +238,7 @@ func (e *Engine) Validate(ctx context.Context, p *Profile, accessToken string) (
 // through p's instance (nil: any) and whether it is active now (RFC 7662).
 // Unknown tokens give (nil, false, nil).
 func (e *Engine) Introspect(ctx context.Context, p *Profile, token string) (*Token, bool, error) {
-	t, err := e.store.GetToken(ctx, Digest(token))
+	t, err := e.getToken(ctx, token)
 	if errors.Is(err, ErrNotFound) || (err == nil && (!t.Kind.bearer() || !p.issued(t))) {
 		return nil, false, nil
 	}
@@ -253,7 +253,7 @@ func (e *Engine) Introspect(ctx context.Context, p *Profile, token string) (*Tok
 // same grant) with it. Unknown tokens and tokens of other clients or
 // instances are ignored, so the answer does not reveal whether a token exists.
 func (e *Engine) Revoke(ctx context.Context, p *Profile, client *Client, token string) error {
-	t, err := e.store.GetToken(ctx, Digest(token))
+	t, err := e.getToken(ctx, token)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -67,11 +67,11 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 	if err != nil {
 		return nil, Internal(err)
 	}
-	deviceCode, err := OpaqueMinter{Rand: e.rand}.Mint(ctx, Claims{})
+	deviceCode, err := OpaqueMinter{Rand: e.rand}.Mint(ctx, Claims{IssuedAt: now})
 	if err != nil {
 		return nil, Internal(err)
 	}
-	device := &Token{Digest: Digest(deviceCode), Kind: TokenDeviceCode, ClientID: client.ID, Dialect: p.Dialect,
+	device := &Token{Digest: TokenKey(deviceCode), Kind: TokenDeviceCode, ClientID: client.ID, Dialect: p.Dialect,
 		Scopes: scopes, FamilyID: family, IssuedAt: now, ExpiresAt: now.Add(ttl), Details: TokenDetails{Interval: secs}}
 	// A user code is short: draw again on the rare collision with a live one.
 	for range 5 {

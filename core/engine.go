@@ -505,7 +505,7 @@ var unknownToken = map[TokenKind]string{
 // lookup finds a live-or-dead token of kind, issued through p's instance,
 // by its plain value.
 func (e *Engine) lookup(ctx context.Context, p *Profile, value string, kind TokenKind) (*Token, error) {
-	t, err := e.store.GetToken(ctx, Digest(value))
+	t, err := e.getToken(ctx, value)
 	if errors.Is(err, ErrNotFound) || (err == nil && (t.Kind != kind || !p.issued(t))) {
 		return nil, &Error{Kind: KindInvalidGrant, Description: unknownToken[kind]}
 	}
@@ -595,7 +595,7 @@ func (e *Engine) mintOne(ctx context.Context, m Minter, kind TokenKind, p *Profi
 	if _, ok := m.(jwtAccessMinter); ok {
 		details.Format = FormatJWT
 	}
-	return minted{value: v, record: &Token{Digest: Digest(v), Kind: kind, ClientID: g.client.ID, UserID: g.userID,
+	return minted{value: v, record: &Token{Digest: TokenKey(v), Kind: kind, ClientID: g.client.ID, UserID: g.userID,
 		Dialect: p.Dialect, Scopes: g.scopes, FamilyID: g.family, IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime,
 		Details: details}}, nil
 }

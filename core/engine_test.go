@@ -384,8 +384,8 @@ func TestRefreshWithoutRotation(t *testing.T) {
 			t.Fatalf("token inactive after refreshes without rotation: %v", err)
 		}
 	}
-	first1, _ := f.store.GetToken(ctx, core.Digest(first.AccessToken))
-	next, _ := f.store.GetToken(ctx, core.Digest(last.AccessToken))
+	first1, _ := f.store.GetToken(ctx, core.TokenKey(first.AccessToken))
+	next, _ := f.store.GetToken(ctx, core.TokenKey(last.AccessToken))
 	if first1.FamilyID != next.FamilyID {
 		t.Fatal("the refreshed access token left the family")
 	}

@@ -88,7 +88,7 @@ func (e *Engine) exchangeInput(ctx context.Context, p *Profile, client *Client, 
 		return nil, InvalidParam(typeParam, typ, typeParam+" must be an access token, refresh token or JWT issued here")
 	}
 	bad := func(d string) *Error { return &Error{Kind: KindInvalidRequest, Param: param, Description: d} }
-	t, err := e.store.GetToken(ctx, Digest(value))
+	t, err := e.getToken(ctx, value)
 	if errors.Is(err, ErrNotFound) {
 		return nil, bad(param + " is unknown")
 	}

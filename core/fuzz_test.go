@@ -27,7 +27,7 @@ func FuzzValidate(f *testing.F) {
 	}
 	live := issue()
 	revoked := issue()
-	if err := fx.store.RevokeToken(ctx, core.Digest(revoked.AccessToken), core.Revocation{At: t0, Cause: core.RevokeAdmin}); err != nil {
+	if err := fx.store.RevokeToken(ctx, core.TokenKey(revoked.AccessToken), core.Revocation{At: t0, Cause: core.RevokeAdmin}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(live.AccessToken)

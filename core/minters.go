@@ -30,36 +30,40 @@ type Claims struct {
 }
 
 // Minter turns claims into a token string. Opaque minters ignore the claims;
-// JWT minters sign them. Whatever the format, the store keeps only Digest(token).
+// JWT minters sign them. Whatever the format, the store keeps only TokenKey(token).
 type Minter interface {
 	Mint(ctx context.Context, c Claims) (string, error)
 }
 
-// OpaqueMinter mints base64url tokens of Bytes random bytes (default 32).
+// OpaqueMinter mints tokens of 32 bytes in base64url (43 characters): a
+// time-ordered identifier from the claims' IssuedAt (random when it is
+// zero), then 24 random bytes. See TokenKey for why.
 type OpaqueMinter struct {
-	Rand  io.Reader
-	Bytes int
+	Rand io.Reader
 }
 
-func (m OpaqueMinter) Mint(_ context.Context, _ Claims) (string, error) {
-	n := m.Bytes
-	if n < 16 {
-		n = 32
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(m.Rand, b); err != nil {
+func (m OpaqueMinter) Mint(_ context.Context, c Claims) (string, error) {
+	var b [opaqueTokenBytes]byte
+	if err := putTokenID(b[:], c.IssuedAt, m.Rand); err != nil {
 		return "", err
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	if _, err := io.ReadFull(m.Rand, b[tokenIDBytes:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // HexDotMinter mints Hurdlr-style tokens: 64 lowercase hex characters, a dot,
-// 32 lowercase hex characters (384 random bits).
+// 32 lowercase hex characters; the first 16 hex characters are the
+// time-ordered identifier (see TokenKey), the other 80 random (320 bits).
 type HexDotMinter struct{ Rand io.Reader }
 
-func (m HexDotMinter) Mint(_ context.Context, _ Claims) (string, error) {
+func (m HexDotMinter) Mint(_ context.Context, c Claims) (string, error) {
 	var b [48]byte
-	if _, err := io.ReadFull(m.Rand, b[:]); err != nil {
+	if err := putTokenID(b[:], c.IssuedAt, m.Rand); err != nil {
+		return "", err
+	}
+	if _, err := io.ReadFull(m.Rand, b[tokenIDBytes:]); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b[:32]) + "." + hex.EncodeToString(b[32:]), nil

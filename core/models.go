@@ -129,7 +129,9 @@ const (
 )
 
 // Token is the stored record of an access token, refresh token or
-// authorization code. Only the SHA-256 digest of the token string is kept.
+// authorization code. The token string itself is never kept: Digest is its
+// store key, TokenKey(value), made of a SHA-256 digest of the string (after
+// a time-ordered identifier for the engine's own opaque formats).
 type Token struct {
 	Digest    string
 	Kind      TokenKind

@@ -336,7 +336,12 @@ func (e *Engine) RevokeTokenByDigest(ctx context.Context, digest string) error {
 
 // RevokeTokenByValue revokes the token whose value is token.
 func (e *Engine) RevokeTokenByValue(ctx context.Context, token string) error {
-	return e.RevokeTokenByDigest(ctx, Digest(token))
+	t, err := e.getToken(ctx, token)
+	if err != nil {
+		_, err = found(0, err, "token", "", "")
+		return err
+	}
+	return e.RevokeTokenByDigest(ctx, t.Digest)
 }
 
 // ---- seeding and reset ----

@@ -193,7 +193,7 @@ func TestTokenOperations(t *testing.T) {
 		t.Fatalf("list: %d %v", len(list), err)
 	}
 	must(t, f.eng.RevokeTokenByValue(ctx, a.AccessToken))
-	must(t, f.eng.RevokeTokenByDigest(ctx, core.Digest(b.AccessToken)))
+	must(t, f.eng.RevokeTokenByDigest(ctx, core.TokenKey(b.AccessToken)))
 	for _, tok := range []string{a.AccessToken, b.AccessToken} {
 		if _, err := f.eng.Validate(ctx, f.p, tok); core.KindOf(err) != core.KindInvalidToken {
 			t.Fatalf("revoked token validates: %v", err)
@@ -243,7 +243,7 @@ func TestSeedAndReset(t *testing.T) {
 	// Reset without a seed wipes the tokens only.
 	tok := f.cc(t, "other")
 	must(t, f.eng.Reset(ctx, nil))
-	if _, err := f.store.GetToken(ctx, core.Digest(tok.AccessToken)); !errors.Is(err, core.ErrNotFound) {
+	if _, err := f.store.GetToken(ctx, core.TokenKey(tok.AccessToken)); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("token survived a reset: %v", err)
 	}
 	if list, _ := f.eng.ListClients(ctx); len(list) != 6 {

@@ -28,7 +28,7 @@ func TestTraceRecordsTheFamilyARequestTouched(t *testing.T) {
 		first, err = f.eng.Token(ctx, f.p, core.TokenRequest{GrantType: core.GrantClientCredentials, ClientID: "app", ClientSecret: "s3cret"})
 		must(t, err)
 	})
-	tok, err := f.store.GetToken(context.Background(), core.Digest(first.AccessToken))
+	tok, err := f.store.GetToken(context.Background(), core.TokenKey(first.AccessToken))
 	must(t, err)
 	if issued.FamilyID != tok.FamilyID || issued.ClientID != "app" || issued.Did != core.FamilyIssued ||
 		!slices.Equal(issued.Kinds.List(), []core.TokenKind{core.TokenAccess, core.TokenRefresh}) {
@@ -56,7 +56,7 @@ func TestRevocationsRecordTheirCause(t *testing.T) {
 	ctx := context.Background()
 	get := func(token string) *core.Token {
 		t.Helper()
-		tok, err := f.store.GetToken(ctx, core.Digest(token))
+		tok, err := f.store.GetToken(ctx, core.TokenKey(token))
 		must(t, err)
 		return tok
 	}
@@ -69,7 +69,7 @@ func TestRevocationsRecordTheirCause(t *testing.T) {
 		ClientSecret: "s3cret", RefreshToken: first.RefreshToken})
 	wantKind(t, err, core.KindInvalidGrant, core.ReasonRefreshReuse)
 	for _, tok := range []string{first.AccessToken, second.AccessToken, second.RefreshToken} {
-		if d := get(tok).Details; d.RevokedReason != core.RevokeReuse || d.Replayed != core.Digest(first.RefreshToken) {
+		if d := get(tok).Details; d.RevokedReason != core.RevokeReuse || d.Replayed != core.TokenKey(first.RefreshToken) {
 			t.Errorf("a token revoked by reuse detection has details %+v", d)
 		}
 	}

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,7 +177,9 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 	chunks := make(chan []*core.Token, 2)
 	var next atomic.Int64
 	nChunks := int64((n + preloadChunk - 1) / preloadChunk)
-	now := time.Now()
+	// The preloaded tokens were issued one microsecond apart, the last just
+	// before now.
+	first := time.Now().Add(-time.Duration(n) * time.Microsecond)
 	var gens sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)-1) {
 		gens.Go(func() {
@@ -191,7 +192,7 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 					return
 				}
 				size := min(preloadChunk, n-int(i)*preloadChunk)
-				c := makeTokens(rng, size, now)
+				c := makeTokens(rng, size, first.Add(time.Duration(i)*time.Duration(preloadChunk)*time.Microsecond))
 				select {
 				case chunks <- c:
 				case <-ctx.Done():
@@ -230,26 +231,30 @@ func preload(ctx context.Context, path string, n int, progress io.Writer) (time.
 	return time.Since(start), nil
 }
 
-// makeTokens builds size tokens with random digests, sorted by digest so a
-// chunk's inserts walk the primary-key index in order.
-func makeTokens(rng io.Reader, size int, now time.Time) []*core.Token {
+// makeTokens builds size access tokens as the oauth2 dialect issues them,
+// one microsecond apart from first: opaque values with time-ordered keys and
+// time-ordered family ids (core's formats), so a chunk's inserts append to
+// the key index as issuance does.
+func makeTokens(rng io.Reader, size int, first time.Time) []*core.Token {
 	tokens := make([]*core.Token, size)
 	backing := make([]core.Token, size)
-	var raw [32 + 16]byte
-	enc := base64.RawURLEncoding
+	minter := core.OpaqueMinter{Rand: rng}
+	var family [20]byte
 	for i := range tokens {
-		rng.Read(raw[:])
+		issued := first.Add(time.Duration(i) * time.Microsecond)
+		value, _ := minter.Mint(context.Background(), core.Claims{IssuedAt: issued})
+		binary.BigEndian.PutUint64(family[:], uint64(issued.UnixNano()))
+		rng.Read(family[8:])
 		t := &backing[i]
-		t.Digest = core.Digest(enc.EncodeToString(raw[:32])) // as if an opaque token had been issued
+		t.Digest = core.TokenKey(value)
 		t.Kind = core.TokenAccess
 		t.ClientID = demoClient
 		t.Dialect = "oauth2"
-		t.FamilyID = enc.EncodeToString(raw[32:])
-		t.IssuedAt = now
-		t.AuthTime = now
-		t.ExpiresAt = now.Add(24 * time.Hour)
+		t.FamilyID = hex.EncodeToString(family[:])
+		t.IssuedAt = issued
+		t.AuthTime = issued
+		t.ExpiresAt = issued.Add(24 * time.Hour)
 		tokens[i] = t
 	}
-	slices.SortFunc(tokens, func(a, b *core.Token) int { return strings.Compare(a.Digest, b.Digest) })
 	return tokens
 }

@@ -344,7 +344,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 		if a.iter == iter {
 			continue // checked above
 		}
-		if r := byDigest[core.Digest(a.value)]; r == nil || r.kind != core.TokenAccess || !r.live {
+		if r := byDigest[core.TokenKey(a.value)]; r == nil || r.kind != core.TokenAccess || !r.live {
 			lost++
 			t.Errorf("iteration %d: %s access token acknowledged in iteration %d no longer validates: %+v", iter, a.dialect, a.iter, r)
 		}
@@ -353,7 +353,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 		answered := map[string]bool{}
 		var family string
 		for j, tok := range ch.answered {
-			d := core.Digest(tok)
+			d := core.TokenKey(tok)
 			answered[d] = true
 			rt := byDigest[d]
 			if rt == nil || rt.kind != core.TokenRefresh {
@@ -374,7 +374,7 @@ func verifyCrashedDB(ctx context.Context, t *testing.T, path string, rec *crashR
 		if family == "" {
 			continue
 		}
-		lastDigest := core.Digest(ch.answered[len(ch.answered)-1])
+		lastDigest := core.TokenKey(ch.answered[len(ch.answered)-1])
 		lastTok := byDigest[lastDigest]
 		l := live[family]
 		switch {
@@ -465,7 +465,7 @@ func checkSampleOverHTTP(ctx context.Context, t *testing.T, base string, rec *cr
 			if listed == nil {
 				listed, err = activeTokens(ctx, hc, base, tok.dialect)
 			}
-			active = listed[core.Digest(tok.value)]
+			active = listed[core.TokenKey(tok.value)]
 		}
 		if err != nil || !active {
 			t.Errorf("after restart: acknowledged %s token not active over HTTP: active=%v err=%v", tok.dialect, active, err)

@@ -293,7 +293,7 @@ func TestBrowserFaultFromForm(t *testing.T) {
 func TestBrowserClockExpiresToken(t *testing.T) {
 	b := newTab(t)
 	tok := clienttest.Issue(t, b.g.URL)
-	access := core.Digest(tok["access_token"].(string))
+	access := core.TokenKey(tok["access_token"].(string))
 	b.signIn()
 	b.open("/clock")
 	b.do(chromedp.SendKeys(chromedp.CSS("#advance"), fmt.Sprintf("%ds", int(tok["expires_in"].(float64))+60)))
@@ -351,7 +351,7 @@ func TestBrowserRefreshReuseDrawn(t *testing.T) {
 			t.Fatalf("%s: the family picture does not mark the reuse", when)
 		}
 		replayed := b.eval(`Array.from(document.querySelectorAll('svg.family-svg g.replayed .kind')).map(e => e.textContent).join()`)
-		if !strings.HasPrefix(fmt.Sprint(replayed), "refresh "+core.Digest(rt)[:10]) {
+		if !strings.HasPrefix(fmt.Sprint(replayed), "refresh "+core.TokenKey(rt)[:10]) {
 			t.Fatalf("%s: the replayed token is not the reused refresh token: %q", when, replayed)
 		}
 		if n := b.eval(`document.querySelectorAll('svg.family-svg line.edge').length`); n != float64(1) {

@@ -90,7 +90,7 @@ func TestAddedAtRunTime(t *testing.T) {
 	if r.status != 200 || !strings.HasPrefix(tok, "acme_") || r.json["expires_in"] != float64(600) {
 		t.Fatalf("token: %d %s", r.status, r.raw)
 	}
-	stored, err := g.App.Store.GetToken(t.Context(), core.Digest(tok))
+	stored, err := g.App.Store.GetToken(t.Context(), core.TokenKey(tok))
 	if err != nil || stored.Dialect != "acme" {
 		t.Fatalf("stored %+v %v", stored, err)
 	}

@@ -129,7 +129,7 @@ func TestReuseIsMarkedAndRevocationIsNot(t *testing.T) {
 		switch {
 		case tk.RevokedByReuse:
 			reuse++
-			if tk.FamilyID != family || tk.Replayed != core.Digest(rt) || tk.RevokeReason != "reuse" {
+			if tk.FamilyID != family || tk.Replayed != core.TokenKey(rt) || tk.RevokeReason != "reuse" {
 				t.Errorf("revoked by reuse: %+v", tk)
 			}
 		case !tk.Revoked.IsZero():

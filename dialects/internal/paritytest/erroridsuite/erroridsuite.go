@@ -231,7 +231,7 @@ func testTokenSpellings(t *testing.T, tg paritytest.Target) {
 				t.Errorf("access token issued twice")
 			}
 			seen[tok] = true
-			stored, err := g.Store.GetToken(context.Background(), core.Digest(tok))
+			stored, err := g.Store.GetToken(context.Background(), core.TokenKey(tok))
 			if err != nil {
 				t.Fatalf("issued token not stored: %v", err)
 			}
