@@ -142,7 +142,7 @@ func (e *Engine) IssueCode(ctx context.Context, p *Profile, client *Client, user
 		ttl = MaxCodeTTL
 	}
 	now := e.clock.Now()
-	family, err := familyID(e.rand, now)
+	family, err := NewFamilyID(e.rand, now)
 	if err != nil {
 		return "", Internal(err)
 	}

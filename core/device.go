@@ -63,7 +63,7 @@ func (e *Engine) AuthorizeDevice(ctx context.Context, p *Profile, a ClientAuth, 
 	ttl, interval := orDefault(p.DeviceCodeTTL, DefaultDeviceCodeTTL), orDefault(p.DeviceInterval, DefaultDeviceInterval)
 	secs := max(int((interval+time.Second-1)/time.Second), 1)
 	now := e.clock.Now()
-	family, err := familyID(e.rand, now)
+	family, err := NewFamilyID(e.rand, now)
 	if err != nil {
 		return nil, Internal(err)
 	}

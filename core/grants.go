@@ -61,7 +61,7 @@ func (e *Engine) extensionGrant(ctx context.Context, p *Profile, client *Client,
 // token per client is refused while the client holds one.
 func (e *Engine) issueNew(ctx context.Context, p *Profile, gt GrantType, g grant) (*TokenResult, error) {
 	now := e.clock.Now()
-	family, err := familyID(e.rand, now)
+	family, err := NewFamilyID(e.rand, now)
 	if err != nil {
 		return nil, Internal(err)
 	}

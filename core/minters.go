@@ -78,14 +78,14 @@ func randomID(r io.Reader, n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// familyID names a new grant chain: the issue time (so ids sort, and the
+// NewFamilyID names a new grant chain: the issue time (so ids sort, and the
 // storage index on them grows at its end instead of at random pages) then
-// 96 random bits.
-func familyID(r io.Reader, now time.Time) (string, error) {
+// 96 random bits, in sortableBase64 (27 characters).
+func NewFamilyID(r io.Reader, now time.Time) (string, error) {
 	b := make([]byte, 20)
 	binary.BigEndian.PutUint64(b, uint64(now.UnixNano()))
 	if _, err := io.ReadFull(r, b[8:]); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(b), nil
+	return sortableBase64.EncodeToString(b), nil
 }

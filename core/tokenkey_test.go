@@ -3,6 +3,8 @@ package core_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
+	mrand "math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,7 +17,7 @@ import (
 var (
 	opaqueFormat = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 	hexDotFormat = regexp.MustCompile(`^[0-9a-f]{64}\.[0-9a-f]{32}$`)
-	keyFormat    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	keyFormat    = regexp.MustCompile(`^[-0-9A-Z_a-z]{43}$`)
 )
 
 // The engine's opaque formats stay as documented, and tokens minted one
@@ -136,5 +138,34 @@ func TestTokensStoredUnderTheirDigestAreFound(t *testing.T) {
 	must(t, f.eng.RevokeTokenByValue(ctx, res.AccessToken))
 	if tk, _ := f.store.GetToken(ctx, core.Digest(res.AccessToken)); tk.RevokedAt.IsZero() {
 		t.Fatal("revoking by value missed the token stored under its digest")
+	}
+}
+
+// Keys and family ids sort as their issue times do across the whole range,
+// not only between neighbours: every character of the encoding counts.
+func TestKeysAndFamiliesSortByIssueTime(t *testing.T) {
+	ctx := context.Background()
+	m := core.OpaqueMinter{Rand: rand.Reader}
+	var seed [16]byte
+	must(t, func() error { _, err := rand.Read(seed[:]); return err }())
+	r := mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	for range 2000 {
+		a, b := time.Unix(0, r.Int64()), time.Unix(0, r.Int64())
+		if a.After(b) {
+			a, b = b, a
+		}
+		if a.Equal(b) {
+			continue
+		}
+		va, _ := m.Mint(ctx, core.Claims{IssuedAt: a})
+		vb, _ := m.Mint(ctx, core.Claims{IssuedAt: b})
+		if core.TokenKey(va) >= core.TokenKey(vb) {
+			t.Fatalf("key of a token issued at %v sorts after one issued at %v", a, b)
+		}
+		fa, _ := core.NewFamilyID(rand.Reader, a)
+		fb, _ := core.NewFamilyID(rand.Reader, b)
+		if fa >= fb {
+			t.Fatalf("family %s (%v) sorts after %s (%v)", fa, a, fb, b)
+		}
 	}
 }

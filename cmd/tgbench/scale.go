@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -239,18 +237,16 @@ func makeTokens(rng io.Reader, size int, first time.Time) []*core.Token {
 	tokens := make([]*core.Token, size)
 	backing := make([]core.Token, size)
 	minter := core.OpaqueMinter{Rand: rng}
-	var family [20]byte
 	for i := range tokens {
 		issued := first.Add(time.Duration(i) * time.Microsecond)
 		value, _ := minter.Mint(context.Background(), core.Claims{IssuedAt: issued})
-		binary.BigEndian.PutUint64(family[:], uint64(issued.UnixNano()))
-		rng.Read(family[8:])
+		family, _ := core.NewFamilyID(rng, issued)
 		t := &backing[i]
 		t.Digest = core.TokenKey(value)
 		t.Kind = core.TokenAccess
 		t.ClientID = demoClient
 		t.Dialect = "oauth2"
-		t.FamilyID = hex.EncodeToString(family[:])
+		t.FamilyID = family
 		t.IssuedAt = issued
 		t.AuthTime = issued
 		t.ExpiresAt = issued.Add(24 * time.Hour)
