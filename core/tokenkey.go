@@ -24,6 +24,7 @@ import (
 // another and the store's key index grows at its end instead of taking a
 // random page per token. (Plain digests are 64 hex characters: the two
 // kinds of key never meet.)
+//
 // The identifier is not secret (it is the issue time); the secret rest of
 // the token has 192 (opaque) or 320 (Hurdlr) random bits and is only ever
 // stored as part of a digest, so looking a key up in an index reveals
