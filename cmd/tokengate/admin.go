@@ -197,7 +197,7 @@ func (a *adminCLI) tokens(clientID, dialect, kind string) error {
 	list, err := a.c.Tokens(q)
 	return printList(a, []string{"ID", "KIND", "CLIENT", "USER", "DIALECT", "ISSUED", "EXPIRES", "REVOKED", "ACTIVE"},
 		func(t admin.TokenInfo) []string {
-			return []string{t.ID[:12], t.Kind, t.ClientID, dash(t.UserID), t.Dialect,
+			return []string{keyTail(t.ID), t.Kind, t.ClientID, dash(t.UserID), t.Dialect,
 				t.Issued.Format(time.RFC3339), t.Expires.Format(time.RFC3339), strconv.FormatBool(t.Revoked), strconv.FormatBool(t.Active)}
 		}, list, err)
 }
@@ -274,4 +274,14 @@ func split(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// keyTail is the end of a token key, which tells tokens apart: keys begin
+// with their issue time, which the access and refresh token of one grant
+// share.
+func keyTail(id string) string {
+	if len(id) > 12 {
+		return "…" + id[len(id)-11:]
+	}
+	return id
 }

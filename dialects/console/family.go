@@ -160,6 +160,6 @@ func (c *Console) family(ec echo.Context) error {
 		return ErrNotFound
 	}
 	f := fams[0]
-	return c.render(ec, http.StatusOK, "family", view{Title: "Token family " + familyName(f.ID), Nav: "families",
+	return c.render(ec, http.StatusOK, "family", view{Title: "Token family " + shortID(f.ID), Nav: "families",
 		Data: familyPage{familyView: f, Now: clock.Now, Picture: drawFamily(f)}})
 }

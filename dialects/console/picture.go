@@ -83,7 +83,7 @@ func drawFamily(f *familyView) familyPicture {
 		p.Rows = append(p.Rows, pictureRow{Y: y + 14, Label: fmt.Sprintf("%d · %s · %s", i+1, label, s.at.UTC().Format("15:04:05.000"))})
 		for j, t := range s.tokens {
 			b := pictureBox{X: marginX + j*(boxW+gapX), Y: y + labelH, W: boxW, H: boxH, Class: "tok state-" + t.State,
-				Kind: t.Kind, ID: short(t.ID), State: t.State, When: tokenWhen(&t), Replayed: t.ID == f.Replayed}
+				Kind: t.Kind, ID: shortID(t.ID), State: t.State, When: tokenWhen(&t), Replayed: t.ID == f.Replayed}
 			where[t.ID] = b
 			p.Boxes = append(p.Boxes, b)
 		}

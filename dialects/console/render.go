@@ -61,7 +61,7 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"lines":    func(s []string) string { return strings.Join(s, "\n") },
 	"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
-	"short":    short,
+	"short":    shortID,
 	// grant is a grant type by its short name (device_code for the URN).
 	"grant": func(g string) string { return core.GrantType(g).ShortName() },
 	// revokeReason says in words why the engine revoked a token.
@@ -76,7 +76,7 @@ var funcs = template.FuncMap{
 		}
 		return r
 	},
-	"family":  familyName,
+	"family":  shortID,
 	"deref":   func(t *time.Time) time.Time { return *t },
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"statusClass": func(status int) string {
@@ -140,20 +140,15 @@ func fmtOffset(d time.Duration) string {
 	return (-d).String() + " behind real time"
 }
 
-// familyName is the part of a family id that tells families apart: ids
-// start with their creation time, so their heads look alike.
-func familyName(id string) string {
+// shortID is the part of a family id or token key that tells them apart:
+// both begin with their issue time (so they sort), which tokens of one
+// grant share and neighbours share most of, and end in random or digest
+// bits; a plain digest key is random throughout.
+func shortID(id string) string {
 	if len(id) > 10 {
 		return "…" + id[len(id)-8:]
 	}
 	return id
-}
-
-func short(s string) string {
-	if len(s) > 10 {
-		return s[:10]
-	}
-	return s
 }
 
 // param is a path parameter unescaped: echo routes on the raw path when
