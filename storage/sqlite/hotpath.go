@@ -149,7 +149,7 @@ func (c *committer) loop() {
 		}
 		c.gather(&batch)
 		c.commit(batch)
-		c.lastCommit, c.expect = time.Now(), max(len(batch), c.expect-c.expect/8)
+		c.lastCommit, c.expect = time.Now(), nextExpect(c.expect, len(batch))
 	}
 }
 
@@ -202,6 +202,14 @@ func (c *committer) gather(batch *[]insertReq) {
 			return
 		}
 	}
+}
+
+// nextExpect is how many callers the writer expects after a transaction of
+// batch requests when it expected expect: the batch's size if that is
+// more, else an eighth less (at least one less), so that after a burst the
+// expectation comes down to a lone client's within a few dozen commits.
+func nextExpect(expect, batch int) int {
+	return max(batch, expect-max(expect/8, 1))
 }
 
 // drain answers everything still queued at stop.

@@ -464,6 +464,26 @@ func TestGroupCommitBatchesBusyWriter(t *testing.T) {
 	}
 }
 
+// After a burst the writer's expectation comes down to a lone client's
+// (one caller a transaction) within a few dozen commits, and never below
+// what a transaction served.
+func TestGroupCommitExpectationFollowsTheLoad(t *testing.T) {
+	expect := maxGroup
+	commits := 0
+	for ; expect > 1; commits++ {
+		if commits > 60 {
+			t.Fatalf("after %d lone commits the writer still expects %d callers", commits, expect)
+		}
+		expect = nextExpect(expect, 1)
+	}
+	if got := nextExpect(3, 40); got != 40 {
+		t.Fatalf("a transaction of 40 after expecting 3: expect %d", got)
+	}
+	if got := nextExpect(1, 1); got != 1 {
+		t.Fatalf("a lone client: expect %d", got)
+	}
+}
+
 // The busy writer waits for as many callers as its previous transaction
 // served, and no longer: a lone client issuing one token after another is
 // never held back by the linger, and a batch still gathers what is due.
