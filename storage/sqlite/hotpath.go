@@ -69,7 +69,7 @@ type committer struct {
 	lingerFor  time.Duration
 	linger     *time.Timer
 	lastCommit time.Time
-	expect     int // recent batch size: the previous one's, or decaying from a larger one
+	expect     int // callers expected back (nextExpect)
 	stopped    sync.WaitGroup
 	once       sync.Once
 }
@@ -167,10 +167,9 @@ const busyWithin = time.Millisecond
 
 // gather adds to batch whatever is queued and, when the writer is busy,
 // whatever arrives within lingerFor of the first request, until the batch
-// is as large as recent ones (expect: the previous batch's size, or one
-// eighth less per commit from a larger one): the callers those transactions
-// released are the ones expected back (clients in a closed loop), so once
-// they are here waiting longer only adds latency. Everything already queued
+// is as large as recent ones (expect, see nextExpect): the callers those
+// transactions released are the ones expected back (clients in a closed
+// loop), so once they are here waiting longer only adds latency. Everything already queued
 // is always taken, so the batch grows with the load. The early end matters
 // most when the machine is idle: Go then sleeps a sub-millisecond timer for
 // up to a millisecond, which, with a fixed linger, made a lone client
