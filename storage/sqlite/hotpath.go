@@ -32,8 +32,8 @@ const insertTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, di
  issued_at, expires_at, auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method, details)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-const selectTokenSQL = `SELECT kind, client_id, user_id, dialect, scopes, family_id, issued_at, expires_at,
- auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method, details FROM tokens WHERE digest = ?`
+// selectTokenSQL reads a token as one encoded value (record.go).
+var selectTokenSQL = encodedTokenSQL()
 
 // maxGroup bounds how many callers one transaction serves.
 const maxGroup = 256
@@ -329,15 +329,16 @@ func (c *committer) stop() {
 
 // getTokenFast reads one token with a prepared statement on the reader pool.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
-	var r tokenRow
-	r.Digest = digest
-	err := s.selectToken.QueryRowContext(ctx, digest).Scan(&r.Kind, &r.ClientID, &r.UserID, &r.Dialect, &r.Scopes,
-		&r.FamilyID, &r.Issued, &r.Expires, &r.AuthTime, &r.Consumed, &r.Revoked, &r.RedirectURI, &r.CodeChallenge,
-		&r.CodeChallengeMethod, &r.Details)
+	var enc string
+	err := s.selectToken.QueryRowContext(ctx, digest).Scan(&enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, core.ErrNotFound
 	}
 	if err != nil {
+		return nil, err
+	}
+	r := tokenRow{Digest: digest}
+	if err := decodeToken(enc, &r); err != nil {
 		return nil, err
 	}
 	return r.Model()

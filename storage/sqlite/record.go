@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// The token read on the hot path (GetToken) asks SQLite for one text value
+// that encodes the whole row, instead of 15 columns. The driver's work per
+// column (a few cgo calls, the column's name and declared type fetched again
+// for every query, a string copy, database/sql's conversion) cost more than
+// SQLite's own lookup: BenchmarkGetToken took 16–21 µs and 81 allocations a
+// read with 15 columns, 8.4–9.2 µs and 25 with the one encoded column.
+//
+// Encoding: every text column as its length in bytes, ':', its bytes (so
+// any content, separators included, round-trips); then every integer
+// column as its decimal digits or nothing for NULL, each followed by ','.
+
+// Text and integer columns of a token row, in the order they are encoded.
+var (
+	tokenTextColumns = []string{"kind", "client_id", "user_id", "dialect", "scopes", "family_id",
+		"redirect_uri", "code_challenge", "code_challenge_method", "details"}
+	tokenIntColumns = []string{"issued_at", "expires_at", "auth_time", "consumed_at", "revoked_at"}
+)
+
+// encodedTokenSQL selects a token row as one encoded value.
+func encodedTokenSQL() string {
+	var parts []string
+	for _, c := range tokenTextColumns {
+		parts = append(parts, "octet_length("+c+")", "':'", c)
+	}
+	for _, c := range tokenIntColumns {
+		parts = append(parts, "ifnull("+c+", '')", "','")
+	}
+	return "SELECT " + strings.Join(parts, " || ") + " FROM tokens WHERE digest = ?"
+}
+
+var errBadRecord = errors.New("sqlite: malformed token record")
+
+// decodeToken fills r (but its Digest) from an encoded row.
+func decodeToken(enc string, r *tokenRow) error {
+	d := recordDecoder{rest: enc}
+	texts := [...]*string{&r.Kind, &r.ClientID, &r.UserID, &r.Dialect, &r.Scopes, &r.FamilyID,
+		&r.RedirectURI, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Details}
+	for _, dst := range texts {
+		*dst = d.text()
+	}
+	// One backing array for the five times: one allocation, not five.
+	var times [5]int64
+	ints := [...]**int64{&r.Issued, &r.Expires, &r.AuthTime, &r.Consumed, &r.Revoked}
+	for i, dst := range ints {
+		if v, ok := d.integer(); ok {
+			times[i] = v
+			*dst = &times[i]
+		}
+	}
+	if d.err != nil || d.rest != "" {
+		return errBadRecord
+	}
+	return nil
+}
+
+type recordDecoder struct {
+	rest string
+	err  error
+}
+
+func (d *recordDecoder) text() string {
+	colon := strings.IndexByte(d.rest, ':')
+	if colon < 0 {
+		d.err = errBadRecord
+		return ""
+	}
+	n, err := strconv.Atoi(d.rest[:colon])
+	if err != nil || n < 0 || n > len(d.rest)-colon-1 {
+		d.err = errBadRecord
+		return ""
+	}
+	s := d.rest[colon+1 : colon+1+n]
+	d.rest = d.rest[colon+1+n:]
+	return s
+}
+
+// integer reads one integer column; ok is false for NULL.
+func (d *recordDecoder) integer() (v int64, ok bool) {
+	comma := strings.IndexByte(d.rest, ',')
+	if comma < 0 {
+		d.err = errBadRecord
+		return 0, false
+	}
+	digits := d.rest[:comma]
+	d.rest = d.rest[comma+1:]
+	if digits == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		d.err = errBadRecord
+		return 0, false
+	}
+	return v, true
+}
