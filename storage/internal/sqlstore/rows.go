@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tokengate/tokengate/core"
 )
@@ -170,6 +172,36 @@ func fromJSON(s string, v any) error {
 	return nil
 }
 
+// scopesFromJSON decodes a scopes column as fromJSON does, the usual shapes
+// (null, [], plain strings) without encoding/json, which cost more than the
+// rest of a token read; anything with an escape, a stray quote, a control
+// character or invalid UTF-8 takes the full decoder.
+func scopesFromJSON(s string, dst *[]string) error {
+	switch s {
+	case "", "null":
+		return nil
+	case "[]":
+		*dst = []string{}
+		return nil
+	}
+	if len(s) < 4 || s[:2] != `["` || s[len(s)-2:] != `"]` {
+		return fromJSON(s, dst)
+	}
+	parts := strings.Split(s[2:len(s)-2], `","`)
+	for _, p := range parts {
+		if !utf8.ValidString(p) { // encoding/json would replace the bad bytes
+			return fromJSON(s, dst)
+		}
+		for i := 0; i < len(p); i++ {
+			if c := p[i]; c == '"' || c == '\\' || c < 0x20 {
+				return fromJSON(s, dst)
+			}
+		}
+	}
+	*dst = parts
+	return nil
+}
+
 // ClientRow maps a client to its row.
 func ClientRow[T Time](c *core.Client) (*Client[T], error) {
 	if c == nil {
@@ -316,7 +348,7 @@ func (r *Token[T]) Model() (*core.Token, error) {
 		Dialect: r.Dialect, FamilyID: r.FamilyID, IssuedAt: DecodeTime(r.Issued), ExpiresAt: DecodeTime(r.Expires),
 		AuthTime: DecodeTime(r.AuthTime), ConsumedAt: DecodeTime(r.Consumed), RevokedAt: DecodeTime(r.Revoked),
 		RedirectURI: r.RedirectURI, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod}
-	if err := fromJSON(r.Scopes, &t.Scopes); err != nil {
+	if err := scopesFromJSON(r.Scopes, &t.Scopes); err != nil {
 		return nil, err
 	}
 	if r.Details != emptyDetails {
