@@ -18,7 +18,6 @@ LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: run build install quick test browser vet fmt-check lint unit bench bench-wrk bench-scale bench-micro fuzz clean dist dist-check image image-context podman interop
 
-
 # CAN_APT is a shell test: can this user install Debian packages? Root
 # can, and so can a user the package database is writable for (some
 # machines map root to another uid, so `id -u` alone is not the answer).

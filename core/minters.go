@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"time"
@@ -44,10 +43,7 @@ type OpaqueMinter struct {
 
 func (m OpaqueMinter) Mint(_ context.Context, c Claims) (string, error) {
 	var b [opaqueTokenBytes]byte
-	if err := putTokenID(b[:], c.IssuedAt, m.Rand); err != nil {
-		return "", err
-	}
-	if _, err := io.ReadFull(m.Rand, b[tokenIDBytes:]); err != nil {
+	if err := timeOrdered(b[:], c.IssuedAt, m.Rand); err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
@@ -60,10 +56,7 @@ type HexDotMinter struct{ Rand io.Reader }
 
 func (m HexDotMinter) Mint(_ context.Context, c Claims) (string, error) {
 	var b [48]byte
-	if err := putTokenID(b[:], c.IssuedAt, m.Rand); err != nil {
-		return "", err
-	}
-	if _, err := io.ReadFull(m.Rand, b[tokenIDBytes:]); err != nil {
+	if err := timeOrdered(b[:], c.IssuedAt, m.Rand); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b[:32]) + "." + hex.EncodeToString(b[32:]), nil
@@ -82,10 +75,9 @@ func randomID(r io.Reader, n int) (string, error) {
 // storage index on them grows at its end instead of at random pages) then
 // 96 random bits, in sortableBase64 (27 characters).
 func NewFamilyID(r io.Reader, now time.Time) (string, error) {
-	b := make([]byte, 20)
-	binary.BigEndian.PutUint64(b, uint64(now.UnixNano()))
-	if _, err := io.ReadFull(r, b[8:]); err != nil {
+	var b [20]byte
+	if err := timeOrdered(b[:], now, r); err != nil {
 		return "", err
 	}
-	return sortableBase64.EncodeToString(b), nil
+	return sortableBase64.EncodeToString(b[:]), nil
 }

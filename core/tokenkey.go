@@ -104,15 +104,18 @@ func isHexDot(s string) bool {
 	return true
 }
 
-// putTokenID fills b (at least tokenIDBytes long) with the identifier for a
-// token issued at: its unix nanoseconds, or random bytes when at is zero.
-func putTokenID(b []byte, at time.Time, r io.Reader) error {
+// timeOrdered fills b (longer than tokenIDBytes) with the identifier of
+// something made at, its unix nanoseconds big-endian (random bytes when at
+// is zero), then random bytes: the opaque tokens' and family ids' layout.
+func timeOrdered(b []byte, at time.Time, r io.Reader) error {
+	rest := b[tokenIDBytes:]
 	if at.IsZero() {
-		_, err := io.ReadFull(r, b[:tokenIDBytes])
-		return err
+		rest = b
+	} else {
+		binary.BigEndian.PutUint64(b, uint64(at.UnixNano()))
 	}
-	binary.BigEndian.PutUint64(b, uint64(at.UnixNano()))
-	return nil
+	_, err := io.ReadFull(r, rest)
+	return err
 }
 
 // getToken finds the stored token whose value is value.

@@ -38,10 +38,10 @@ func ReadBody(c echo.Context) ([]byte, error) {
 	return r.body, r.bodyErr
 }
 
-// readBody reads body whole. A declared length sizes the buffer (a token
-// request's form is a few dozen bytes; io.ReadAll starts at 512), capped so
-// a client's claim cannot make it allocate more than a small body needs;
-// the body limit is enforced by the reader either way.
+// readBody reads body whole. A declared length below presizeBelow sizes the
+// buffer (a token request's form is a few dozen bytes; io.ReadAll starts at
+// 512), so a client's claim cannot make it allocate more than a small body
+// needs; the body limit is enforced by the reader either way.
 func readBody(body io.Reader, declared int64) ([]byte, error) {
 	if body == nil {
 		return nil, nil
@@ -64,8 +64,10 @@ func readBody(body io.Reader, declared int64) ([]byte, error) {
 	return b, nil
 }
 
+const presizeBelow = 4096
+
 func readDeclared(body io.Reader, declared int64) ([]byte, error) {
-	if declared < 0 || declared >= 4096 {
+	if declared < 0 || declared >= presizeBelow {
 		return io.ReadAll(body)
 	}
 	b := make([]byte, 0, declared+1) // one more than declared: room to see the end

@@ -169,12 +169,12 @@ const busyWithin = time.Millisecond
 // whatever arrives within lingerFor of the first request, until the batch
 // is as large as recent ones (expect, see nextExpect): the callers those
 // transactions released are the ones expected back (clients in a closed
-// loop), so once they are here waiting longer only adds latency. Everything already queued
-// is always taken, so the batch grows with the load. The early end matters
-// most when the machine is idle: Go then sleeps a sub-millisecond timer for
-// up to a millisecond, which, with a fixed linger, made a lone client
-// issuing token after token wait about a millisecond for each (tgbench -c 1:
-// 700 requests/s; 5,400 with the early end).
+// loop), so once they are here waiting longer only adds latency. Everything
+// already queued is always taken, so the batch grows with the load. The
+// early end matters most when the machine is idle: Go then sleeps a
+// sub-millisecond timer for up to a millisecond, which, with a fixed linger,
+// made a lone client issuing token after token wait about a millisecond for
+// each (tgbench -c 1: 700 requests/s; 5,400 with the early end).
 func (c *committer) gather(batch *[]insertReq) {
 	first := time.Now()
 	busy := first.Sub(c.lastCommit) < busyWithin

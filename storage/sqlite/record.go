@@ -17,12 +17,23 @@ import (
 // any content, separators included, round-trips); then every integer
 // column as its decimal digits or nothing for NULL, each followed by ','.
 
-// Text and integer columns of a token row, in the order they are encoded.
+// The text and integer columns of a token row, in the order they are
+// encoded, and the row's fields for them in the same order (the array
+// lengths tie each list to its fields; TestEncodedReadRoundTrips, the order).
 var (
-	tokenTextColumns = []string{"kind", "client_id", "user_id", "dialect", "scopes", "family_id",
+	tokenTextColumns = [...]string{"kind", "client_id", "user_id", "dialect", "scopes", "family_id",
 		"redirect_uri", "code_challenge", "code_challenge_method", "details"}
-	tokenIntColumns = []string{"issued_at", "expires_at", "auth_time", "consumed_at", "revoked_at"}
+	tokenIntColumns = [...]string{"issued_at", "expires_at", "auth_time", "consumed_at", "revoked_at"}
 )
+
+func tokenTextFields(r *tokenRow) [len(tokenTextColumns)]*string {
+	return [...]*string{&r.Kind, &r.ClientID, &r.UserID, &r.Dialect, &r.Scopes, &r.FamilyID,
+		&r.RedirectURI, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Details}
+}
+
+func tokenIntFields(r *tokenRow) [len(tokenIntColumns)]**int64 {
+	return [...]**int64{&r.Issued, &r.Expires, &r.AuthTime, &r.Consumed, &r.Revoked}
+}
 
 // encodedTokenSQL selects a token row as one encoded value.
 func encodedTokenSQL() string {
@@ -41,15 +52,12 @@ var errBadRecord = errors.New("sqlite: malformed token record")
 // decodeToken fills r (but its Digest) from an encoded row.
 func decodeToken(enc string, r *tokenRow) error {
 	d := recordDecoder{rest: enc}
-	texts := [...]*string{&r.Kind, &r.ClientID, &r.UserID, &r.Dialect, &r.Scopes, &r.FamilyID,
-		&r.RedirectURI, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Details}
-	for _, dst := range texts {
+	for _, dst := range tokenTextFields(r) {
 		*dst = d.text()
 	}
-	// One backing array for the five times: one allocation, not five.
-	var times [5]int64
-	ints := [...]**int64{&r.Issued, &r.Expires, &r.AuthTime, &r.Consumed, &r.Revoked}
-	for i, dst := range ints {
+	// One backing array for the times: one allocation, not one each.
+	var times [len(tokenIntColumns)]int64
+	for i, dst := range tokenIntFields(r) {
 		if v, ok := d.integer(); ok {
 			times[i] = v
 			*dst = &times[i]

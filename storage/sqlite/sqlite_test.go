@@ -349,19 +349,22 @@ func BenchmarkGetToken(b *testing.B) {
 func BenchmarkInsertTokensParallel(b *testing.B) {
 	ctx := context.Background()
 	minter := core.OpaqueMinter{Rand: crand.Reader}
-	keys := map[string]func(at time.Time, i int64) (key, family string){
-		"time-ordered": func(at time.Time, _ int64) (string, string) {
+	layouts := []struct {
+		name string
+		key  func(at time.Time, i int64) (key, family string)
+	}{
+		{"time-ordered", func(at time.Time, _ int64) (string, string) {
 			v, _ := minter.Mint(ctx, core.Claims{IssuedAt: at})
 			f, _ := core.NewFamilyID(crand.Reader, at)
 			return core.TokenKey(v), f
-		},
-		"random": func(_ time.Time, i int64) (string, string) {
+		}},
+		{"random", func(_ time.Time, i int64) (string, string) {
 			return core.Digest(fmt.Sprint("bench-", i)), core.Digest(fmt.Sprint("family-", i))[:40]
-		},
+		}},
 	}
-	for _, name := range []string{"time-ordered", "random"} {
-		key := keys[name]
-		b.Run("keys="+name, func(b *testing.B) {
+	for _, layout := range layouts {
+		key := layout.key
+		b.Run("keys="+layout.name, func(b *testing.B) {
 			s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
 			var n atomic.Int64
 			b.SetParallelism(16)
