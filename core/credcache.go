@@ -19,7 +19,7 @@ import (
 // explicit invalidation is needed and a dump of the cache reveals no secret.
 type credentialCache struct {
 	check   func(hash, secret string) bool // the KDF comparison
-	macs    sync.Pool                      // of hash.Hash: HMAC-SHA256 under the per-process key
+	macs    sync.Pool                      // of *macState: HMAC-SHA256 under the per-process key
 	max     int
 	mu      sync.RWMutex
 	entries map[string]credEntry
@@ -43,7 +43,7 @@ func newCredentialCache(max int, check func(hash, secret string) bool) *credenti
 		panic("crypto/rand failed: " + err.Error())
 	}
 	c := &credentialCache{check: check, max: max, entries: make(map[string]credEntry)}
-	c.macs.New = func() any { return hmac.New(sha256.New, key) }
+	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
 	return c
 }
 
@@ -90,11 +90,21 @@ func (c *credentialCache) verify(known bool, id, hash, secret string) bool {
 }
 
 func (c *credentialCache) mac(secret string) [32]byte {
-	h := c.macs.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(secret))
+	m := c.macs.Get().(*macState)
+	m.h.Reset()
+	m.in = append(m.in[:0], secret...)
+	m.h.Write(m.in)
+	m.sum = m.h.Sum(m.sum[:0])
 	var out [32]byte
-	h.Sum(out[:0])
-	c.macs.Put(h)
+	copy(out[:], m.sum)
+	clear(m.in) // the secret does not outlive the call in the pool
+	c.macs.Put(m)
 	return out
+}
+
+// macState is a pooled HMAC with its buffers: through the hash.Hash
+// interface the secret's bytes and the sum would each escape to the heap.
+type macState struct {
+	h       hash.Hash
+	in, sum []byte
 }

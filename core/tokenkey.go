@@ -58,7 +58,7 @@ func TokenKey(token string) string {
 	var raw [tokenIDBytes + keyDigestBytes]byte
 	copy(raw[:], id[:])
 	copy(raw[tokenIDBytes:], sum[:keyDigestBytes])
-	return sortableBase64.EncodeToString(raw[:])
+	return encodeString(sortableBase64, raw[:])
 }
 
 // tokenID reads the identifier at the front of a token in one of the

@@ -2,6 +2,8 @@ package control
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -97,14 +99,28 @@ func (j *Journal) SetMaxBytes(n int64) {
 // Enabled reports whether entries are kept at all.
 func (j *Journal) Enabled() bool { return len(j.entries) > 0 }
 
-// Add stores e, bounded (see MaxValueBytes), dropping the oldest entries
+// Add stores e, bounded (see MaxValueBytes) and with its headers and
+// parameters redacted by the standard rules, dropping the oldest entries
 // when the journal is full in entries or bytes, and returns the entry as
 // stored.
 func (j *Journal) Add(e Entry) Entry {
+	var h http.Header
+	if e.Headers != nil {
+		h = make(http.Header, len(e.Headers))
+		for k, v := range e.Headers {
+			h[k] = []string{v}
+		}
+	}
+	return j.add(e, sent{header: h, params: e.Params, facts: &wire.StandardFacts})
+}
+
+// add stores e with the headers and parameters a request sent, redacted
+// and bounded in one copy.
+func (j *Journal) add(e Entry, s sent) Entry {
 	if !j.Enabled() {
 		return e
 	}
-	e, size := bound(e)
+	e, size := bound(e, s)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.shrink(size)
@@ -172,52 +188,105 @@ const (
 	entryOverhead  = 256
 )
 
-// bound returns e with every string cut to MaxValueBytes and copied (a
-// substring would keep a whole request body alive), at most MaxFields
-// headers and parameters, a time JSON can write, and its approximate size.
-func bound(e Entry) (Entry, int) {
-	size := entryOverhead
-	str := func(s string) string {
-		s = wire.Truncate(s, MaxValueBytes)
-		size += len(s) + stringOverhead
-		return strings.Clone(s)
-	}
+// sent is what a request sent that an entry keeps: its headers and
+// parameters, redacted by facts' rules as they are copied.
+type sent struct {
+	header http.Header
+	params url.Values
+	facts  *wire.Facts
+}
+
+// bound returns e with s's headers and parameters redacted, every string
+// cut to MaxValueBytes and copied (a substring would keep a whole request
+// body alive), at most MaxFields headers and parameters, a time JSON can
+// write, and its approximate size. The copies share one allocation (an
+// entry used to cost a dozen).
+func bound(e Entry, s sent) (Entry, int) {
+	a := arena{size: entryOverhead}
+	a.b.Grow(keptBytes(&e, s))
 	e.Time = JSONTime(e.Time)
-	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = str(e.Replica), str(e.RequestID), str(e.Dialect), str(e.Route), str(e.Method)
-	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = str(e.ClientID), str(e.GrantType), str(e.Error), str(e.ErrorID), str(e.Fault)
-	e.Family = str(e.Family)
-	if e.Headers != nil {
-		h := make(map[string]string, min(len(e.Headers), MaxFields))
-		for k, v := range e.Headers {
-			if len(h) == MaxFields-1 && len(e.Headers) > MaxFields {
-				h[omitted] = fmt.Sprintf("[%d more headers]", len(e.Headers)-len(h))
+	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = a.str(e.Replica), a.str(e.RequestID), a.str(e.Dialect), a.str(e.Route), a.str(e.Method)
+	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = a.str(e.ClientID), a.str(e.GrantType), a.str(e.Error), a.str(e.ErrorID), a.str(e.Fault)
+	e.Family = a.str(e.Family)
+	e.Headers, e.Params = nil, nil
+	if s.header != nil {
+		h := make(map[string]string, min(len(s.header), MaxFields))
+		for k, vals := range s.header {
+			if len(h) == MaxFields-1 && len(s.header) > MaxFields {
+				h[omitted] = fmt.Sprintf("[%d more headers]", len(s.header)-len(h))
 				break
 			}
-			h[str(k)] = str(v)
-			size += fieldOverhead
+			h[a.str(k)] = a.str(redactHeader(k, vals, s.facts))
+			a.size += fieldOverhead
 		}
 		e.Headers = h
 	}
-	if e.Params != nil {
-		p := make(map[string][]string, min(len(e.Params), MaxFields))
+	if s.params != nil {
+		p := make(map[string][]string, min(len(s.params), MaxFields))
 		kept := 0 // values, across parameters
-		for k, vals := range e.Params {
+		for k, vals := range s.params {
 			room := MaxFields - 1 - kept // one left for the marker
 			if room <= 0 {
-				p[omitted] = []string{fmt.Sprintf("[%d more parameters]", len(e.Params)-len(p))}
+				p[omitted] = []string{fmt.Sprintf("[%d more parameters]", len(s.params)-len(p))}
 				break
 			}
+			secret := secretParam(k, s.facts)
 			out := make([]string, 0, min(len(vals), room))
 			for _, v := range vals[:min(len(vals), room)] {
-				out = append(out, str(v))
+				if secret {
+					v = Redacted
+				}
+				out = append(out, a.str(v))
 			}
-			p[str(k)] = out
+			p[a.str(k)] = out
 			kept += len(out)
-			size += fieldOverhead
+			a.size += fieldOverhead
 		}
 		e.Params = p
 	}
-	return e, size
+	return e, a.size
+}
+
+// arena copies an entry's strings into one buffer and counts the entry's
+// approximate size. Each copy is a substring of the buffer's one string;
+// should the buffer grow past its first size, the earlier copies keep the
+// old one, still only kept bytes.
+type arena struct {
+	b    strings.Builder
+	size int
+}
+
+func (a *arena) str(s string) string {
+	s = wire.Truncate(s, MaxValueBytes)
+	a.size += len(s) + stringOverhead
+	if s == "" {
+		return ""
+	}
+	start := a.b.Len()
+	a.b.WriteString(s)
+	return a.b.String()[start:]
+}
+
+// keptBytes is about what bound copies of e and s: every string at most
+// MaxValueBytes, a joined header at least its first value.
+func keptBytes(e *Entry, s sent) int {
+	n := 0
+	for _, v := range [...]string{e.Replica, e.RequestID, e.Dialect, e.Route, e.Method, e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault, e.Family} {
+		n += min(len(v), MaxValueBytes)
+	}
+	for k, vals := range s.header {
+		n += min(len(k), MaxValueBytes)
+		if len(vals) > 0 {
+			n += min(len(vals[0]), MaxValueBytes)
+		}
+	}
+	for k, vals := range s.params {
+		n += min(len(k), MaxValueBytes)
+		for _, v := range vals {
+			n += min(len(v), MaxValueBytes)
+		}
+	}
+	return n
 }
 
 // omitted is the key under which an entry says how many fields it left out.

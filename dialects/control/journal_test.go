@@ -3,10 +3,13 @@ package control
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/dialects/wire"
 )
 
 // The journal flood: 1,000 requests with ~128 KB in their
@@ -57,7 +60,11 @@ func TestJournalFieldCaps(t *testing.T) {
 		hdr[fmt.Sprint("X-H", i)] = "v"
 		params[fmt.Sprint("p", i)] = []string{"a", "b"}
 	}
-	e, _ := bound(Entry{Headers: hdr, Params: params})
+	h := http.Header{}
+	for k, v := range hdr {
+		h[k] = []string{v}
+	}
+	e, _ := bound(Entry{}, sent{header: h, params: params, facts: &wire.StandardFacts})
 	if len(e.Headers) != MaxFields || !strings.Contains(e.Headers[omitted], "more headers") {
 		t.Fatalf("%d headers kept, marker %q", len(e.Headers), e.Headers[omitted])
 	}
@@ -85,4 +92,24 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// TestJournalEntryCopiesInOneAllocation: an entry's strings (scalars,
+// header and parameter names and values) are copied into one buffer, not
+// one allocation each; what else it allocates is its maps and value lists.
+func TestJournalEntryCopiesInOneAllocation(t *testing.T) {
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {"test/1.0"},
+		"Accept": {"application/json"}, "X-Request-Id": {"r-1"}}
+	p := map[string][]string{"grant_type": {"client_credentials"}, "scope": {"read"}}
+	e := Entry{RequestID: "r-1", Dialect: "oauth2", Route: "/oauth2/token", Method: "POST", ClientID: "demo-client",
+		GrantType: "client_credentials", Family: "fam"}
+	s := sent{header: h, params: p, facts: &wire.StandardFacts}
+	// The arena, two maps, two value lists: 5, plus what a map may add.
+	if n := testing.AllocsPerRun(100, func() { bound(e, s) }); n > 7 {
+		t.Fatalf("bound allocates %.0f times for %d strings, want at most 7", n, 7+2*len(h)+2*len(p))
+	}
+	got, _ := bound(e, s)
+	if got.ClientID != "demo-client" || got.Headers["User-Agent"] != "test/1.0" || got.Params["scope"][0] != "read" {
+		t.Fatalf("entry %+v", got)
+	}
 }

@@ -201,8 +201,7 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	e := Entry{Time: p.Clock.Now(), Replica: p.Replica, RequestID: r.RequestID, Dialect: r.Instance, Route: c.Path(), Method: c.Request().Method,
 		ClientID: r.ClientID, GrantType: r.Grant, Status: status,
 		LatencyMS: float64(latency.Microseconds()) / 1000, ErrorID: r.ErrorID, Fault: r.FaultID,
-		Family: r.Trace.FamilyID, Reuse: r.Trace.Did.Has(core.FamilyReuse),
-		Headers: RedactHeaders(c.Request().Header, facts), Params: RedactParams(wire.Params(c), facts)}
+		Family: r.Trace.FamilyID, Reuse: r.Trace.Did.Has(core.FamilyReuse)}
 	switch {
 	case r.Forced != nil && r.Forced.Code != "":
 		e.Error = r.Forced.Code
@@ -211,7 +210,7 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	case r.Err != nil:
 		e.Error = string(r.Err.Kind)
 	}
-	e = p.Journal.Add(e)
+	e = p.Journal.add(e, sent{header: c.Request().Header, params: wire.Params(c), facts: facts})
 	if p.Live != nil && p.Live.Watched() {
 		p.Live.Publish(e)
 	}

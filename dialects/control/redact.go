@@ -33,9 +33,23 @@ var secretHeaders = map[string]bool{
 var credentialWords = []string{"token", "secret", "key", "passw", "auth", "cookie", "credential", "session", "signature"}
 
 func credentialLike(name string) bool {
-	name = strings.ToLower(name)
 	for _, w := range credentialWords {
-		if strings.Contains(name, w) {
+		if containsFoldASCII(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains the lower-case ASCII word w,
+// in any case, without lower-casing s first (a copy per header per request).
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && s[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
 			return true
 		}
 	}
@@ -44,11 +58,11 @@ func credentialLike(name string) bool {
 
 // RedactParams maps params with the values of standard secret parameters
 // and those f declares replaced. Other values share params' slices: the
-// result is only read, and the journal copies what it keeps.
+// result is only read. (The journal redacts as it copies: see bound.)
 func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 	out := make(map[string][]string, len(p))
 	for k, vals := range p {
-		if secretParams[strings.ToLower(k)] || containsFold(f.SecretParams, k) {
+		if secretParam(k, f) {
 			r := make([]string, len(vals))
 			for i := range r {
 				r[i] = Redacted
@@ -56,9 +70,15 @@ func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 			out[k] = r
 			continue
 		}
-		out[k] = vals // shared: the journal copies what it keeps (bound)
+		out[k] = vals
 	}
 	return out
+}
+
+// secretParam reports whether parameter k's values are credentials: a
+// standard secret parameter or one f declares.
+func secretParam(k string, f *wire.Facts) bool {
+	return secretParams[strings.ToLower(k)] || containsFold(f.SecretParams, k)
 }
 
 // RedactHeaders copies headers with credentials (standard ones, those f
@@ -68,17 +88,22 @@ func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
 func RedactHeaders(h http.Header, f *wire.Facts) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vals := range h {
-		v := strings.Join(vals, ", ")
-		if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) || credentialLike(k) {
-			if scheme, _, ok := strings.Cut(v, " "); ok && (k == "Authorization" || k == "Proxy-Authorization") {
-				v = scheme + " " + Redacted
-			} else {
-				v = Redacted
-			}
-		}
-		out[k] = v
+		out[k] = redactHeader(k, vals, f)
 	}
 	return out
+}
+
+// redactHeader is header k's values as the journal shows them: joined, and
+// redacted when k carries credentials (see RedactHeaders).
+func redactHeader(k string, vals []string, f *wire.Facts) string {
+	v := strings.Join(vals, ", ")
+	if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) || credentialLike(k) {
+		if scheme, _, ok := strings.Cut(v, " "); ok && (k == "Authorization" || k == "Proxy-Authorization") {
+			return scheme + " " + Redacted
+		}
+		return Redacted
+	}
+	return v
 }
 
 func containsFold(list []string, s string) bool {

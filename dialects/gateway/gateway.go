@@ -55,6 +55,7 @@ type Gateway struct {
 	log     *slog.Logger
 	main    *echo.Echo
 	byAddr  map[string]*echo.Echo
+	fronts  map[*echo.Echo]*front
 	mounted []*dialects.Provisioned
 	byName  map[string]*dialects.Provisioned
 	routeMW []echo.MiddlewareFunc
@@ -83,7 +84,7 @@ func New(o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, byName: map[string]*dialects.Provisioned{},
+	g := &Gateway{cfg: o.Config, log: o.Logger, byAddr: map[string]*echo.Echo{}, fronts: map[*echo.Echo]*front{}, byName: map[string]*dialects.Provisioned{},
 		routeMW: o.Middleware, observe: o.Observe, sync: o.Sync, metrics: o.RouteMetrics, claimed: dialects.Claims{},
 		lines: NewLineThrottle(o.LogClock)}
 	g.rt.Store(&runtimeState{byName: map[string]*dialects.Provisioned{}})
@@ -136,7 +137,7 @@ func (g *Gateway) bind(p *dialects.Provisioned, method, path string, h echo.Hand
 			return next(c)
 		}
 	}
-	e.Add(method, path, h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...)
+	e.Add(method, path, compose(h, append([]echo.MiddlewareFunc{tag}, g.routeMW...)...))
 }
 
 // routeMetrics is what counts the requests of one route (nil without
@@ -177,7 +178,10 @@ func (g *Gateway) newEcho(addr string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
-	e.Use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withEngineContext, g.runtimeRoutes(addr))
+	f := &front{}
+	f.use(g.accessLog, g.recoverPanics, g.limitHeaders, g.limitBody, g.withEngineContext, g.runtimeRoutes(addr))
+	e.Use(f.middleware)
+	g.fronts[e] = f
 	// Every listener answers health checks: the main one, a dialect's own
 	// and the admin one alike.
 	e.GET("/healthz", func(c echo.Context) error {
@@ -187,7 +191,8 @@ func (g *Gateway) newEcho(addr string) *echo.Echo {
 }
 
 // Listener returns the echo instance serving addr, creating a bare one
-// (shared middleware, no dialects) if none serves it yet.
+// (shared middleware, no dialects) if none serves it yet. Middleware for
+// all of its requests goes through Use, not echo's own.
 func (g *Gateway) Listener(addr string) *echo.Echo {
 	if e := g.byAddr[addr]; e != nil {
 		return e

@@ -206,9 +206,7 @@ func (g *Gateway) staticMethods(addr, path string) map[string]bool {
 // wrap puts a run-time route's handler in the middleware a config route
 // gets from echo (see bind).
 func (g *Gateway) wrap(p *dialects.Provisioned, h echo.HandlerFunc, m wire.RouteMetrics) echo.HandlerFunc {
-	for i := len(g.routeMW) - 1; i >= 0; i-- {
-		h = g.routeMW[i](h)
-	}
+	h = compose(h, g.routeMW...)
 	return func(c echo.Context) error {
 		tagRequest(c, p).Metrics = m
 		return h(c)

@@ -26,7 +26,15 @@ func BasicAuth(c echo.Context) (id, secret string, ok bool, err error) {
 // it does not decode), Alt the raw one where it differs. The engine tries
 // them in that order. ok is false when no Basic header was sent.
 func Basic(c echo.Context) (auth ClientAuth, ok bool, err error) {
-	h := c.Request().Header.Values(echo.HeaderAuthorization)
+	r := RequestOf(c)
+	if !r.basicRead { // the journal and the handler both ask: decode once
+		r.basic, r.basicOK, r.basicErr = parseBasicHeader(c.Request().Header.Values(echo.HeaderAuthorization))
+		r.basicRead = true
+	}
+	return r.basic, r.basicOK, r.basicErr
+}
+
+func parseBasicHeader(h []string) (auth ClientAuth, ok bool, err error) {
 	if len(h) == 0 {
 		return ClientAuth{}, false, nil
 	}
@@ -37,13 +45,13 @@ func Basic(c echo.Context) (auth ClientAuth, ok bool, err error) {
 	if !found || !strings.EqualFold(scheme, "Basic") {
 		return ClientAuth{}, false, nil
 	}
-	readings, decoded, err := basicReadings(strings.TrimSpace(rest))
+	preferred, raw, decoded, err := basicReadings(strings.TrimSpace(rest))
 	if err != nil {
 		return ClientAuth{}, false, err
 	}
-	auth = ClientAuth{ID: readings[0].ID, Secret: readings[0].Secret, Method: MethodBasic, rawOnly: !decoded}
-	if len(readings) > 1 {
-		auth.Alt = &readings[1]
+	auth = ClientAuth{ID: preferred.ID, Secret: preferred.Secret, Method: MethodBasic, rawOnly: !decoded}
+	if raw != preferred {
+		auth.Alt = &raw
 	}
 	return auth, true, nil
 }
@@ -51,38 +59,35 @@ func Basic(c echo.Context) (auth ClientAuth, ok bool, err error) {
 // ParseBasic decodes the credentials part of a Basic header in its
 // preferred reading (see Basic).
 func ParseBasic(b64 string) (id, secret string, err error) {
-	readings, _, err := basicReadings(b64)
-	if err != nil {
-		return "", "", err
-	}
-	return readings[0].ID, readings[0].Secret, nil
+	preferred, _, _, err := basicReadings(b64)
+	return preferred.ID, preferred.Secret, err
 }
 
 // basicReadings decodes base64 and splits at the first colon (RFC 7617: a
-// colon in the id cannot be sent raw), then lists the form-decoded reading
-// and the raw one, distinct, preferred first; decoded is false when the
-// parts do not form-decode and only the raw reading is listed.
-func basicReadings(b64 string) (readings []core.Credentials, decoded bool, err error) {
-	bad := &core.Error{Kind: core.KindInvalidClient, Reason: core.ReasonMalformed, Description: "malformed Basic authorization header"}
-	raw, derr := base64.StdEncoding.DecodeString(b64)
+// colon in the id cannot be sent raw), then gives the preferred reading
+// (form-decoded) and the raw one, equal when decoding changes nothing;
+// decoded is false when the parts do not form-decode and both are the raw
+// reading.
+func basicReadings(b64 string) (preferred, raw core.Credentials, decoded bool, err error) {
+	sent, derr := base64.StdEncoding.DecodeString(b64)
 	if derr != nil {
-		return nil, false, bad
+		return preferred, raw, false, malformedBasic()
 	}
-	u, p, found := strings.Cut(string(raw), ":")
+	u, p, found := strings.Cut(string(sent), ":")
 	if !found {
-		return nil, false, bad
+		return preferred, raw, false, malformedBasic()
 	}
-	asSent := core.Credentials{ID: u, Secret: p}
+	raw = core.Credentials{ID: u, Secret: p}
 	id, err1 := url.QueryUnescape(u)
 	secret, err2 := url.QueryUnescape(p)
-	switch dec := (core.Credentials{ID: id, Secret: secret}); {
-	case err1 != nil || err2 != nil:
-		return []core.Credentials{asSent}, false, nil
-	case dec == asSent:
-		return []core.Credentials{dec}, true, nil
-	default:
-		return []core.Credentials{dec, asSent}, true, nil
+	if err1 != nil || err2 != nil {
+		return raw, raw, false, nil
 	}
+	return core.Credentials{ID: id, Secret: secret}, raw, true, nil
+}
+
+func malformedBasic() *core.Error {
+	return &core.Error{Kind: core.KindInvalidClient, Reason: core.ReasonMalformed, Description: "malformed Basic authorization header"}
 }
 
 // BearerToken returns the token of an Authorization: Bearer header, or "".

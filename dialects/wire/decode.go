@@ -94,14 +94,32 @@ func TooLarge() *core.Error {
 // MediaType returns the request's media type, lower-cased, without parameters.
 func MediaType(c echo.Context) string {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
-	if ct == "" {
-		return ""
+	if ct == "" || plainMediaType(ct) {
+		return ct
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
 	}
 	return mt
+}
+
+// plainMediaType reports whether ct is a media type as mime.ParseMediaType
+// would return it (lower case, no parameters, no spaces), as clients
+// usually send it: it needs no parsing.
+func plainMediaType(ct string) bool {
+	slash := strings.IndexByte(ct, '/')
+	if slash <= 0 || slash == len(ct)-1 {
+		return false
+	}
+	for i := 0; i < len(ct); i++ {
+		switch b := ct[i]; {
+		case i == slash, 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '.', b == '+':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // WrongContentType reports a body sent with the wrong media type.
@@ -219,28 +237,38 @@ func Params(c echo.Context) url.Values {
 	if r.params != nil {
 		return r.params
 	}
-	p := url.Values{}
-	for k, v := range c.Request().URL.Query() {
-		p[k] = append(p[k], v...)
-	}
-	if req := c.Request(); req.Body != nil && req.ContentLength != 0 {
+	req := c.Request()
+	var body url.Values
+	if req.Body != nil && req.ContentLength != 0 {
 		switch MediaType(c) {
 		case echo.MIMEApplicationForm:
 			if form, err := BodyParams(c); err == nil {
-				for k, vals := range form {
-					p[k] = append(p[k], vals...)
-				}
+				body = form
 			}
 		case echo.MIMEApplicationJSON:
 			if obj, err := JSONObject(c); err == nil {
+				body = make(url.Values, len(obj))
 				for k, raw := range obj {
 					var s string
 					if json.Unmarshal(raw, &s) == nil {
-						p[k] = append(p[k], s)
+						body[k] = []string{s}
 					}
 				}
 			}
 		}
+	}
+	if req.URL.RawQuery == "" && body != nil {
+		r.params = body // the usual request: no query to merge
+		return body
+	}
+	p := url.Values{}
+	if req.URL.RawQuery != "" {
+		for k, v := range req.URL.Query() {
+			p[k] = append(p[k], v...)
+		}
+	}
+	for k, vals := range body {
+		p[k] = append(p[k], vals...)
 	}
 	r.params = p
 	return p

@@ -52,6 +52,10 @@ type Request struct {
 	objErr     error
 	objParsed  bool
 	params     url.Values
+	basic      ClientAuth
+	basicOK    bool
+	basicErr   error
+	basicRead  bool
 }
 
 // RouteMetrics counts the finished requests of one route of one instance

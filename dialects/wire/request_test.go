@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -62,6 +63,42 @@ func TestBodyParsedOnce(t *testing.T) {
 			if len(params["client_id"]) != 1 || params["client_id"][0] != "c" || params["q"][0] != "1" {
 				t.Fatalf("%s params (peek first %v): %v", tc.contentType, peekFirst, params)
 			}
+		}
+	}
+}
+
+// TestParamsWithoutQuery: a body's parameters alone are the params, as
+// they are with a query beside them.
+func TestParamsWithoutQuery(t *testing.T) {
+	for _, target := range []string{"/t", "/t?q=1"} {
+		req := httptest.NewRequest(http.MethodPost, target, strings.NewReader("client_id=c&scope=a&scope=b"))
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
+		c := echo.New().NewContext(req, httptest.NewRecorder())
+		p := wire.Params(c)
+		if p.Get("client_id") != "c" || len(p["scope"]) != 2 || p["scope"][1] != "b" || (target == "/t?q=1") != p.Has("q") {
+			t.Fatalf("%s: params %v", target, p)
+		}
+	}
+}
+
+// TestMediaTypeAgreesWithMime: the plain-type shortcut answers what
+// mime.ParseMediaType would, and everything else still goes through it.
+func TestMediaTypeAgreesWithMime(t *testing.T) {
+	for _, ct := range []string{
+		"application/x-www-form-urlencoded", "application/json", "APPLICATION/JSON", "application/json; charset=utf-8",
+		" application/json", "application/json ", "text/plain;", "application/vnd.api+json", "image/svg+xml",
+		"application/x-www-form-urlencoded;charset=UTF-8", "application", "/json", "application/", "a/b/c",
+		"application/jso n", "application/json\t", "multipart/form-data; boundary=x",
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/t", nil)
+		req.Header.Set(echo.HeaderContentType, ct)
+		got := wire.MediaType(echo.New().NewContext(req, httptest.NewRecorder()))
+		want, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			want = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+		}
+		if got != want {
+			t.Errorf("MediaType(%q) = %q, mime says %q", ct, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,9 +46,15 @@ func Status(e *core.Error) int {
 // NoStore marks a response that carries tokens as uncacheable (RFC 6749 §5.1).
 func NoStore(c echo.Context) {
 	h := c.Response().Header()
-	h.Set(echo.HeaderCacheControl, "no-store")
-	h.Set("Pragma", "no-cache")
+	h[echo.HeaderCacheControl] = noStore // shared, never changed: Set would allocate a slice per response
+	h["Pragma"] = noCache
 }
+
+var (
+	noStore         = []string{"no-store"}
+	noCache         = []string{"no-cache"}
+	jsonContentType = []string{echo.MIMEApplicationJSON}
+)
 
 // TokenJSON writes a 200 token response with the no-store headers.
 func TokenJSON(c echo.Context, body any) error {
@@ -59,14 +66,39 @@ func TokenJSON(c echo.Context, body any) error {
 // JSON through it, so texts such as "Bearer <token>" arrive as written:
 // HTML escaping (\u003ctoken\u003e) is off, as JSON needs none.
 func JSON(c echo.Context, status int, body any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	if err := e.enc.Encode(body); err != nil {
 		return err
 	}
-	return c.JSONBlob(status, buf.Bytes())
+	if h := c.Response().Header(); h.Get(echo.HeaderContentType) == "" {
+		h[echo.HeaderContentType] = jsonContentType
+	}
+	return c.JSONBlob(status, e.buf.Bytes())
 }
+
+// encoder is a reusable JSON encoder and its buffer: the response copies
+// the bytes out before the encoder goes back to the pool.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// release returns e to the pool, unless a large answer (a listing) grew
+// its buffer: the pool keeps only token-sized ones.
+func (e *encoder) release() {
+	if e.buf.Cap() <= 16<<10 {
+		e.buf.Reset()
+		encoders.Put(e)
+	}
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // FromHTTPError converts an echo/framework error (404, 405, 413, ...) into
 // the core error a dialect renders.

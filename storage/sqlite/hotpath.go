@@ -32,6 +32,20 @@ const insertTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, di
  issued_at, expires_at, auth_time, consumed_at, revoked_at, redirect_uri, code_challenge, code_challenge_method, details)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// insertPlainTokenSQL inserts the usual token, one with no redirect URI,
+// PKCE challenge, auth time, consumption, revocation or details: those
+// columns are written as literals, saving the writer seven of sixteen
+// parameter binds (each a cgo call and, for text, a copy) per row.
+const insertPlainTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, dialect, scopes, family_id,
+ issued_at, expires_at, redirect_uri, code_challenge, code_challenge_method, details)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '` + sqlstore.EmptyDetails + `')`
+
+// plain reports whether insertPlainTokenSQL writes t as it is.
+func plain(t *tokenRow) bool {
+	return t.AuthTime == nil && t.Consumed == nil && t.Revoked == nil && t.RedirectURI == "" &&
+		t.CodeChallenge == "" && t.CodeChallengeMethod == "" && t.Details == sqlstore.EmptyDetails
+}
+
 // selectTokenSQL reads a token as one encoded value (record.go).
 var selectTokenSQL = encodedTokenSQL()
 
@@ -60,6 +74,7 @@ type committer struct {
 	obs     core.StoreObserver
 	db      *sql.DB
 	insStmt *sql.Stmt // prepared once on the writer connection
+	plnStmt *sql.Stmt
 	conStmt *sql.Stmt
 	actStmt *sql.Stmt
 	reqs    chan insertReq
@@ -78,22 +93,18 @@ func newCommitter(db *sql.DB, obs core.StoreObserver) (*committer, error) {
 	if obs == nil {
 		obs = core.NopObserver
 	}
-	ins, err := db.Prepare(insertTokenSQL)
-	if err != nil {
-		return nil, err
+	var stmts [4]*sql.Stmt
+	for i, q := range [...]string{insertTokenSQL, insertPlainTokenSQL, consumeTokenSQL, sqlstore.ActiveAccessTokenSQL} {
+		st, err := db.Prepare(q)
+		if err != nil {
+			for _, done := range stmts[:i] {
+				_ = done.Close()
+			}
+			return nil, err
+		}
+		stmts[i] = st
 	}
-	con, err := db.Prepare(consumeTokenSQL)
-	if err != nil {
-		_ = ins.Close()
-		return nil, err
-	}
-	act, err := db.Prepare(sqlstore.ActiveAccessTokenSQL)
-	if err != nil {
-		_ = ins.Close()
-		_ = con.Close()
-		return nil, err
-	}
-	c := &committer{db: db, insStmt: ins, conStmt: con, actStmt: act, reqs: make(chan insertReq, maxGroup),
+	c := &committer{db: db, insStmt: stmts[0], plnStmt: stmts[1], conStmt: stmts[2], actStmt: stmts[3], reqs: make(chan insertReq, maxGroup),
 		quit: make(chan struct{}), obs: obs, lingerFor: lingerFor, linger: time.NewTimer(time.Hour)}
 	c.linger.Stop()
 	c.stopped.Add(1)
@@ -260,9 +271,10 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ins, con, act := tx.Stmt(c.insStmt), tx.Stmt(c.conStmt), tx.Stmt(c.actStmt)
+	ins, pln, con, act := tx.Stmt(c.insStmt), tx.Stmt(c.plnStmt), tx.Stmt(c.conStmt), tx.Stmt(c.actStmt)
 	defer func() {
 		_ = ins.Close()
+		_ = pln.Close()
 		_ = con.Close()
 		_ = act.Close()
 		if err != nil {
@@ -294,6 +306,13 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 		}
 		for j := range r.rows {
 			t := &r.rows[j]
+			if plain(t) {
+				if _, err := pln.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
+					t.Issued, t.Expires); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if _, err := ins.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
 				t.Issued, t.Expires, t.AuthTime, t.Consumed, t.Revoked, t.RedirectURI, t.CodeChallenge,
 				t.CodeChallengeMethod, t.Details); err != nil {
@@ -322,6 +341,7 @@ func (c *committer) stop() {
 		close(c.quit)
 		c.stopped.Wait()
 		_ = c.insStmt.Close()
+		_ = c.plnStmt.Close()
 		_ = c.conStmt.Close()
 		_ = c.actStmt.Close()
 	})

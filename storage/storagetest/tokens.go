@@ -102,8 +102,13 @@ func testTokenRoundTrip(t *testing.T, s core.Store) {
 	access := tok("access", core.TokenAccess, "c1", "", "f1", 0)
 	refresh := tok("refresh", core.TokenRefresh, "c1", "u1", "f1", time.Second)
 	refresh.Dialect, refresh.Scopes = "beta", nil
-	insert(t, s, full, access, refresh)
+	// The usual issued token: no auth time, redirect, challenge or details
+	// (a backend may write it another way than the others).
+	usual := tok("usual", core.TokenAccess, "c1", "u1", "f1", 0)
+	usual.AuthTime = time.Time{}
+	insert(t, s, full, access, usual, refresh)
 	wantToken(t, s, "GetToken of a token with every field set", full)
+	wantToken(t, s, "GetToken of a token with only the usual fields set", usual)
 	wantToken(t, s, "GetToken of an access token", access)
 	wantToken(t, s, "GetToken of a refresh token", refresh)
 }

@@ -163,7 +163,7 @@ func NewWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Opt
 	}
 	a.Plane.OnSync(a.Dialects.Reconcile)
 	adminEcho := a.Gateway.Listener(a.adminAddr())
-	adminEcho.Use(admin.HostGuard(a.adminAddr(), cfg.AdminAllowedHosts))
+	a.Gateway.Use(a.adminAddr(), admin.HostGuard(a.adminAddr(), cfg.AdminAllowedHosts))
 	api := admin.New(cfg, a.Engine, a.Clock, a.Plane).WithDialects(a.Dialects)
 	api.Docs = a.OpenAPI
 	api.Mount(adminEcho)

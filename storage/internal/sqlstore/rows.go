@@ -317,14 +317,14 @@ func TokenRow[T Time](t *core.Token) (Token[T], error) {
 		Details: details}, nil
 }
 
-// emptyDetails is the details column of most tokens.
-const emptyDetails = "{}"
+// EmptyDetails is the details column of most tokens.
+const EmptyDetails = "{}"
 
 // DetailsJSON is the details column of a token: most have none, and skip
 // the encoding.
 func DetailsJSON(d *core.TokenDetails) (string, error) {
 	if d.IsZero() {
-		return emptyDetails, nil
+		return EmptyDetails, nil
 	}
 	return toJSON(d)
 }
@@ -351,7 +351,7 @@ func (r *Token[T]) Model() (*core.Token, error) {
 	if err := scopesFromJSON(r.Scopes, &t.Scopes); err != nil {
 		return nil, err
 	}
-	if r.Details != emptyDetails {
+	if r.Details != EmptyDetails {
 		if err := fromJSON(r.Details, &t.Details); err != nil {
 			return nil, err
 		}
