@@ -581,9 +581,12 @@ func (e *Engine) mintOne(ctx context.Context, m Minter, kind TokenKind, p *Profi
 	if m == nil {
 		m = OpaqueMinter{Rand: e.rand}
 	}
-	jti, err := randomID(e.rand, 16)
-	if err != nil {
-		return minted{}, Internal(err)
+	var jti string
+	if _, opaque := m.(opaqueMinter); !opaque {
+		var err error
+		if jti, err = randomID(e.rand, 16); err != nil {
+			return minted{}, Internal(err)
+		}
 	}
 	v, err := m.Mint(ctx, Claims{ID: jti, Kind: kind, ClientID: g.client.ID, UserID: g.userID, Scopes: g.scopes,
 		IssuedAt: now, ExpiresAt: exp, AuthTime: g.authTime, Issuer: g.issuer, Audience: g.details.Audience,

@@ -49,6 +49,13 @@ func (m OpaqueMinter) Mint(_ context.Context, c Claims) (string, error) {
 	return encodeString(base64.RawURLEncoding, b[:]), nil
 }
 
+// opaqueMinter is a minter of the engine's own opaque formats: it ignores
+// Claims.ID, so the engine does not draw one for it.
+type opaqueMinter interface{ ignoresClaimsID() }
+
+func (OpaqueMinter) ignoresClaimsID() {}
+func (HexDotMinter) ignoresClaimsID() {}
+
 // HexDotMinter mints Hurdlr-style tokens: 64 lowercase hex characters, a dot,
 // 32 lowercase hex characters; the first 16 hex characters are the
 // time-ordered identifier (see TokenKey), the other 80 random (320 bits).

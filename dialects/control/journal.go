@@ -71,8 +71,7 @@ const (
 // budget (the approximate memory its entries hold), dropping the oldest.
 type Journal struct {
 	mu       sync.Mutex
-	entries  []Entry // a ring: start is the oldest of n
-	sizes    []int
+	entries  []record // a ring: start is the oldest of n
 	start, n int
 	bytes    int64
 	maxBytes int64
@@ -81,7 +80,7 @@ type Journal struct {
 // NewJournal keeps the last size entries within DefaultMaxBytes; size 0
 // disables the journal.
 func NewJournal(size int) *Journal {
-	return &Journal{entries: make([]Entry, size), sizes: make([]int, size), maxBytes: DefaultMaxBytes}
+	return &Journal{entries: make([]record, size), maxBytes: DefaultMaxBytes}
 }
 
 // SetMaxBytes sets the byte budget (0: DefaultMaxBytes), dropping the
@@ -111,31 +110,31 @@ func (j *Journal) Add(e Entry) Entry {
 			h[k] = []string{v}
 		}
 	}
-	return j.add(e, sent{header: h, params: e.Params, facts: &wire.StandardFacts})
+	r := j.add(e, sent{header: h, params: e.Params, facts: &wire.StandardFacts})
+	return r.entry()
 }
 
 // add stores e with the headers and parameters a request sent, redacted
-// and bounded in one copy.
-func (j *Journal) add(e Entry, s sent) Entry {
+// and bounded in one copy, and returns the stored record.
+func (j *Journal) add(e Entry, s sent) record {
 	if !j.Enabled() {
-		return e
+		return record{e: e}
 	}
-	e, size := bound(e, s)
+	r := bound(e, s)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.shrink(size)
-	i := (j.start + j.n) % len(j.entries)
-	j.entries[i], j.sizes[i] = e, size
+	j.shrink(r.size)
+	j.entries[(j.start+j.n)%len(j.entries)] = r
 	j.n++
-	j.bytes += int64(size)
-	return e
+	j.bytes += int64(r.size)
+	return r
 }
 
 // shrink drops the oldest entries until one more of size fits.
 func (j *Journal) shrink(size int) {
 	for j.n > 0 && (j.n == len(j.entries) && size > 0 || j.bytes+int64(size) > j.maxBytes) {
-		j.bytes -= int64(j.sizes[j.start])
-		j.entries[j.start], j.sizes[j.start] = Entry{}, 0
+		j.bytes -= int64(j.entries[j.start].size)
+		j.entries[j.start] = record{}
 		j.start = (j.start + 1) % len(j.entries)
 		j.n--
 	}
@@ -161,8 +160,8 @@ func (j *Journal) List(f Filter) []Entry {
 	defer j.mu.Unlock()
 	out := []Entry{}
 	for k := j.n - 1; k >= 0; k-- {
-		if e := &j.entries[(j.start+k)%len(j.entries)]; f.match(e) {
-			out = append(out, *e)
+		if r := &j.entries[(j.start+k)%len(j.entries)]; f.match(&r.e) {
+			out = append(out, r.entry())
 			if f.Limit > 0 && len(out) == f.Limit {
 				break
 			}
@@ -175,7 +174,6 @@ func (j *Journal) List(f Filter) []Entry {
 func (j *Journal) Clear() {
 	j.mu.Lock()
 	clear(j.entries)
-	clear(j.sizes)
 	j.start, j.n, j.bytes = 0, 0, 0
 	j.mu.Unlock()
 }
@@ -196,12 +194,42 @@ type sent struct {
 	facts  *wire.Facts
 }
 
-// bound returns e with s's headers and parameters redacted, every string
-// cut to MaxValueBytes and copied (a substring would keep a whole request
-// body alive), at most MaxFields headers and parameters, a time JSON can
-// write, and its approximate size. The copies share one allocation (an
-// entry used to cost a dozen).
-func bound(e Entry, s sent) (Entry, int) {
+// record is a journal entry as stored: its headers and parameters as
+// name and value pairs in one list each, not maps. A map per request cost
+// more than anything else the journal does; the maps are built when the
+// entry is read (entry), which is rare next to requests.
+type record struct {
+	e                     Entry    // Headers and Params nil
+	headers               []string // name, value, name, value, ...
+	params                []string // name, value, ...: a name once per value, in order
+	hasHeaders, hasParams bool
+	size                  int // approximate bytes held
+}
+
+// entry is the record as an Entry, with its maps.
+func (r *record) entry() Entry {
+	e := r.e
+	if r.hasHeaders {
+		e.Headers = make(map[string]string, len(r.headers)/2)
+		for i := 0; i < len(r.headers); i += 2 {
+			e.Headers[r.headers[i]] = r.headers[i+1]
+		}
+	}
+	if r.hasParams {
+		e.Params = make(map[string][]string, len(r.params)/2)
+		for i := 0; i < len(r.params); i += 2 {
+			e.Params[r.params[i]] = append(e.Params[r.params[i]], r.params[i+1])
+		}
+	}
+	return e
+}
+
+// bound returns the record of e with s's headers and parameters redacted,
+// every string cut to MaxValueBytes and copied (a substring would keep a
+// whole request body alive), at most MaxFields headers and parameter
+// values, a time JSON can write, and its approximate size. The copies share
+// one allocation, the pairs one more (an entry used to cost two dozen).
+func bound(e Entry, s sent) record {
 	a := arena{size: entryOverhead}
 	a.b.Grow(keptBytes(&e, s))
 	e.Time = JSONTime(e.Time)
@@ -209,42 +237,43 @@ func bound(e Entry, s sent) (Entry, int) {
 	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = a.str(e.ClientID), a.str(e.GrantType), a.str(e.Error), a.str(e.ErrorID), a.str(e.Fault)
 	e.Family = a.str(e.Family)
 	e.Headers, e.Params = nil, nil
-	if s.header != nil {
-		h := make(map[string]string, min(len(s.header), MaxFields))
-		for k, vals := range s.header {
-			if len(h) == MaxFields-1 && len(s.header) > MaxFields {
-				h[omitted] = fmt.Sprintf("[%d more headers]", len(s.header)-len(h))
-				break
-			}
-			h[a.str(k)] = a.str(redactHeader(k, vals, s.facts))
-			a.size += fieldOverhead
-		}
-		e.Headers = h
+	r := record{hasHeaders: s.header != nil, hasParams: s.params != nil}
+	nh, np := min(len(s.header), MaxFields), 0
+	for _, vals := range s.params {
+		np += len(vals)
 	}
-	if s.params != nil {
-		p := make(map[string][]string, min(len(s.params), MaxFields))
-		kept := 0 // values, across parameters
-		for k, vals := range s.params {
-			room := MaxFields - 1 - kept // one left for the marker
-			if room <= 0 {
-				p[omitted] = []string{fmt.Sprintf("[%d more parameters]", len(s.params)-len(p))}
-				break
-			}
-			secret := secretParam(k, s.facts)
-			out := make([]string, 0, min(len(vals), room))
-			for _, v := range vals[:min(len(vals), room)] {
-				if secret {
-					v = Redacted
-				}
-				out = append(out, a.str(v))
-			}
-			p[a.str(k)] = out
-			kept += len(out)
-			a.size += fieldOverhead
+	np = min(np, MaxFields)
+	pairs := make([]string, 0, 2*(nh+np))
+	for k, vals := range s.header {
+		if len(pairs) == 2*(MaxFields-1) && len(s.header) > MaxFields {
+			pairs = append(pairs, omitted, fmt.Sprintf("[%d more headers]", len(s.header)-len(pairs)/2))
+			break
 		}
-		e.Params = p
+		pairs = append(pairs, a.str(k), a.str(redactHeader(k, vals, s.facts)))
+		a.size += fieldOverhead
 	}
-	return e, a.size
+	r.headers, pairs = pairs, pairs[len(pairs):]
+	names := 0
+	for k, vals := range s.params {
+		room := MaxFields - 1 - len(pairs)/2 // values; one left for the marker
+		if room <= 0 {
+			pairs = append(pairs, omitted, fmt.Sprintf("[%d more parameters]", len(s.params)-names))
+			break
+		}
+		secret := secretParam(k, s.facts)
+		name := a.str(k)
+		for _, v := range vals[:min(len(vals), room)] {
+			if secret {
+				v = Redacted
+			}
+			pairs = append(pairs, name, a.str(v))
+		}
+		names++
+		a.size += fieldOverhead
+	}
+	r.params = pairs
+	r.e, r.size = e, a.size
+	return r
 }
 
 // arena copies an entry's strings into one buffer and counts the entry's

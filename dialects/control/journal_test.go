@@ -64,7 +64,8 @@ func TestJournalFieldCaps(t *testing.T) {
 	for k, v := range hdr {
 		h[k] = []string{v}
 	}
-	e, _ := bound(Entry{}, sent{header: h, params: params, facts: &wire.StandardFacts})
+	r := bound(Entry{}, sent{header: h, params: params, facts: &wire.StandardFacts})
+	e := r.entry()
 	if len(e.Headers) != MaxFields || !strings.Contains(e.Headers[omitted], "more headers") {
 		t.Fatalf("%d headers kept, marker %q", len(e.Headers), e.Headers[omitted])
 	}
@@ -96,20 +97,24 @@ func liveHeap() int64 {
 
 // TestJournalEntryCopiesInOneAllocation: an entry's strings (scalars,
 // header and parameter names and values) are copied into one buffer, not
-// one allocation each; what else it allocates is its maps and value lists.
+// one allocation each, and its fields kept as pairs, not maps: a stored
+// entry costs the record, the buffer and the pairs.
 func TestJournalEntryCopiesInOneAllocation(t *testing.T) {
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {"test/1.0"},
-		"Accept": {"application/json"}, "X-Request-Id": {"r-1"}}
-	p := map[string][]string{"grant_type": {"client_credentials"}, "scope": {"read"}}
+		"Accept": {"application/json"}, "X-Request-Id": {"r-1"}, "Authorization": {"Basic ZGVtbzpz"}}
+	p := map[string][]string{"grant_type": {"client_credentials"}, "scope": {"read", "write"}, "client_secret": {"s"}}
 	e := Entry{RequestID: "r-1", Dialect: "oauth2", Route: "/oauth2/token", Method: "POST", ClientID: "demo-client",
 		GrantType: "client_credentials", Family: "fam"}
 	s := sent{header: h, params: p, facts: &wire.StandardFacts}
-	// The arena, two maps, two value lists: 5, plus what a map may add.
-	if n := testing.AllocsPerRun(100, func() { bound(e, s) }); n > 7 {
-		t.Fatalf("bound allocates %.0f times for %d strings, want at most 7", n, 7+2*len(h)+2*len(p))
+	// The buffer, the pairs, and Authorization's redacted value.
+	if n := testing.AllocsPerRun(100, func() { bound(e, s) }); n > 3 {
+		t.Fatalf("bound allocates %.0f times for %d strings, want at most 3", n, 7+2*len(h)+6)
 	}
-	got, _ := bound(e, s)
-	if got.ClientID != "demo-client" || got.Headers["User-Agent"] != "test/1.0" || got.Params["scope"][0] != "read" {
+	r := bound(e, s)
+	got := r.entry()
+	if got.ClientID != "demo-client" || got.Headers["User-Agent"] != "test/1.0" || len(got.Headers) != len(h) ||
+		got.Headers["Authorization"] != "Basic "+Redacted || len(got.Params) != len(p) ||
+		strings.Join(got.Params["scope"], ",") != "read,write" || got.Params["client_secret"][0] != Redacted {
 		t.Fatalf("entry %+v", got)
 	}
 }

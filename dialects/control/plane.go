@@ -210,8 +210,8 @@ func (p *Plane) Observe(c echo.Context, status int, latency time.Duration) {
 	case r.Err != nil:
 		e.Error = string(r.Err.Kind)
 	}
-	e = p.Journal.add(e, sent{header: c.Request().Header, params: wire.Params(c), facts: facts})
+	stored := p.Journal.add(e, sent{header: c.Request().Header, params: wire.Params(c), facts: facts})
 	if p.Live != nil && p.Live.Watched() {
-		p.Live.Publish(e)
+		p.Live.Publish(stored.entry())
 	}
 }
