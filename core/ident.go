@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -183,17 +182,15 @@ func tokensText(tokens []*Token) error {
 		if !allText(t.Scopes...) {
 			return invalidField("scope")
 		}
-		d := &t.Details
-		for _, f := range []struct {
-			param string
-			vals  []string
-		}{
-			{"nonce", []string{d.Nonce}}, {"claims", append(slices.Clone(d.IDTokenClaims), d.UserInfoClaims...)},
-			{"audience", d.Audience}, {"resource", d.Resource},
-		} {
-			if !allText(f.vals...) {
-				return invalidField(f.param)
-			}
+		switch d := &t.Details; {
+		case !ValidText(d.Nonce):
+			return invalidField("nonce")
+		case !allText(d.IDTokenClaims...) || !allText(d.UserInfoClaims...):
+			return invalidField("claims")
+		case !allText(d.Audience...):
+			return invalidField("audience")
+		case !allText(d.Resource...):
+			return invalidField("resource")
 		}
 	}
 	return nil

@@ -23,7 +23,7 @@ import (
 func (g *Gateway) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		r := wire.RequestOf(c)
+		c, r := wire.Begin(c)
 		r.MaxParams = g.cfg.Limits.MaxParams
 		r.RequestID = assignRequestID(c)
 		if err := next(c); err != nil {

@@ -68,14 +68,37 @@ type RouteMetrics interface {
 const key = "wire.request"
 
 // RequestOf returns c's per-request value, creating it on first use (the
-// gateway's first middleware does, so every later step shares it).
+// gateway's first middleware does, with Begin, so every later step shares
+// it).
 func RequestOf(c echo.Context) *Request {
+	if rc, ok := c.(*requestContext); ok {
+		return &rc.req
+	}
 	if r, ok := c.Get(key).(*Request); ok {
 		return r
 	}
 	r := &Request{}
 	c.Set(key, r)
 	return r
+}
+
+// Begin creates c's per-request value and returns the context to hand on:
+// c with the value beside it, where RequestOf finds it without echo's
+// locked store (a dozen lookups a request). c itself keeps it in the store
+// too, for what echo calls with c (the error handler).
+func Begin(c echo.Context) (echo.Context, *Request) {
+	if rc, ok := c.(*requestContext); ok {
+		return rc, &rc.req
+	}
+	rc := &requestContext{Context: c}
+	c.Set(key, &rc.req)
+	return rc, &rc.req
+}
+
+// requestContext is an echo context carrying its request's value.
+type requestContext struct {
+	echo.Context
+	req Request
 }
 
 // NoteClient records the client id (and grant) a request presented.

@@ -271,12 +271,13 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ins, pln, con, act := tx.Stmt(c.insStmt), tx.Stmt(c.plnStmt), tx.Stmt(c.conStmt), tx.Stmt(c.actStmt)
+	// Each statement joins the transaction when first used: most batches
+	// need one or two of the four.
+	var ins, pln, con, act txStmt
 	defer func() {
-		_ = ins.Close()
-		_ = pln.Close()
-		_ = con.Close()
-		_ = act.Close()
+		for _, st := range [...]*txStmt{&ins, &pln, &con, &act} {
+			st.close()
+		}
 		if err != nil {
 			_ = tx.Rollback()
 		}
@@ -285,7 +286,7 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 	written := 0
 	for i, r := range batch {
 		if r.consume != "" {
-			res, err := con.Exec(r.now, r.consume)
+			res, err := con.in(tx, c.conStmt).Exec(r.now, r.consume)
 			if err != nil {
 				return nil, err
 			}
@@ -296,7 +297,7 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 		}
 		if g := r.guard; g != nil {
 			var active bool
-			if err := act.QueryRow(g.clientID, g.dialect, r.now, string(core.TokenAccess)).Scan(&active); err != nil {
+			if err := act.in(tx, c.actStmt).QueryRow(g.clientID, g.dialect, r.now, string(core.TokenAccess)).Scan(&active); err != nil {
 				return nil, err
 			}
 			if active {
@@ -307,13 +308,13 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 		for j := range r.rows {
 			t := &r.rows[j]
 			if plain(t) {
-				if _, err := pln.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
+				if _, err := pln.in(tx, c.plnStmt).Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
 					t.Issued, t.Expires); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			if _, err := ins.Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
+			if _, err := ins.in(tx, c.insStmt).Exec(t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
 				t.Issued, t.Expires, t.AuthTime, t.Consumed, t.Revoked, t.RedirectURI, t.CodeChallenge,
 				t.CodeChallengeMethod, t.Details); err != nil {
 				return nil, err
@@ -328,6 +329,22 @@ func (c *committer) write(batch []insertReq) (results []error, err error) {
 	c.rows.Add(int64(written))
 	c.obs.GroupCommit(len(batch), written)
 	return results, nil
+}
+
+// txStmt is a prepared statement joined to a transaction on first use.
+type txStmt struct{ st *sql.Stmt }
+
+func (t *txStmt) in(tx *sql.Tx, prepared *sql.Stmt) *sql.Stmt {
+	if t.st == nil {
+		t.st = tx.Stmt(prepared)
+	}
+	return t.st
+}
+
+func (t *txStmt) close() {
+	if t.st != nil {
+		_ = t.st.Close()
+	}
 }
 
 // WriteStats reports how many group-commit transactions and token rows the
@@ -350,7 +367,11 @@ func (c *committer) stop() {
 // getTokenFast reads one token with a prepared statement on the reader pool.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
 	var enc string
-	err := s.selectToken.QueryRowContext(ctx, digest).Scan(&enc)
+	// Without the request's cancellation: the driver runs every step of a
+	// query on a cancellable context in a goroutine of its own, to interrupt
+	// it, which cost more than the lookup (a step takes microseconds; the
+	// busy timeout bounds a wait for a lock).
+	err := s.selectToken.QueryRowContext(context.WithoutCancel(ctx), digest).Scan(&enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, core.ErrNotFound
 	}
