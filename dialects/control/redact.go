@@ -99,6 +99,12 @@ func redactHeader(k string, vals []string, f *wire.Facts) string {
 	v := strings.Join(vals, ", ")
 	if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) || credentialLike(k) {
 		if scheme, _, ok := strings.Cut(v, " "); ok && (k == "Authorization" || k == "Proxy-Authorization") {
+			switch scheme { // the usual ones without a concatenation per request
+			case "Basic":
+				return "Basic " + Redacted
+			case "Bearer":
+				return "Bearer " + Redacted
+			}
 			return scheme + " " + Redacted
 		}
 		return Redacted
