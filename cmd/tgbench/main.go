@@ -47,7 +47,10 @@ type options struct {
 	dur       time.Duration
 	warmup    time.Duration
 	rsaDur    time.Duration
-	jsonPath  string
+	// ceilingDur is the ceiling run taken right before each scenario, its
+	// ratio's denominator (0: the first ceiling run for every scenario).
+	ceilingDur time.Duration
+	jsonPath   string
 	scenarios []string
 	scale     int
 	startWait time.Duration
@@ -79,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.dur, "d", 10*time.Second, "measured duration of each scenario")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "warm-up before each scenario's window, not counted")
 	fs.DurationVar(&o.rsaDur, "rsa-d", 2*time.Second, "duration of the RS256 floor measurement")
+	fs.DurationVar(&o.ceilingDur, "ceiling-d", 3*time.Second, "duration of the ceiling run taken right before each scenario, which its ratio divides by (the machine's speed drifts by tens of percent within minutes); 0: every ratio divides by the first ceiling run")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to `FILE`")
 	list := fs.String("scenarios", "", "comma-separated scenarios to run (default: all; with -scale: oauth2_cc,accounda_validate): "+
 		strings.Join(scenarioNames(), ", "))
@@ -128,8 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-tokengate BIN is required (make bench builds bin/tokengate and passes it)")
 	case o.conns < 1:
 		return usage("-c must be at least 1")
-	case o.dur <= 0 || o.warmup < 0 || o.rsaDur <= 0:
-		return usage("-d and -rsa-d must be positive, -warmup not negative")
+	case o.dur <= 0 || o.warmup < 0 || o.rsaDur <= 0 || o.ceilingDur < 0:
+		return usage("-d and -rsa-d must be positive, -warmup and -ceiling-d not negative")
 	case o.scale < 0:
 		return usage("-scale must not be negative")
 	case o.replicas < 1 || (o.replicas > 1 && o.db == ""):
@@ -223,6 +227,13 @@ type scenarioResult struct {
 	P999   float64 `json:"p999_ms"`
 	Ratio  float64 `json:"ratio"`
 	Errors uint64  `json:"errors"`
+	// CeilingRPS is the ceiling run the ratio divides by: the one taken
+	// right before this scenario (-ceiling-d), or the first.
+	CeilingRPS float64 `json:"ceiling_rps,omitempty"`
+	// FloorRatio, for acceleration_jwt, is req/s over the RS256 floor
+	// measured right before it (RS256Floor, signatures/s).
+	FloorRatio float64 `json:"rs256_floor_ratio,omitempty"`
+	RS256Floor float64 `json:"rs256_floor_per_s,omitempty"`
 	// Cores of CPU used during the window by the server under load and by
 	// tgbench itself (from /proc; 0 where unavailable).
 	ServerCPU  float64 `json:"server_cpu"`
@@ -260,7 +271,7 @@ func toResult(name string, r *loadResult, ceiling float64) scenarioResult {
 	s := scenarioResult{Name: name, RPS: r.rps(), P50: r.hist.quantile(0.50), P99: r.hist.quantile(0.99),
 		P999: r.hist.quantile(0.999), Errors: r.errors, ServerCPU: r.serverCPU, HarnessCPU: r.harnessCPU, OtherCPU: r.otherCPU}
 	if ceiling > 0 {
-		s.Ratio = s.RPS / ceiling
+		s.Ratio, s.CeilingRPS = s.RPS/ceiling, ceiling
 	}
 	if s.RPS > 0 {
 		s.ServerCPUPerReq = s.ServerCPU * 1e6 / s.RPS
@@ -315,10 +326,12 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	defer func() {
+		if stopErr := ceil.stop(5 * time.Second); stopErr != nil {
+			fmt.Fprintln(o.stderr, "tgbench:", stopErr)
+		}
+	}()
 	cr, err := runOne(ctx, o, ceil.target(), ceilingScenario)
-	if stopErr := ceil.stop(5 * time.Second); err == nil && stopErr != nil {
-		fmt.Fprintln(o.stderr, "tgbench:", stopErr)
-	}
 	if err != nil {
 		return false, err
 	}
@@ -354,11 +367,33 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	}
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
+		// The machine's speed drifts (other tenants): the ratio divides by
+		// a ceiling run taken right before, the idle gateway beside it.
+		ceiling := rep.CeilingRPS
+		if o.ceilingDur > 0 {
+			co := o
+			co.dur, co.cpuprofile = o.ceilingDur, ""
+			cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
+			if err != nil {
+				return false, err
+			}
+			ceiling = cr.rps()
+		}
+		var floor float64
+		if n == "acceleration_jwt" { // its ratio is to the signing floor, measured right before too
+			if floor, _, err = rs256Floor(o.rsaDur); err != nil {
+				return false, fmt.Errorf("RS256 floor: %w", err)
+			}
+		}
 		r, err := runOne(ctx, o, replicasTarget(gws), sc)
 		if err != nil {
 			return false, err
 		}
-		rep.Scenarios = append(rep.Scenarios, toResult(n, r, rep.CeilingRPS))
+		res := toResult(n, r, ceiling)
+		if floor > 0 {
+			res.RS256Floor, res.FloorRatio = floor, res.RPS/floor
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
 	}
 	for _, gw := range gws { // RSS: the sum over replicas
 		pid := gw.cmd.Process.Pid
@@ -414,8 +449,14 @@ func printReport(w io.Writer, o options, rep *report) {
 		if s.Name == "authorization_code" {
 			fmt.Fprintln(w, "\nauthorization_code counts whole flows: GET login page + POST login (303) + code exchange = 3 requests.")
 		}
+		if s.FloorRatio > 0 {
+			fmt.Fprintf(w, "\n%s: %.3f of the RS256 floor measured right before it (%.0f signatures/s)\n", s.Name, s.FloorRatio, s.RS256Floor)
+		}
 	}
 	fmt.Fprintf(w, "\nharness limit (ceiling run): %.0f req/s — no scenario can exceed it on this machine\n", rep.CeilingRPS)
+	if o.ceilingDur > 0 {
+		fmt.Fprintf(w, "each ratio divides by a %s ceiling run taken right before its scenario (column \"ceiling\"): the machine's speed drifts\n", o.ceilingDur)
+	}
 	fmt.Fprintf(w, "RS256 floor: %.0f signatures/s (crypto/rsa SignPKCS1v15, 2048-bit, %d goroutines, which got %.2f cores)\n",
 		rep.RS256Floor, rep.GOMAXPROCS, rep.RS256FloorCores)
 	if o.db != "" {
@@ -432,10 +473,14 @@ func printTable(w io.Writer, rows []scenarioResult, ratioName string) {
 	for _, s := range rows {
 		width = max(width, len(s.Name))
 	}
-	fmt.Fprintf(tw, "%-*s\treq/s\tp50 ms\tp99 ms\tp99.9 ms\t%s\terrors\tcpu server\tcpu tgbench\tcpu other\tserver µs/req\t\n", width, "scenario", ratioName)
+	fmt.Fprintf(tw, "%-*s\treq/s\tp50 ms\tp99 ms\tp99.9 ms\t%s\tceiling\terrors\tcpu server\tcpu tgbench\tcpu other\tserver µs/req\t\n", width, "scenario", ratioName)
 	for _, s := range rows {
-		fmt.Fprintf(tw, "%-*s\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t\n",
-			width, s.Name, s.RPS, s.P50, s.P99, s.P999, s.Ratio, s.Errors, s.ServerCPU, s.HarnessCPU, s.OtherCPU,
+		ceiling := "-" // a comparison's table (scale, metrics, console) has none
+		if s.CeilingRPS > 0 {
+			ceiling = fmt.Sprintf("%.0f", s.CeilingRPS)
+		}
+		fmt.Fprintf(tw, "%-*s\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t\n",
+			width, s.Name, s.RPS, s.P50, s.P99, s.P999, s.Ratio, ceiling, s.Errors, s.ServerCPU, s.HarnessCPU, s.OtherCPU,
 			s.ServerCPUPerReq)
 	}
 	tw.Flush()

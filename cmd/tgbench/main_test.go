@@ -91,7 +91,7 @@ func TestBenchOneScenario(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out.json")
 	stdout := runOK(t, "-tokengate", os.Args[0], "-c", "4", "-d", "1s", "-warmup", "200ms", "-rsa-d", "200ms",
-		"-scenarios", "oauth2_cc", "-json", out)
+		"-ceiling-d", "300ms", "-scenarios", "oauth2_cc,acceleration_jwt", "-json", out)
 
 	raw, err := os.ReadFile(out)
 	if err != nil {
@@ -123,8 +123,13 @@ func TestBenchOneScenario(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != "ceiling" || rep.Scenarios[1].Name != "oauth2_cc" {
-		t.Fatalf("scenarios = %+v, want ceiling and oauth2_cc", rep.Scenarios)
+	if len(rep.Scenarios) != 3 || rep.Scenarios[0].Name != "ceiling" || rep.Scenarios[1].Name != "oauth2_cc" ||
+		rep.Scenarios[2].Name != "acceleration_jwt" {
+		t.Fatalf("scenarios = %+v, want ceiling, oauth2_cc and acceleration_jwt", rep.Scenarios)
+	}
+	if jwt := rep.Scenarios[2]; jwt.RS256Floor <= 0 || jwt.FloorRatio != jwt.RPS/jwt.RS256Floor || rep.Scenarios[1].FloorRatio != 0 {
+		t.Errorf("acceleration_jwt: floor %v, floor ratio %v (req/s %v); oauth2_cc floor ratio %v",
+			jwt.RS256Floor, jwt.FloorRatio, jwt.RPS, rep.Scenarios[1].FloorRatio)
 	}
 	for _, s := range rep.Scenarios {
 		if s.RPS <= 0 || s.Errors != 0 {
@@ -137,13 +142,14 @@ func TestBenchOneScenario(t *testing.T) {
 	if rep.CeilingRPS != rep.Scenarios[0].RPS || rep.Scenarios[0].Ratio != 1 {
 		t.Errorf("ceiling_rps %.1f, ceiling row %+v", rep.CeilingRPS, rep.Scenarios[0])
 	}
-	if want := rep.Scenarios[1].RPS / rep.CeilingRPS; rep.Scenarios[1].Ratio != want {
-		t.Errorf("oauth2_cc ratio %v, want %v", rep.Scenarios[1].Ratio, want)
+	// oauth2_cc's ratio divides by the ceiling run taken right before it.
+	if sc := rep.Scenarios[1]; sc.CeilingRPS <= 0 || sc.Ratio != sc.RPS/sc.CeilingRPS {
+		t.Errorf("oauth2_cc ratio %v with ceiling %v, want req/s %v over that ceiling", sc.Ratio, sc.CeilingRPS, sc.RPS)
 	}
 	if rep.RS256Floor <= 0 || rep.RSSMB <= 0 || rep.DBBytes <= 0 {
 		t.Errorf("rs256_floor_per_s %.1f, rss_mb %.1f, db_bytes %d: want all > 0", rep.RS256Floor, rep.RSSMB, rep.DBBytes)
 	}
-	for _, h := range []string{"scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "ratio", "errors", "oauth2_cc"} {
+	for _, h := range []string{"scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "ratio", "ceiling", "errors", "oauth2_cc"} {
 		if !strings.Contains(stdout, h) {
 			t.Errorf("table lacks %q", h)
 		}
