@@ -200,9 +200,7 @@ func (s *Store) prepareHotPath() error {
 	if s.selectToken, err = r.Prepare(selectTokenSQL); err != nil {
 		return err
 	}
-	if s.committer, err = newCommitter(w, s.obs); err != nil {
-		return err
-	}
+	s.committer = newCommitter(w, s.obs)
 	if !s.memory {
 		// The writer's one connection lives as long as the store, so this
 		// per-connection setting holds for every write.
