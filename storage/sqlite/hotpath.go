@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -440,17 +441,22 @@ func (c *committer) stop() {
 	})
 }
 
-// getTokenFast reads one token with a prepared statement on the reader pool.
+// getTokenFast reads one token on a reader connection's driver, with the
+// statement prepared there once (tokenReads), past database/sql's
+// per-query work (a Rows, its column list, Scan's conversion, locks), which
+// cost as much as SQLite's lookup.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
-	var enc string
-	// Without the request's cancellation: the driver runs every step of a
-	// query on a cancellable context in a goroutine of its own, to interrupt
-	// it, which cost more than the lookup (a step takes microseconds; the
-	// busy timeout bounds a wait for a lock).
-	err := s.selectToken.QueryRowContext(context.WithoutCancel(ctx), digest).Scan(&enc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, core.ErrNotFound
+	conn, err := s.reads.db.Conn(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer conn.Close()
+	var enc string
+	err = conn.Raw(func(dc any) error {
+		var err error
+		enc, err = s.reads.on(dc, digest)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -459,4 +465,68 @@ func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, e
 		return nil, err
 	}
 	return r.Model()
+}
+
+// tokenReads is the hot token read on each reader connection: the
+// statement prepared once per driver connection (the pool keeps its
+// connections for the store's life).
+type tokenReads struct {
+	db    *sql.DB
+	stmts sync.Map // *sqlite3.SQLiteConn -> *sqlite3.SQLiteStmt
+}
+
+// on runs the read on the driver connection dc: the encoded token, or
+// core.ErrNotFound. Without a cancellable context the driver steps the
+// query on this goroutine (on a cancellable one it starts a goroutine per
+// step, to interrupt it: more than the lookup costs).
+func (t *tokenReads) on(dc any, digest string) (string, error) {
+	conn, ok := dc.(*sqlite3.SQLiteConn)
+	if !ok {
+		return "", fmt.Errorf("sqlite: reader connection is a %T", dc)
+	}
+	st, err := t.stmt(conn)
+	if err != nil {
+		return "", err
+	}
+	rows, err := st.QueryContext(context.Background(), []driver.NamedValue{{Ordinal: 1, Value: digest}})
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	dest := []driver.Value{nil}
+	switch err := rows.Next(dest); {
+	case errors.Is(err, io.EOF):
+		return "", core.ErrNotFound
+	case err != nil:
+		return "", err
+	}
+	switch v := dest[0].(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	}
+	return "", fmt.Errorf("sqlite: the token read answered a %T", dest[0])
+}
+
+func (t *tokenReads) stmt(conn *sqlite3.SQLiteConn) (*sqlite3.SQLiteStmt, error) {
+	if st, ok := t.stmts.Load(conn); ok {
+		return st.(*sqlite3.SQLiteStmt), nil
+	}
+	st, err := conn.Prepare(selectTokenSQL)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts.Store(conn, st) // only this connection's holder gets here
+	return st.(*sqlite3.SQLiteStmt), nil
+}
+
+// close finalizes the statements, before the pool closes their
+// connections.
+func (t *tokenReads) close() {
+	t.stmts.Range(func(k, st any) bool {
+		_ = st.(*sqlite3.SQLiteStmt).Close()
+		t.stmts.Delete(k)
+		return true
+	})
 }

@@ -52,11 +52,11 @@ type Store struct {
 	r      *gorm.DB // the reader pool; the writer itself for :memory:
 	closed atomic.Bool
 
-	walLimit    int64
-	obs         core.StoreObserver // group-commit sizes; nil: none
-	committer   *committer         // group commit of InsertTokens
-	ckpt        *checkpointer
-	selectToken *sql.Stmt // GetToken on the reader pool
+	walLimit  int64
+	obs       core.StoreObserver // group-commit sizes; nil: none
+	committer *committer         // group commit of InsertTokens
+	ckpt      *checkpointer
+	reads     tokenReads // GetToken on the reader pool
 }
 
 var _ core.Store = (*Store)(nil)
@@ -197,9 +197,7 @@ func (s *Store) prepareHotPath() error {
 	if err != nil {
 		return err
 	}
-	if s.selectToken, err = r.Prepare(selectTokenSQL); err != nil {
-		return err
-	}
+	s.reads.db = r
 	s.committer = newCommitter(w, s.obs)
 	if !s.memory {
 		// The writer's one connection lives as long as the store, so this
@@ -256,9 +254,7 @@ func (s *Store) Close() error {
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())
 	}
-	if s.selectToken != nil {
-		errs = append(errs, s.selectToken.Close())
-	}
+	s.reads.close()
 	if s.r != s.w {
 		errs = append(errs, closeDB(s.r))
 	}
