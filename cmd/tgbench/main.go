@@ -51,14 +51,14 @@ type options struct {
 	// ratio's denominator (0: the first ceiling run for every scenario).
 	ceilingDur time.Duration
 	jsonPath   string
-	scenarios []string
-	scale     int
-	startWait time.Duration
-	watch     bool
-	db        string // postgres:// URL; empty: a fresh SQLite file
-	replicas  int
-	metrics   string // on, off, or compare
-	console   string // on, off, or compare
+	scenarios  []string
+	scale      int
+	startWait  time.Duration
+	watch      bool
+	db         string // postgres:// URL; empty: a fresh SQLite file
+	replicas   int
+	metrics    string // on, off, or compare
+	console    string // on, off, or compare
 	// rounds is how often -metrics compare and -console compare run each
 	// scenario on each gateway (0: as many times as there are gateways).
 	rounds int
