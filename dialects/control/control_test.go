@@ -109,18 +109,18 @@ func TestRedaction(t *testing.T) {
 	facts := &wire.Facts{SecretParams: []string{"clientsecret"}, SecretHeaders: []string{"auth-token"}}
 	params := url.Values{"client_id": {"c"}, "client_secret": {"s"}, "clientSecret": {"s"}, "code": {"x"},
 		"refresh_token": {"r"}, "password": {"p"}, "user_id": {"u"}, "CLIENT_ASSERTION": {"a"}}
-	for k, v := range RedactParams(params, facts) {
+	for k, v := range redacted(nil, params, facts).Params {
 		secret := k != "client_id" && k != "user_id"
 		if secret != (v[0] == Redacted) {
 			t.Errorf("%s = %v", k, v)
 		}
 	}
-	if p := RedactParams(params, &wire.StandardFacts); p["clientSecret"][0] != "s" || p["client_secret"][0] != Redacted {
+	if p := redacted(nil, params, &wire.StandardFacts).Params; p["clientSecret"][0] != "s" || p["client_secret"][0] != Redacted {
 		t.Errorf("undeclared clientSecret: %v", p)
 	}
 	hdr := http.Header{"Authorization": {"Basic ZGVtbzpzZWNyZXQ="}, "Auth-Token": {"t"},
 		"Cookie": {"tg_csrf=x"}, "Client-Id": {"demo-client"}, "Accept": {"application/json"}}
-	h := RedactHeaders(hdr, facts)
+	h := redacted(hdr, nil, facts).Headers
 	if h["Authorization"] != "Basic [redacted]" || h["Auth-Token"] != Redacted || h["Cookie"] != Redacted || h["Client-Id"] != "demo-client" {
 		t.Fatalf("headers %v", h)
 	}
@@ -129,7 +129,7 @@ func TestRedaction(t *testing.T) {
 	for _, name := range []string{"Auth-Token", "X-Api-Key", "Api-Key", "X-Auth-Token", "X-Client-Secret", "X-Password",
 		"X-Session-Cookie", "X-Amz-Security-Token", "X-Custom-Authorization"} {
 		hdr := http.Header{name: {"s3cret-value"}, "Accept": {"application/json"}}
-		if h := RedactHeaders(hdr, &wire.StandardFacts); h[name] != Redacted || h["Accept"] != "application/json" {
+		if h := redacted(hdr, nil, &wire.StandardFacts).Headers; h[name] != Redacted || h["Accept"] != "application/json" {
 			t.Errorf("undeclared %s: %v", name, h)
 		}
 	}
@@ -203,4 +203,10 @@ func TestFaultBounds(t *testing.T) {
 	if err := json.Unmarshal([]byte(`1e300`), &s); err == nil {
 		t.Errorf("retry_after 1e300 accepted as %v", time.Duration(s))
 	}
+}
+
+// redacted is what a journal entry keeps of headers and params under f.
+func redacted(h http.Header, p url.Values, f *wire.Facts) Entry {
+	r := bound(Entry{}, sent{header: h, params: p, facts: f})
+	return r.entry()
 }

@@ -233,9 +233,9 @@ func bound(e Entry, s sent) record {
 	a := arena{size: entryOverhead}
 	a.b.Grow(keptBytes(&e, s))
 	e.Time = JSONTime(e.Time)
-	e.Replica, e.RequestID, e.Dialect, e.Route, e.Method = a.str(e.Replica), a.str(e.RequestID), a.str(e.Dialect), a.str(e.Route), a.str(e.Method)
-	e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault = a.str(e.ClientID), a.str(e.GrantType), a.str(e.Error), a.str(e.ErrorID), a.str(e.Fault)
-	e.Family = a.str(e.Family)
+	for _, t := range e.texts() {
+		*t = a.str(*t)
+	}
 	e.Headers, e.Params = nil, nil
 	r := record{hasHeaders: s.header != nil, hasParams: s.params != nil}
 	nh, np := min(len(s.header), MaxFields), 0
@@ -296,12 +296,18 @@ func (a *arena) str(s string) string {
 	return a.b.String()[start:]
 }
 
+// texts are the entry's own strings, which bound copies.
+func (e *Entry) texts() [11]*string {
+	return [...]*string{&e.Replica, &e.RequestID, &e.Dialect, &e.Route, &e.Method, &e.ClientID, &e.GrantType,
+		&e.Error, &e.ErrorID, &e.Fault, &e.Family}
+}
+
 // keptBytes is about what bound copies of e and s: every string at most
 // MaxValueBytes, a joined header at least its first value.
 func keptBytes(e *Entry, s sent) int {
 	n := 0
-	for _, v := range [...]string{e.Replica, e.RequestID, e.Dialect, e.Route, e.Method, e.ClientID, e.GrantType, e.Error, e.ErrorID, e.Fault, e.Family} {
-		n += min(len(v), MaxValueBytes)
+	for _, t := range e.texts() {
+		n += min(len(*t), MaxValueBytes)
 	}
 	for k, vals := range s.header {
 		n += min(len(k), MaxValueBytes)

@@ -2,7 +2,6 @@ package control
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/tokengate/tokengate/dialects/wire"
@@ -56,45 +55,17 @@ func containsFoldASCII(s, w string) bool {
 	return false
 }
 
-// RedactParams maps params with the values of standard secret parameters
-// and those f declares replaced. Other values share params' slices: the
-// result is only read. (The journal redacts as it copies: see bound.)
-func RedactParams(p url.Values, f *wire.Facts) map[string][]string {
-	out := make(map[string][]string, len(p))
-	for k, vals := range p {
-		if secretParam(k, f) {
-			r := make([]string, len(vals))
-			for i := range r {
-				r[i] = Redacted
-			}
-			out[k] = r
-			continue
-		}
-		out[k] = vals
-	}
-	return out
-}
-
 // secretParam reports whether parameter k's values are credentials: a
 // standard secret parameter or one f declares.
 func secretParam(k string, f *wire.Facts) bool {
 	return secretParams[strings.ToLower(k)] || containsFold(f.SecretParams, k)
 }
 
-// RedactHeaders copies headers with credentials (standard ones, those f
-// declares, and any whose name looks like one: see credentialWords)
-// replaced; an Authorization header keeps its scheme so a test can see
-// "Basic" or "Bearer" was used.
-func RedactHeaders(h http.Header, f *wire.Facts) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vals := range h {
-		out[k] = redactHeader(k, vals, f)
-	}
-	return out
-}
-
 // redactHeader is header k's values as the journal shows them: joined, and
-// redacted when k carries credentials (see RedactHeaders).
+// redacted when k carries credentials (standard ones, those f declares,
+// and any whose name looks like one: see credentialWords); an
+// Authorization header keeps its scheme so a test can see "Basic" or
+// "Bearer" was used.
 func redactHeader(k string, vals []string, f *wire.Facts) string {
 	v := strings.Join(vals, ", ")
 	if secretHeaders[http.CanonicalHeaderKey(k)] || containsFold(f.SecretHeaders, k) || credentialLike(k) {

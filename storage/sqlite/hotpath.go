@@ -265,20 +265,46 @@ func (c *committer) commit(batch []insertReq) {
 // converted by reflection, a result wrapper) was about a third of the
 // writer's allocations per row.
 func (c *committer) write(batch []insertReq) (results []error, err error) {
-	conn, err := c.db.Conn(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		sc, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok {
-			return fmt.Errorf("sqlite: writer connection is a %T", dc)
-		}
-		results, err = c.writeOn(sc, batch)
+	err = onDriver(context.Background(), c.db, func(conn *sqlite3.SQLiteConn) error {
+		results, err = c.writeOn(conn, batch)
 		return err
 	})
 	return results, err
+}
+
+// onDriver runs f on a connection of db's pool as the SQLite driver's own
+// (the hot paths' statements are prepared on it), holding the connection
+// as a transaction would.
+func onDriver(ctx context.Context, db *sql.DB, f func(*sqlite3.SQLiteConn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver connection is a %T", dc)
+		}
+		return f(sc)
+	})
+}
+
+// firstValue runs query st with args and returns the first column of its
+// first row, or io.EOF when it answers none. Without a cancellable context
+// the driver steps the query on this goroutine (on a cancellable one it
+// starts a goroutine per step, to interrupt it: more than a lookup costs).
+func firstValue(st *sqlite3.SQLiteStmt, args []driver.NamedValue) (driver.Value, error) {
+	rows, err := st.QueryContext(context.Background(), args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	dest := []driver.Value{nil}
+	if err := rows.Next(dest); err != nil {
+		return nil, err
+	}
+	return dest[0], nil
 }
 
 func (c *committer) writeOn(conn *sqlite3.SQLiteConn, batch []insertReq) (results []error, err error) {
@@ -351,20 +377,15 @@ func (c *committer) exec(st *sqlite3.SQLiteStmt, args ...driver.Value) (driver.R
 
 // exists runs a query answering one boolean row.
 func (c *committer) exists(st *sqlite3.SQLiteStmt, args ...driver.Value) (bool, error) {
-	rows, err := st.QueryContext(context.Background(), c.numbered(args))
+	v, err := firstValue(st, c.numbered(args))
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
-	dest := []driver.Value{nil}
-	if err := rows.Next(dest); err != nil {
-		return false, err
-	}
-	v, ok := dest[0].(int64)
+	n, ok := v.(int64)
 	if !ok {
-		return false, fmt.Errorf("sqlite: the active-token check answered a %T", dest[0])
+		return false, fmt.Errorf("sqlite: the active-token check answered a %T", v)
 	}
-	return v != 0, nil
+	return n != 0, nil
 }
 
 func (c *committer) numbered(args []driver.Value) []driver.NamedValue {
@@ -446,15 +467,10 @@ func (c *committer) stop() {
 // per-query work (a Rows, its column list, Scan's conversion, locks), which
 // cost as much as SQLite's lookup.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
-	conn, err := s.reads.db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
 	var enc string
-	err = conn.Raw(func(dc any) error {
+	err := onDriver(ctx, s.reads.db, func(conn *sqlite3.SQLiteConn) error {
 		var err error
-		enc, err = s.reads.on(dc, digest)
+		enc, err = s.reads.on(conn, digest)
 		return err
 	})
 	if err != nil {
@@ -475,38 +491,27 @@ type tokenReads struct {
 	stmts sync.Map // *sqlite3.SQLiteConn -> *sqlite3.SQLiteStmt
 }
 
-// on runs the read on the driver connection dc: the encoded token, or
-// core.ErrNotFound. Without a cancellable context the driver steps the
-// query on this goroutine (on a cancellable one it starts a goroutine per
-// step, to interrupt it: more than the lookup costs).
-func (t *tokenReads) on(dc any, digest string) (string, error) {
-	conn, ok := dc.(*sqlite3.SQLiteConn)
-	if !ok {
-		return "", fmt.Errorf("sqlite: reader connection is a %T", dc)
-	}
+// on runs the read on a driver connection: the encoded token, or
+// core.ErrNotFound.
+func (t *tokenReads) on(conn *sqlite3.SQLiteConn, digest string) (string, error) {
 	st, err := t.stmt(conn)
 	if err != nil {
 		return "", err
 	}
-	rows, err := st.QueryContext(context.Background(), []driver.NamedValue{{Ordinal: 1, Value: digest}})
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	dest := []driver.Value{nil}
-	switch err := rows.Next(dest); {
+	v, err := firstValue(st, []driver.NamedValue{{Ordinal: 1, Value: digest}})
+	switch {
 	case errors.Is(err, io.EOF):
 		return "", core.ErrNotFound
 	case err != nil:
 		return "", err
 	}
-	switch v := dest[0].(type) {
+	switch v := v.(type) {
 	case string:
 		return v, nil
 	case []byte:
 		return string(v), nil
 	}
-	return "", fmt.Errorf("sqlite: the token read answered a %T", dest[0])
+	return "", fmt.Errorf("sqlite: the token read answered a %T", v)
 }
 
 func (t *tokenReads) stmt(conn *sqlite3.SQLiteConn) (*sqlite3.SQLiteStmt, error) {
