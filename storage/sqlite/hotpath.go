@@ -38,16 +38,17 @@ const insertTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, di
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertPlainTokenSQL inserts the usual token, one with no redirect URI,
-// PKCE challenge, auth time, consumption, revocation or details: those
-// columns are written as literals, saving the writer seven of sixteen
-// parameter binds (each a cgo call and, for text, a copy) per row.
+// PKCE challenge, consumption, revocation or details (with or without an
+// auth time: tokens issued for a user have one): those columns are written
+// as literals, saving the writer six of sixteen parameter binds (each a cgo
+// call and, for text, a copy) per row.
 const insertPlainTokenSQL = `INSERT INTO tokens (digest, kind, client_id, user_id, dialect, scopes, family_id,
- issued_at, expires_at, redirect_uri, code_challenge, code_challenge_method, details)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '` + sqlstore.EmptyDetails + `')`
+ issued_at, expires_at, auth_time, redirect_uri, code_challenge, code_challenge_method, details)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '` + sqlstore.EmptyDetails + `')`
 
 // plain reports whether insertPlainTokenSQL writes t as it is.
 func plain(t *tokenRow) bool {
-	return t.AuthTime == nil && t.Consumed == nil && t.Revoked == nil && t.RedirectURI == "" &&
+	return t.Consumed == nil && t.Revoked == nil && t.RedirectURI == "" &&
 		t.CodeChallenge == "" && t.CodeChallengeMethod == "" && t.Details == sqlstore.EmptyDetails
 }
 
@@ -347,7 +348,7 @@ func (c *committer) writeOn(conn *sqlite3.SQLiteConn, batch []insertReq) (result
 			t := &r.rows[j]
 			if plain(t) {
 				_, err = c.exec(st.insertPlain, t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
-					nullable(t.Issued), nullable(t.Expires))
+					nullable(t.Issued), nullable(t.Expires), nullable(t.AuthTime))
 			} else {
 				_, err = c.exec(st.insert, t.Digest, t.Kind, t.ClientID, t.UserID, t.Dialect, t.Scopes, t.FamilyID,
 					nullable(t.Issued), nullable(t.Expires), nullable(t.AuthTime), nullable(t.Consumed), nullable(t.Revoked),

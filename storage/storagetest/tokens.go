@@ -102,8 +102,9 @@ func testTokenRoundTrip(t *testing.T, s core.Store) {
 	access := tok("access", core.TokenAccess, "c1", "", "f1", 0)
 	refresh := tok("refresh", core.TokenRefresh, "c1", "u1", "f1", time.Second)
 	refresh.Dialect, refresh.Scopes = "beta", nil
-	// The usual issued token: no auth time, redirect, challenge or details
-	// (a backend may write it another way than the others).
+	// The usual issued token: no redirect, challenge or details, here
+	// without an auth time and (access, refresh) with one (a backend may
+	// write those another way than the others).
 	usual := tok("usual", core.TokenAccess, "c1", "u1", "f1", 0)
 	usual.AuthTime = time.Time{}
 	insert(t, s, full, access, usual, refresh)
