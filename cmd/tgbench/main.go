@@ -47,8 +47,9 @@ type options struct {
 	dur       time.Duration
 	warmup    time.Duration
 	rsaDur    time.Duration
-	// ceilingDur is the ceiling run taken right before each scenario, its
-	// ratio's denominator (0: the first ceiling run for every scenario).
+	// ceilingDur is the ceiling run taken between scenarios; the two
+	// around a scenario are its ratio's denominator (0: the first ceiling
+	// run for every scenario).
 	ceilingDur time.Duration
 	jsonPath   string
 	scenarios  []string
@@ -82,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.dur, "d", 10*time.Second, "measured duration of each scenario")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "warm-up before each scenario's window, not counted")
 	fs.DurationVar(&o.rsaDur, "rsa-d", 2*time.Second, "duration of the RS256 floor measurement")
-	fs.DurationVar(&o.ceilingDur, "ceiling-d", 3*time.Second, "duration of the ceiling run taken right before each scenario, which its ratio divides by (the machine's speed drifts by tens of percent within minutes); 0: every ratio divides by the first ceiling run")
+	fs.DurationVar(&o.ceilingDur, "ceiling-d", 3*time.Second, "duration of the ceiling runs taken between scenarios (and after the last); each ratio divides by the mean of the two around its scenario (the machine's speed drifts by tens of percent within minutes); 0: every ratio divides by the first ceiling run")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to `FILE`")
 	list := fs.String("scenarios", "", "comma-separated scenarios to run (default: all; with -scale: oauth2_cc,accounda_validate): "+
 		strings.Join(scenarioNames(), ", "))
@@ -227,9 +228,12 @@ type scenarioResult struct {
 	P999   float64 `json:"p999_ms"`
 	Ratio  float64 `json:"ratio"`
 	Errors uint64  `json:"errors"`
-	// CeilingRPS is the ceiling run the ratio divides by: the one taken
-	// right before this scenario (-ceiling-d), or the first.
-	CeilingRPS float64 `json:"ceiling_rps,omitempty"`
+	// CeilingRPS is what the ratio divides by: the mean of the ceiling
+	// runs taken right before and right after this scenario (-ceiling-d;
+	// CeilingBefore and CeilingAfter), or the first ceiling run.
+	CeilingRPS    float64 `json:"ceiling_rps,omitempty"`
+	CeilingBefore float64 `json:"ceiling_before_rps,omitempty"`
+	CeilingAfter  float64 `json:"ceiling_after_rps,omitempty"`
 	// FloorRatio, for acceleration_jwt, is req/s over the RS256 floor
 	// measured right before it (RS256Floor, signatures/s).
 	FloorRatio float64 `json:"rs256_floor_ratio,omitempty"`
@@ -265,6 +269,14 @@ type report struct {
 	NumCPU          int     `json:"num_cpu"`
 	GoVersion       string  `json:"go_version"`
 	Date            string  `json:"date"`
+}
+
+// bracket sets the ceiling runs taken right before and after the scenario
+// and divides its ratio by their mean.
+func (s *scenarioResult) bracket(before, after float64) {
+	s.CeilingBefore, s.CeilingAfter = before, after
+	s.CeilingRPS = (before + after) / 2
+	s.Ratio = s.RPS / s.CeilingRPS
 }
 
 func toResult(name string, r *loadResult, ceiling float64) scenarioResult {
@@ -365,19 +377,29 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 		}
 		defer func() { fmt.Fprintf(o.stderr, "tgbench: the live journal view was sent %d rows\n", w.stop()) }()
 	}
+	// The machine's speed drifts (other tenants): each scenario's ratio
+	// divides by the mean of the ceiling runs taken right before and right
+	// after it (the next scenario's "before"), the idle gateway beside them.
+	adjacentCeiling := func() (float64, error) {
+		co := o
+		co.dur, co.cpuprofile = o.ceilingDur, ""
+		cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
+		if err != nil {
+			return 0, err
+		}
+		return cr.rps(), nil
+	}
+	last := -1 // rep.Scenarios' index of the scenario run last
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
-		// The machine's speed drifts (other tenants): the ratio divides by
-		// a ceiling run taken right before, the idle gateway beside it.
-		ceiling := rep.CeilingRPS
+		var before float64
 		if o.ceilingDur > 0 {
-			co := o
-			co.dur, co.cpuprofile = o.ceilingDur, ""
-			cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
-			if err != nil {
+			if before, err = adjacentCeiling(); err != nil {
 				return false, err
 			}
-			ceiling = cr.rps()
+			if last >= 0 {
+				rep.Scenarios[last].bracket(rep.Scenarios[last].CeilingBefore, before)
+			}
 		}
 		var floor float64
 		if n == "acceleration_jwt" { // its ratio is to the signing floor, measured right before too
@@ -389,11 +411,22 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		res := toResult(n, r, ceiling)
+		res := toResult(n, r, rep.CeilingRPS)
+		if before > 0 {
+			res.bracket(before, before)
+		}
 		if floor > 0 {
 			res.RS256Floor, res.FloorRatio = floor, res.RPS/floor
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
+		last = len(rep.Scenarios) - 1
+	}
+	if o.ceilingDur > 0 && last >= 0 {
+		after, err := adjacentCeiling()
+		if err != nil {
+			return false, err
+		}
+		rep.Scenarios[last].bracket(rep.Scenarios[last].CeilingBefore, after)
 	}
 	for _, gw := range gws { // RSS: the sum over replicas
 		pid := gw.cmd.Process.Pid
@@ -455,7 +488,7 @@ func printReport(w io.Writer, o options, rep *report) {
 	}
 	fmt.Fprintf(w, "\nharness limit (ceiling run): %.0f req/s — no scenario can exceed it on this machine\n", rep.CeilingRPS)
 	if o.ceilingDur > 0 {
-		fmt.Fprintf(w, "each ratio divides by a %s ceiling run taken right before its scenario (column \"ceiling\"): the machine's speed drifts\n", o.ceilingDur)
+		fmt.Fprintf(w, "each ratio divides by the mean of the %s ceiling runs taken right before and right after its scenario (column \"ceiling\"): the machine's speed drifts\n", o.ceilingDur)
 	}
 	fmt.Fprintf(w, "RS256 floor: %.0f signatures/s (crypto/rsa SignPKCS1v15, 2048-bit, %d goroutines, which got %.2f cores)\n",
 		rep.RS256Floor, rep.GOMAXPROCS, rep.RS256FloorCores)

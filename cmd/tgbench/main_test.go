@@ -142,9 +142,18 @@ func TestBenchOneScenario(t *testing.T) {
 	if rep.CeilingRPS != rep.Scenarios[0].RPS || rep.Scenarios[0].Ratio != 1 {
 		t.Errorf("ceiling_rps %.1f, ceiling row %+v", rep.CeilingRPS, rep.Scenarios[0])
 	}
-	// oauth2_cc's ratio divides by the ceiling run taken right before it.
-	if sc := rep.Scenarios[1]; sc.CeilingRPS <= 0 || sc.Ratio != sc.RPS/sc.CeilingRPS {
-		t.Errorf("oauth2_cc ratio %v with ceiling %v, want req/s %v over that ceiling", sc.Ratio, sc.CeilingRPS, sc.RPS)
+	// Each ratio divides by the mean of the ceiling runs right before and
+	// right after its scenario; oauth2_cc's "after" is the run before
+	// acceleration_jwt.
+	for _, sc := range rep.Scenarios[1:] {
+		if sc.CeilingBefore <= 0 || sc.CeilingAfter <= 0 || sc.CeilingRPS != (sc.CeilingBefore+sc.CeilingAfter)/2 ||
+			sc.Ratio != sc.RPS/sc.CeilingRPS {
+			t.Errorf("%s: ratio %v with ceiling %v (before %v, after %v), want req/s %v over the mean of the two",
+				sc.Name, sc.Ratio, sc.CeilingRPS, sc.CeilingBefore, sc.CeilingAfter, sc.RPS)
+		}
+	}
+	if cc, jwt := rep.Scenarios[1], rep.Scenarios[2]; cc.CeilingAfter != jwt.CeilingBefore {
+		t.Errorf("oauth2_cc's ceiling after (%v) is not acceleration_jwt's before (%v)", cc.CeilingAfter, jwt.CeilingBefore)
 	}
 	if rep.RS256Floor <= 0 || rep.RSSMB <= 0 || rep.DBBytes <= 0 {
 		t.Errorf("rs256_floor_per_s %.1f, rss_mb %.1f, db_bytes %d: want all > 0", rep.RS256Floor, rep.RSSMB, rep.DBBytes)
