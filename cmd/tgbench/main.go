@@ -238,6 +238,13 @@ type scenarioResult struct {
 	// measured right before it (RS256Floor, signatures/s).
 	FloorRatio float64 `json:"rs256_floor_ratio,omitempty"`
 	RS256Floor float64 `json:"rs256_floor_per_s,omitempty"`
+	// FloorCoreRatio is the same per core: the gateway's req/s per core
+	// of its CPU over the floor's signatures/s per core it got. The floor
+	// has every core; the gateway shares them with tgbench, so FloorRatio
+	// cannot pass tgbench's share, and this says what the JWT path costs
+	// beyond its signature (0 where the CPU is not known).
+	FloorCoreRatio float64 `json:"rs256_floor_core_ratio,omitempty"`
+	FloorCores     float64 `json:"rs256_floor_cores,omitempty"` // the cores the floor got
 	// Cores of CPU used during the window by the server under load and by
 	// tgbench itself (from /proc; 0 where unavailable).
 	ServerCPU  float64 `json:"server_cpu"`
@@ -401,9 +408,9 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 				rep.Scenarios[last].bracket(rep.Scenarios[last].CeilingBefore, before)
 			}
 		}
-		var floor float64
+		var floor, floorCores float64
 		if n == "acceleration_jwt" { // its ratio is to the signing floor, measured right before too
-			if floor, _, err = rs256Floor(o.rsaDur); err != nil {
+			if floor, floorCores, err = rs256Floor(o.rsaDur); err != nil {
 				return false, fmt.Errorf("RS256 floor: %w", err)
 			}
 		}
@@ -417,6 +424,10 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 		}
 		if floor > 0 {
 			res.RS256Floor, res.FloorRatio = floor, res.RPS/floor
+			if floorCores > 0 && res.ServerCPU > 0 {
+				res.FloorCores = floorCores
+				res.FloorCoreRatio = (res.RPS / res.ServerCPU) / (floor / floorCores)
+			}
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
 		last = len(rep.Scenarios) - 1
@@ -483,7 +494,11 @@ func printReport(w io.Writer, o options, rep *report) {
 			fmt.Fprintln(w, "\nauthorization_code counts whole flows: GET login page + POST login (303) + code exchange = 3 requests.")
 		}
 		if s.FloorRatio > 0 {
-			fmt.Fprintf(w, "\n%s: %.3f of the RS256 floor measured right before it (%.0f signatures/s)\n", s.Name, s.FloorRatio, s.RS256Floor)
+			fmt.Fprintf(w, "\n%s: %.3f of the RS256 floor measured right before it (%.0f signatures/s)", s.Name, s.FloorRatio, s.RS256Floor)
+			if s.FloorCoreRatio > 0 {
+				fmt.Fprintf(w, "; per core of the gateway's CPU, %.3f of the floor's per core", s.FloorCoreRatio)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	fmt.Fprintf(w, "\nharness limit (ceiling run): %.0f req/s — no scenario can exceed it on this machine\n", rep.CeilingRPS)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -130,6 +131,15 @@ func TestBenchOneScenario(t *testing.T) {
 	if jwt := rep.Scenarios[2]; jwt.RS256Floor <= 0 || jwt.FloorRatio != jwt.RPS/jwt.RS256Floor || rep.Scenarios[1].FloorRatio != 0 {
 		t.Errorf("acceleration_jwt: floor %v, floor ratio %v (req/s %v); oauth2_cc floor ratio %v",
 			jwt.RS256Floor, jwt.FloorRatio, jwt.RPS, rep.Scenarios[1].FloorRatio)
+	}
+	// Per core: the gateway's req/s per core of its CPU over the floor's
+	// signatures/s per core of what it got.
+	if jwt := rep.Scenarios[2]; jwt.ServerCPU > 0 {
+		want := (jwt.RPS / jwt.ServerCPU) / (jwt.RS256Floor / jwt.FloorCores)
+		if jwt.FloorCores <= 0 || math.Abs(jwt.FloorCoreRatio-want) > 1e-9*want {
+			t.Errorf("acceleration_jwt: per-core floor ratio %v, want %v (req/s %v on %v cores, floor %v on %v cores)",
+				jwt.FloorCoreRatio, want, jwt.RPS, jwt.ServerCPU, jwt.RS256Floor, jwt.FloorCores)
+		}
 	}
 	for _, s := range rep.Scenarios {
 		if s.RPS <= 0 || s.Errors != 0 {
