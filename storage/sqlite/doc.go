@@ -10,8 +10,9 @@
 // row types, their mapping to the core models and the operations whose SQL
 // is the same in both dialects are shared with storage/postgres through
 // storage/internal/sqlstore; this package adds its hot path (a group
-// committer for InsertTokens, a prepared statement for GetToken), its
-// background checkpointer, and PutAuthorization and RevokeToken.
+// committer for InsertTokens, GetToken's own connections and prepared
+// statement), its background checkpointer, and PutAuthorization and
+// RevokeToken.
 //
 // # Schema and migrations
 //
@@ -34,8 +35,9 @@
 // test in storage/postgres keeps the two backends' schemas alike.
 //
 // A file store runs in WAL mode with one writer connection, which serialises
-// every write so writers never contend for SQLITE_BUSY, and a separate pool of
-// query-only reader connections. ":memory:" (or "") is a private in-memory
+// every write so writers never contend for SQLITE_BUSY, and query-only
+// reader connections: a database/sql pool for most queries, and the hot
+// token read's own, opened with the driver (reads.go). ":memory:" (or "") is a private in-memory
 // database on a single connection.
 //
 // Times are stored as UTC unix nanoseconds, with NULL for the zero time;

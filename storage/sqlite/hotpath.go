@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -460,79 +459,5 @@ func (c *committer) stop() {
 		close(c.quit)
 		c.stopped.Wait()
 		c.drv.close() // the loop has ended: nothing uses them
-	})
-}
-
-// getTokenFast reads one token on a reader connection's driver, with the
-// statement prepared there once (tokenReads), past database/sql's
-// per-query work (a Rows, its column list, Scan's conversion, locks), which
-// cost as much as SQLite's lookup.
-func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
-	var enc string
-	err := onDriver(ctx, s.reads.db, func(conn *sqlite3.SQLiteConn) error {
-		var err error
-		enc, err = s.reads.on(conn, digest)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	r := tokenRow{Digest: digest}
-	if err := decodeToken(enc, &r); err != nil {
-		return nil, err
-	}
-	return r.Model()
-}
-
-// tokenReads is the hot token read on each reader connection: the
-// statement prepared once per driver connection (the pool keeps its
-// connections for the store's life).
-type tokenReads struct {
-	db    *sql.DB
-	stmts sync.Map // *sqlite3.SQLiteConn -> *sqlite3.SQLiteStmt
-}
-
-// on runs the read on a driver connection: the encoded token, or
-// core.ErrNotFound.
-func (t *tokenReads) on(conn *sqlite3.SQLiteConn, digest string) (string, error) {
-	st, err := t.stmt(conn)
-	if err != nil {
-		return "", err
-	}
-	v, err := firstValue(st, []driver.NamedValue{{Ordinal: 1, Value: digest}})
-	switch {
-	case errors.Is(err, io.EOF):
-		return "", core.ErrNotFound
-	case err != nil:
-		return "", err
-	}
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case []byte:
-		return string(v), nil
-	}
-	return "", fmt.Errorf("sqlite: the token read answered a %T", v)
-}
-
-func (t *tokenReads) stmt(conn *sqlite3.SQLiteConn) (*sqlite3.SQLiteStmt, error) {
-	if st, ok := t.stmts.Load(conn); ok {
-		return st.(*sqlite3.SQLiteStmt), nil
-	}
-	st, err := conn.Prepare(selectTokenSQL)
-	if err != nil {
-		return nil, err
-	}
-	t.stmts.Store(conn, st) // only this connection's holder gets here
-	return st.(*sqlite3.SQLiteStmt), nil
-}
-
-// close finalizes the statements, before the pool closes their
-// connections.
-func (t *tokenReads) close() {
-	t.stmts.Range(func(k, st any) bool {
-		_ = st.(*sqlite3.SQLiteStmt).Close()
-		t.stmts.Delete(k)
-		return true
 	})
 }

@@ -341,6 +341,28 @@ func BenchmarkGetToken(b *testing.B) {
 	sqlstoretest.BenchmarkGetToken(b, openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{}))
 }
 
+// BenchmarkGetTokenParallel reads from 32 goroutines at once, as a loaded
+// gateway's validations do: the hot read's connections are shared.
+func BenchmarkGetTokenParallel(b *testing.B) {
+	ctx := context.Background()
+	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	ts := sqlstoretest.BulkTokens("get", 10000)
+	if err := s.InsertTokensBulk(ctx, ts); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(16) // 32 goroutines on two cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.GetToken(ctx, ts[int(n.Add(1))%len(ts)].Digest); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkInsertTokensParallel issues from 32 goroutines, as a loaded
 // gateway does; the group committer batches them into shared transactions.
 // Keys and family ids are made as the engine makes them (time-ordered:

@@ -28,8 +28,10 @@ const MemoryPath = ":memory:"
 type Options struct {
 	// Logger receives open/close events; nil discards them. SQL is never logged.
 	Logger *slog.Logger
-	// MaxReaders bounds the reader pool of a file store (default: the
-	// larger of 4 and GOMAXPROCS). An in-memory store has one connection.
+	// MaxReaders bounds each of a file store's two pools of query-only
+	// connections, the hot token read's and the other queries' (default:
+	// the larger of 4 and GOMAXPROCS). An in-memory store has one
+	// connection.
 	MaxReaders int
 	// WALLimit is the WAL size in bytes above which the background
 	// checkpoint truncates it (default 64 MiB).
@@ -56,7 +58,7 @@ type Store struct {
 	obs       core.StoreObserver // group-commit sizes; nil: none
 	committer *committer         // group commit of InsertTokens
 	ckpt      *checkpointer
-	reads     tokenReads // GetToken on the reader pool
+	reads     *tokenReads // GetToken's connections
 }
 
 var _ core.Store = (*Store)(nil)
@@ -104,7 +106,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		if n <= 0 {
 			n = max(4, runtime.GOMAXPROCS(0))
 		}
-		s.r, err = openDB(fileURI(path)+"?_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_query_only=on", n)
+		readDSN := fileURI(path) + "?_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_query_only=on"
+		s.r, err = openDB(readDSN, n)
+		s.reads = newTokenReads(readDSN, n)
 		if err != nil {
 			_ = closeDB(s.w)
 			return nil, classify("open readers", err)
@@ -193,11 +197,9 @@ func (s *Store) prepareHotPath() error {
 	if err != nil {
 		return err
 	}
-	r, err := s.r.DB()
-	if err != nil {
-		return err
+	if s.memory {
+		s.reads = &tokenReads{db: w} // the one connection
 	}
-	s.reads.db = r
 	s.committer = newCommitter(w, s.obs)
 	if !s.memory {
 		// The writer's one connection lives as long as the store, so this
@@ -254,7 +256,9 @@ func (s *Store) Close() error {
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())
 	}
-	s.reads.close()
+	if s.reads != nil {
+		s.reads.close()
+	}
 	if s.r != s.w {
 		errs = append(errs, closeDB(s.r))
 	}
