@@ -42,6 +42,7 @@ type tokenReads struct {
 	db   *sql.DB // the in-memory store's one connection
 	max  int
 	free chan *readConn
+	stop chan struct{} // closed by close: waiting reads give up
 
 	mu     sync.Mutex
 	open   int // connections dialled and not closed, free or in use
@@ -55,7 +56,7 @@ type readConn struct {
 }
 
 func newTokenReads(dsn string, max int) *tokenReads {
-	return &tokenReads{dsn: dsn, max: max, free: make(chan *readConn, max)}
+	return &tokenReads{dsn: dsn, max: max, free: make(chan *readConn, max), stop: make(chan struct{})}
 }
 
 // read returns the encoded token with key digest, or core.ErrNotFound.
@@ -127,6 +128,8 @@ func (t *tokenReads) get(ctx context.Context) (*readConn, error) {
 	select {
 	case rc := <-t.free:
 		return rc, nil
+	case <-t.stop:
+		return nil, sql.ErrConnDone
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -161,10 +164,13 @@ func (t *tokenReads) put(rc *readConn, err error) {
 }
 
 // close closes the free connections and has put close the others as they
-// come back; later reads fail.
+// come back; reads waiting for a connection and later reads fail.
 func (t *tokenReads) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.closed && t.stop != nil {
+		close(t.stop)
+	}
 	t.closed = true
 	for {
 		select {

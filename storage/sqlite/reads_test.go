@@ -104,6 +104,31 @@ func TestTokenReadsShareTheirConnections(t *testing.T) {
 	}
 }
 
+// A read waiting for a connection gives up when the store closes.
+func TestTokenReadsWaitingGiveUpAtClose(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "close.db"), Options{MaxReaders: 1})
+	rc, err := s.reads.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		_, err := s.reads.get(context.Background()) // no deadline: only Close ends it
+		waited <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let it wait
+	s.reads.close()
+	select {
+	case err := <-waited:
+		if err == nil {
+			t.Fatal("a waiting read got a connection from a closed store")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a waiting read still waits after close")
+	}
+	s.reads.put(rc, nil)
+}
+
 // A read that has to wait for a connection gives up with its context.
 func TestTokenReadsWaitWithTheirContext(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "wait.db"), Options{MaxReaders: 1})
