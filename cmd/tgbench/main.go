@@ -386,26 +386,24 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	}
 	// The machine's speed drifts (other tenants): each scenario's ratio
 	// divides by the mean of the ceiling runs taken right before and right
-	// after it (the next scenario's "before"), the idle gateway beside them.
-	adjacentCeiling := func() (float64, error) {
+	// after it, the idle gateway beside them. ceilings[i] is the run before
+	// names[i], and ceilings[i+1] the run after it.
+	var ceilings []float64
+	ceilingRun := func() error {
 		co := o
 		co.dur, co.cpuprofile = o.ceilingDur, ""
 		cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
-		if err != nil {
-			return 0, err
+		if err == nil {
+			ceilings = append(ceilings, cr.rps())
 		}
-		return cr.rps(), nil
+		return err
 	}
-	last := -1 // rep.Scenarios' index of the scenario run last
+	first := len(rep.Scenarios) // the row of names[0]
 	for _, n := range names {
 		sc, _ := scenarioByName(n)
-		var before float64
 		if o.ceilingDur > 0 {
-			if before, err = adjacentCeiling(); err != nil {
+			if err := ceilingRun(); err != nil {
 				return false, err
-			}
-			if last >= 0 {
-				rep.Scenarios[last].bracket(rep.Scenarios[last].CeilingBefore, before)
 			}
 		}
 		var floor, floorCores float64
@@ -419,9 +417,6 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 			return false, err
 		}
 		res := toResult(n, r, rep.CeilingRPS)
-		if before > 0 {
-			res.bracket(before, before)
-		}
 		if floor > 0 {
 			res.RS256Floor, res.FloorRatio = floor, res.RPS/floor
 			if floorCores > 0 && res.ServerCPU > 0 {
@@ -430,14 +425,14 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 			}
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
-		last = len(rep.Scenarios) - 1
 	}
-	if o.ceilingDur > 0 && last >= 0 {
-		after, err := adjacentCeiling()
-		if err != nil {
+	if o.ceilingDur > 0 && len(names) > 0 {
+		if err := ceilingRun(); err != nil {
 			return false, err
 		}
-		rep.Scenarios[last].bracket(rep.Scenarios[last].CeilingBefore, after)
+		for i := range names {
+			rep.Scenarios[first+i].bracket(ceilings[i], ceilings[i+1])
+		}
 	}
 	for _, gw := range gws { // RSS: the sum over replicas
 		pid := gw.cmd.Process.Pid

@@ -37,8 +37,8 @@
 // A file store runs in WAL mode with one writer connection, which serialises
 // every write so writers never contend for SQLITE_BUSY, and query-only
 // reader connections: a database/sql pool for most queries, and the hot
-// token read's own, opened with the driver (reads.go). ":memory:" (or "") is a private in-memory
-// database on a single connection.
+// token read's own, opened with the driver (reads.go). ":memory:" (or "")
+// is a private in-memory database on a single connection.
 //
 // Times are stored as UTC unix nanoseconds, with NULL for the zero time;
 // slices and maps are stored as JSON text. gorm's logger is kept silent so

@@ -55,8 +55,16 @@ type readConn struct {
 	st   *sqlite3.SQLiteStmt
 }
 
+// newTokenReads is a file store's hot read, on connections of its own
+// opened with dsn, at most max.
 func newTokenReads(dsn string, max int) *tokenReads {
 	return &tokenReads{dsn: dsn, max: max, free: make(chan *readConn, max), stop: make(chan struct{})}
+}
+
+// sharedTokenReads is an in-memory store's hot read, on db's one
+// connection.
+func sharedTokenReads(db *sql.DB) *tokenReads {
+	return &tokenReads{db: db, stop: make(chan struct{})}
 }
 
 // read returns the encoded token with key digest, or core.ErrNotFound.
@@ -168,7 +176,7 @@ func (t *tokenReads) put(rc *readConn, err error) {
 func (t *tokenReads) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.closed && t.stop != nil {
+	if !t.closed {
 		close(t.stop)
 	}
 	t.closed = true

@@ -198,7 +198,7 @@ func (s *Store) prepareHotPath() error {
 		return err
 	}
 	if s.memory {
-		s.reads = &tokenReads{db: w} // the one connection
+		s.reads = sharedTokenReads(w)
 	}
 	s.committer = newCommitter(w, s.obs)
 	if !s.memory {
