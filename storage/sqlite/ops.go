@@ -68,6 +68,7 @@ func (s *Store) InsertTokensIfNoActive(ctx context.Context, clientID, dialect st
 // exchanges of one token exactly one succeeds; the others get
 // core.ErrConsumed and write nothing.
 func (s *Store) Exchange(ctx context.Context, digest string, now time.Time, successors ...*core.Token) error {
+	defer s.tokensChanged(digest)
 	return s.commitAt("exchange", now, successors, func(now int64, rows []tokenRow) error {
 		return s.committer.exchange(ctx, digest, now, rows)
 	})
@@ -89,7 +90,8 @@ func (s *Store) commitAt(op string, now time.Time, tokens []*core.Token, write f
 	return s.fail(op, write(now.UnixNano(), rows))
 }
 
-// GetToken reads a token with a prepared statement (hotpath.go).
+// GetToken reads a token from the token read cache (tokencache.go), else
+// with a prepared statement on a connection of its own (reads.go).
 func (s *Store) GetToken(ctx context.Context, digest string) (*core.Token, error) {
 	const op = "get token"
 	if err := s.check(op); err != nil {
@@ -113,6 +115,7 @@ func (s *Store) RevokeToken(ctx context.Context, digest string, r core.Revocatio
 	if err := s.check(op); err != nil {
 		return err
 	}
+	defer s.tokensChanged(digest)
 	if r.At.IsZero() {
 		return s.fail(op, sqlstore.ErrZeroTime)
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -33,6 +34,9 @@ type Options struct {
 	// the larger of 4 and GOMAXPROCS). An in-memory store has one
 	// connection.
 	MaxReaders int
+	// TokenCache is how many recently read tokens GetToken keeps in memory
+	// (default 8,192, about 2.5 MB; negative: none). See tokencache.go.
+	TokenCache int
 	// WALLimit is the WAL size in bytes above which the background
 	// checkpoint truncates it (default 64 MiB).
 	WALLimit int64
@@ -59,6 +63,7 @@ type Store struct {
 	committer *committer         // group commit of InsertTokens
 	ckpt      *checkpointer
 	reads     *tokenReads // GetToken's connections
+	cache     *tokenCache // tokens read lately (tokencache.go)
 }
 
 var _ core.Store = (*Store)(nil)
@@ -76,7 +81,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: path, log: log, walLimit: opts.WALLimit, obs: opts.Observer}
+	s := &Store{path: path, log: log, walLimit: opts.WALLimit, obs: opts.Observer, cache: newTokenCache(cmp.Or(opts.TokenCache, defaultTokenCache))}
 	if path == "" || path == MemoryPath {
 		s.path, s.memory = MemoryPath, true
 	}
@@ -124,12 +129,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		log.Info("sqlite: opened", "path", path, "journal_mode", mode, "readers", n)
 	}
 	s.ops = sqlstore.NewOps(sqlstore.Backend[int64]{Reader: s.r, Writer: s.w, Check: s.check, Fail: s.fail,
-		MergeDetails: mergeDetails})
+		MergeDetails: mergeDetails, TokensChanged: s.tokensChanged})
 	if err := s.prepareHotPath(); err != nil {
 		_ = s.Close()
 		return nil, classify("prepare", err)
 	}
 	return s, nil
+}
+
+// tokensChanged drops what the token read cache holds of a token that a
+// write may have changed (digest), or of every token ("").
+func (s *Store) tokensChanged(digest string) {
+	if digest == "" {
+		s.cache.clear()
+		return
+	}
+	s.cache.forget(digest)
 }
 
 // fileURI turns a file path into an SQLite URI, escaping the characters a

@@ -110,6 +110,10 @@ type Backend[T Time] struct {
 	// dialect_specs (PostgreSQL bumps the shared control version there, so
 	// replicas notice).
 	DialectsChanged func(tx *gorm.DB) error
+	// TokensChanged, if set, is told after every operation that may have
+	// changed or removed stored tokens, whatever its outcome: digest names
+	// the one token it touched, "" any token (SQLite's token read cache).
+	TokensChanged func(digest string)
 }
 
 // Ops implements the core.Store operations whose SQL is the same in both
@@ -134,6 +138,14 @@ func (o *Ops[T]) retry(fn func() error) error {
 		return fn()
 	}
 	return o.b.Retry(fn)
+}
+
+// tokensChanged tells the backend that stored tokens may have changed:
+// the one with digest, or any for "".
+func (o *Ops[T]) tokensChanged(digest string) {
+	if o.b.TokensChanged != nil {
+		o.b.TokensChanged(digest)
+	}
 }
 
 // write runs one statement on the writer and reports the rows it affected.
@@ -347,6 +359,7 @@ func (o *Ops[T]) Exchange(ctx context.Context, digest string, now time.Time, suc
 	if err := o.b.Check(op); err != nil {
 		return err
 	}
+	defer o.tokensChanged(digest)
 	if now.IsZero() {
 		return o.b.Fail(op, ErrZeroTime)
 	}
@@ -385,6 +398,7 @@ func (o *Ops[T]) UpdateToken(ctx context.Context, digest string, change func(*co
 	if err := o.b.Check(op); err != nil {
 		return err
 	}
+	defer o.tokensChanged(digest)
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
 	var refused error // change's own error, returned as it is
@@ -447,6 +461,7 @@ func (o *Ops[T]) revokeWhere(ctx context.Context, op, column, value string, r co
 	}
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
+	defer o.tokensChanged("")
 	n, err := o.write(ctx, func(db *gorm.DB) *gorm.DB {
 		return db.Exec("UPDATE tokens SET revoked_at = ?, details = "+o.b.MergeDetails+" WHERE "+column+
 			" = ? AND revoked_at IS NULL AND consumed_at IS NULL", EncodeTime[T](r.At), why, value)
@@ -504,6 +519,7 @@ func (o *Ops[T]) DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int
 	if cutoff.IsZero() {
 		return 0, nil
 	}
+	defer o.tokensChanged("")
 	// Chunks of SweepChunk rows, each its own statement: a sweep of
 	// millions of expired tokens never holds the one writer for long, so
 	// issuing requests interleave with it instead of queueing behind it.
@@ -532,6 +548,7 @@ func (o *Ops[T]) DeleteAllTokens(ctx context.Context) error {
 	}
 	ctx, cancel := o.call(ctx, 0)
 	defer cancel()
+	defer o.tokensChanged("")
 	_, err := o.write(ctx, func(db *gorm.DB) *gorm.DB { return db.Exec("DELETE FROM tokens") })
 	return o.b.Fail(op, err)
 }
