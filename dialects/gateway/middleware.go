@@ -158,7 +158,11 @@ func sourceAddr(req *http.Request) string {
 }
 
 // limitBody caps request bodies at limits.max_body_bytes; decoders turn the
-// overflow into the dialect's 413.
+// overflow into the dialect's 413. A body of declared length is refused
+// outright when that is over the limit; otherwise the server's own reader
+// stops at the declared length, so only a body without one (chunked) needs
+// a limiting reader. Keeping the server's reader also spares net/http its
+// read of what is left after the handler (see wire.ReadBody).
 func (g *Gateway) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit := int64(g.cfg.Limits.MaxBodyBytes)
@@ -169,7 +173,7 @@ func (g *Gateway) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.ContentLength > limit {
 			return wire.TooLarge()
 		}
-		if req.Body != nil {
+		if req.Body != nil && req.ContentLength < 0 {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		}
 		return next(c)

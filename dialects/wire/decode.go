@@ -32,8 +32,14 @@ func MaxParams(c echo.Context) int { return RequestOf(c).maxParams() }
 func ReadBody(c echo.Context) ([]byte, error) {
 	r := RequestOf(c)
 	if !r.bodyRead {
-		r.body, r.bodyErr = readBody(c.Request().Body, c.Request().ContentLength)
+		body := c.Request().Body
+		r.body, r.bodyErr = readBody(body, c.Request().ContentLength)
 		r.bodyRead = true
+		if r.bodyErr == nil && body != nil {
+			// Read to its end: closing it tells net/http that nothing is
+			// left to drain before the next request on the connection.
+			_ = body.Close()
+		}
 	}
 	return r.body, r.bodyErr
 }
