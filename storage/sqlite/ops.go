@@ -50,7 +50,21 @@ func (s *Store) InsertTokens(ctx context.Context, tokens ...*core.Token) error {
 	if err != nil {
 		return s.fail(op, err)
 	}
-	return s.fail(op, s.committer.insert(ctx, rows))
+	at := s.cache.stamp()
+	if err := s.committer.insert(ctx, rows); err != nil {
+		return s.fail(op, err)
+	}
+	s.cacheWritten(rows, at)
+	return nil
+}
+
+// cacheWritten keeps rows, just committed by a write that began at stamp
+// at, in the token read cache: a token is often read right after it was
+// issued (validated, or a refresh token rotated).
+func (s *Store) cacheWritten(rows []tokenRow, at stamp) {
+	for i := range rows {
+		s.cache.put(rows[i].Digest, encodeToken(&rows[i]), at)
+	}
 }
 
 // InsertTokensIfNoActive inserts tokens unless the client holds an active
@@ -87,7 +101,12 @@ func (s *Store) commitAt(op string, now time.Time, tokens []*core.Token, write f
 	if err != nil {
 		return s.fail(op, err)
 	}
-	return s.fail(op, write(now.UnixNano(), rows))
+	at := s.cache.stamp()
+	if err := write(now.UnixNano(), rows); err != nil {
+		return s.fail(op, err)
+	}
+	s.cacheWritten(rows, at)
+	return nil
 }
 
 // GetToken reads a token from the token read cache (tokencache.go), else

@@ -18,13 +18,13 @@ import (
 // per-query work (a Rows, its column list, Scan's conversion, locks), which
 // cost as much as SQLite's lookup.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
-	enc, epoch, ok := s.cache.get(digest)
+	enc, at, ok := s.cache.get(digest)
 	if !ok {
 		var err error
 		if enc, err = s.reads.read(ctx, digest); err != nil {
 			return nil, err
 		}
-		s.cache.put(digest, enc, epoch)
+		s.cache.put(digest, enc, at)
 	}
 	r := tokenRow{Digest: digest}
 	if err := decodeToken(enc, &r); err != nil {

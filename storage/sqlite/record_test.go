@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tokengate/tokengate/core"
+	"github.com/tokengate/tokengate/storage/internal/sqlstore"
 )
 
 // Every field of a token survives the encoded read, whatever its text holds
@@ -30,12 +31,28 @@ func TestEncodedReadRoundTrips(t *testing.T) {
 		if err := s.InsertTokens(ctx, tk); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.GetToken(ctx, tk.Digest)
+		// The database's encoding and the one the token read cache keeps
+		// of a row the writer committed (encodeToken) are the same.
+		fromDB, err := s.reads.read(ctx, tk.Digest)
 		if err != nil {
 			t.Fatalf("%s: %v", tk.Digest, err)
 		}
-		if diff := cmp.Diff(tk, got); diff != "" {
-			t.Errorf("%s read back differently (-stored +read):\n%s", tk.Digest, diff)
+		rows, err := sqlstore.TokenRows[int64]([]*core.Token{tk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written := encodeToken(&rows[0]); written != fromDB {
+			t.Errorf("%s: encoded as written %q, as read %q", tk.Digest, written, fromDB)
+		}
+		s.cache.clear() // read it from the database
+		for _, from := range []string{"database", "cache"} {
+			got, err := s.GetToken(ctx, tk.Digest)
+			if err != nil {
+				t.Fatalf("%s from the %s: %v", tk.Digest, from, err)
+			}
+			if diff := cmp.Diff(tk, got); diff != "" {
+				t.Errorf("%s read back from the %s differently (-stored +read):\n%s", tk.Digest, from, diff)
+			}
 		}
 	}
 }

@@ -14,13 +14,16 @@ import (
 	"github.com/tokengate/tokengate/storage/internal/sqlstoretest"
 )
 
-// cached reports whether the token read cache holds digest.
+// cached reports whether the token read cache holds digest's row.
 func cached(s *Store, digest string) bool {
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
-	_, cur := s.cache.cur[digest]
-	_, old := s.cache.old[digest]
-	return cur || old
+	for _, g := range []generation{s.cache.cur, s.cache.old} {
+		if row, ok := g.rows[digest]; ok && row.forgotten == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Every write that changes or removes a stored token is seen by the next
@@ -70,33 +73,46 @@ func TestTokenCacheSeesEveryWrite(t *testing.T) {
 			return s.DeleteAllTokens(ctx)
 		}, gone},
 	}
-	for _, kind := range []string{"memory", "file"} {
-		for _, c := range cases {
-			t.Run(kind+"/"+c.name, func(t *testing.T) {
-				path := MemoryPath
-				if kind == "file" {
-					path = filepath.Join(t.TempDir(), "cache.db")
-				}
-				s := openT(t, path, Options{})
-				tk := &core.Token{Digest: core.Digest(c.name), Kind: core.TokenRefresh, ClientID: "c", UserID: "u",
-					FamilyID: "family", IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
-				if err := s.InsertTokens(ctx, tk); err != nil {
-					t.Fatal(err)
-				}
-				if got, err := s.GetToken(ctx, tk.Digest); err != nil || !got.RevokedAt.IsZero() || !got.ConsumedAt.IsZero() {
-					t.Fatalf("before the write: %+v, %v", got, err)
-				}
-				if !cached(s, tk.Digest) {
-					t.Fatal("the token read is not cached: the case tests nothing")
-				}
-				if err := c.write(s, tk); err != nil {
-					t.Fatal(err)
-				}
-				if err := c.check(s.GetToken(ctx, tk.Digest)); err != nil {
-					t.Fatal(err)
-				}
-			})
+	// The cache holds a row the store wrote, or one it read.
+	for _, origin := range []string{"written", "read"} {
+		for _, kind := range []string{"memory", "file"} {
+			for _, c := range cases {
+				t.Run(origin+"/"+kind+"/"+c.name, func(t *testing.T) {
+					path := MemoryPath
+					if kind == "file" {
+						path = filepath.Join(t.TempDir(), "cache.db")
+					}
+					s := openT(t, path, Options{})
+					tk := &core.Token{Digest: core.Digest(c.name), Kind: core.TokenRefresh, ClientID: "c", UserID: "u",
+						FamilyID: "family", IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
+					if err := s.InsertTokens(ctx, tk); err != nil {
+						t.Fatal(err)
+					}
+					if origin == "read" {
+						s.cache.clear()
+					}
+					checkCacheSeesWrite(t, s, tk, c.write, c.check)
+				})
+			}
 		}
+	}
+}
+
+func checkCacheSeesWrite(t *testing.T, s *Store, tk *core.Token, write func(*Store, *core.Token) error,
+	check func(*core.Token, error) error) {
+	t.Helper()
+	ctx := t.Context()
+	if got, err := s.GetToken(ctx, tk.Digest); err != nil || !got.RevokedAt.IsZero() || !got.ConsumedAt.IsZero() {
+		t.Fatalf("before the write: %+v, %v", got, err)
+	}
+	if !cached(s, tk.Digest) {
+		t.Fatal("the token is not cached: the case tests nothing")
+	}
+	if err := write(s, tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(s.GetToken(ctx, tk.Digest)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -167,32 +183,59 @@ func TestTokenCacheReadsRacingWrites(t *testing.T) {
 	wg.Wait()
 }
 
-// A read that started before a write finished does not cache what it read;
-// the cache holds at most its size, the rows read last; a negative size
-// holds nothing.
+// A read or write that began before a write to its token finished does not
+// cache its row, while one that began before a write to another token does;
+// the cache holds at most its size, the rows used last; dropping a
+// tombstone turns away every row read before; a negative size holds
+// nothing.
 func TestTokenCacheBounds(t *testing.T) {
 	c := newTokenCache(4)
-	_, epoch, _ := c.get("a")
-	c.forget("b") // a write finishes while the read of "a" runs
-	c.put("a", "stale", epoch)
+	_, at, _ := c.get("a")
+	c.forget("a") // a write to "a" finishes while the read of "a" runs
+	c.put("a", "stale", at)
 	if _, _, ok := c.get("a"); ok {
-		t.Fatal("a read that raced with a write was cached")
+		t.Fatal("a read that raced with a write to its token was cached")
 	}
+	_, at, _ = c.get("b")
+	c.forget("a")
+	c.put("b", "row", at)
+	if _, _, ok := c.get("b"); !ok {
+		t.Fatal("a read that raced with a write to another token was not cached")
+	}
+	_, at, _ = c.get("a")
+	c.put("a", "fresh", at) // read after the write: replaces the tombstone
+	if enc, _, ok := c.get("a"); !ok || enc != "fresh" {
+		t.Fatalf("a read after the write: %q, %v", enc, ok)
+	}
+	_, at, _ = c.get("x")
+	c.clear()
+	c.put("x", "stale", at)
+	if _, _, ok := c.get("x"); ok {
+		t.Fatal("a read that raced with a clear was cached")
+	}
+
+	c.forget("t") // a tombstone, then enough rows to push it out
+	_, at, _ = c.get("late")
 	for i := range 10 {
-		_, epoch, _ := c.get(fmt.Sprint(i))
-		c.put(fmt.Sprint(i), "row", epoch)
+		_, at, _ := c.get(fmt.Sprint(i))
+		c.put(fmt.Sprint(i), "row", at)
 	}
-	if n := len(c.cur) + len(c.old); n > 4 {
-		t.Fatalf("the cache holds %d rows, want at most 4", n)
+	if n := len(c.cur.rows) + len(c.old.rows); n > 4 {
+		t.Fatalf("the cache holds %d entries, want at most 4", n)
 	}
 	for _, k := range []string{"8", "9"} {
 		if _, _, ok := c.get(k); !ok {
-			t.Fatalf("row %s, read last, is not cached", k)
+			t.Fatalf("row %s, used last, is not cached", k)
 		}
 	}
+	c.put("late", "row", at)
+	if _, _, ok := c.get("late"); ok {
+		t.Fatal("a read that began before a tombstone was dropped was cached")
+	}
+
 	none := newTokenCache(-1)
-	_, epoch, _ = none.get("a")
-	none.put("a", "row", epoch)
+	_, at, _ = none.get("a")
+	none.put("a", "row", at)
 	if _, _, ok := none.get("a"); ok {
 		t.Fatal("a cache of no rows cached one")
 	}
