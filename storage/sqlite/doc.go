@@ -11,9 +11,9 @@
 // is the same in both dialects are shared with storage/postgres through
 // storage/internal/sqlstore; this package adds its hot path (a group
 // committer for InsertTokens, GetToken's own connections and prepared
-// statement, and a cache of the tokens read lately that every token write
-// invalidates: one gateway process owns an SQLite file), its background
-// checkpointer, and PutAuthorization and RevokeToken.
+// statement, and a cache of the tokens written or read lately that every
+// token write invalidates: one gateway process owns an SQLite file), its
+// background checkpointer, and PutAuthorization and RevokeToken.
 //
 // # Schema and migrations
 //

@@ -34,7 +34,7 @@ type Options struct {
 	// the larger of 4 and GOMAXPROCS). An in-memory store has one
 	// connection.
 	MaxReaders int
-	// TokenCache is how many recently read tokens GetToken keeps in memory
+	// TokenCache is how many tokens written or read lately GetToken keeps in memory
 	// (default 8,192, about 2.5 MB; negative: none). See tokencache.go.
 	TokenCache int
 	// WALLimit is the WAL size in bytes above which the background
