@@ -255,6 +255,10 @@ func Params(c echo.Context) url.Values {
 			if obj, err := JSONObject(c); err == nil {
 				body = make(url.Values, len(obj))
 				for k, raw := range obj {
+					if s, ok := plainJSONString(raw); ok {
+						body[k] = []string{s}
+						continue
+					}
 					var s string
 					if json.Unmarshal(raw, &s) == nil {
 						body[k] = []string{s}
@@ -285,10 +289,133 @@ func ParseJSONObject(body []byte) (map[string]json.RawMessage, error) {
 	return parseJSONObject(body, DefaultMaxParams)
 }
 
+// parseJSONObject splits a JSON object body into its members, their values
+// as sent. A valid body (the usual one) is split by a scan that relies on
+// its validity; an invalid one goes through encoding/json's streaming
+// decoder, whose errors say what is wrong. The two agree on every valid
+// body (FuzzJSONObjectScan).
 func parseJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error) {
-	malformed := func(d string, cause error) error {
-		return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: d, Cause: cause}
+	if json.Valid(body) {
+		return scanJSONObject(body, maxKeys)
 	}
+	return decodeJSONObject(body, maxKeys)
+}
+
+func malformedJSON(d string, cause error) error {
+	return &core.Error{Kind: core.KindInvalidRequest, Reason: core.ReasonMalformed, Description: d, Cause: cause}
+}
+
+// scanJSONObject is parseJSONObject for a body json.Valid accepts.
+func scanJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error) {
+	s := validJSON{b: body}
+	if s.skipSpace(); s.b[s.i] != '{' {
+		return nil, malformedJSON("the body must be a JSON object", nil)
+	}
+	s.i++
+	out := map[string]json.RawMessage{}
+	for s.skipSpace(); s.b[s.i] != '}'; s.skipSpace() {
+		if len(out) >= maxKeys {
+			return nil, malformedJSON(tooManyParams, nil)
+		}
+		key := jsonStringText(s.value())
+		s.skipSpace()
+		s.i++ // ':'
+		s.skipSpace()
+		raw := s.value()
+		if _, dup := out[key]; dup {
+			return nil, core.DuplicateParam(key)
+		}
+		out[key] = raw
+		if s.skipSpace(); s.b[s.i] == ',' {
+			s.i++
+		}
+	}
+	return out, nil
+}
+
+// validJSON walks a valid JSON document.
+type validJSON struct {
+	b []byte
+	i int
+}
+
+func (s *validJSON) skipSpace() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// value returns the value that starts at the cursor and moves past it.
+func (s *validJSON) value() []byte {
+	start := s.i
+	switch s.b[s.i] {
+	case '"':
+		s.skipString()
+	case '{', '[':
+		for depth := 0; ; {
+			switch s.b[s.i] {
+			case '"':
+				s.skipString()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			s.i++
+			if depth == 0 {
+				break
+			}
+		}
+	default: // a number, true, false or null
+		for s.i < len(s.b) && !strings.ContainsRune(",}] \t\n\r", rune(s.b[s.i])) {
+			s.i++
+		}
+	}
+	return s.b[start:s.i]
+}
+
+// skipString moves past the string that starts at the cursor.
+func (s *validJSON) skipString() {
+	for s.i++; s.b[s.i] != '"'; s.i++ {
+		if s.b[s.i] == '\\' {
+			s.i++
+		}
+	}
+	s.i++
+}
+
+// jsonStringText is the text of a valid JSON string, decoded as
+// encoding/json decodes it.
+func jsonStringText(raw []byte) string {
+	if text, ok := plainJSONString(raw); ok {
+		return text
+	}
+	var text string
+	_ = json.Unmarshal(raw, &text)
+	return text
+}
+
+// plainJSONString returns the text of raw when it is a JSON string of
+// printable ASCII without escapes (a client id, a secret, a grant type),
+// whose text is its bytes between the quotes; ok is false for anything
+// else, which encoding/json must decode.
+func plainJSONString(raw []byte) (text string, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(inner), true
+}
+
+// decodeJSONObject is parseJSONObject on encoding/json's streaming decoder.
+func decodeJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error) {
+	malformed := malformedJSON
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	tok, err := dec.Token()
 	if err != nil {
@@ -331,6 +458,9 @@ func JSONString(obj map[string]json.RawMessage, key string) (string, error) {
 	raw, ok := obj[key]
 	if !ok || string(raw) == "null" {
 		return "", nil
+	}
+	if text, ok := plainJSONString(raw); ok {
+		return text, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
