@@ -331,11 +331,17 @@ const omitted = "…"
 // t lies outside the years 0000–9999: a listing never fails because of one
 // stored time (the clock cannot produce such times; an older build's could).
 func JSONTime(t time.Time) time.Time {
-	switch lo, hi := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC); {
-	case t.Before(lo):
-		return lo
-	case t.After(hi):
-		return hi
+	switch {
+	case t.Before(jsonTimeMin):
+		return jsonTimeMin
+	case t.After(jsonTimeMax):
+		return jsonTimeMax
 	}
 	return t
 }
+
+// The times RFC 3339 can write (made once: every journal entry is checked).
+var (
+	jsonTimeMin = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	jsonTimeMax = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
