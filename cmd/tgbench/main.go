@@ -234,6 +234,9 @@ type scenarioResult struct {
 	CeilingRPS    float64 `json:"ceiling_rps,omitempty"`
 	CeilingBefore float64 `json:"ceiling_before_rps,omitempty"`
 	CeilingAfter  float64 `json:"ceiling_after_rps,omitempty"`
+	// RawRatio, on a -scale run's loaded rows, is loaded req/s ÷ empty
+	// req/s; Ratio then divides each by its own ceilings first.
+	RawRatio float64 `json:"raw_ratio,omitempty"`
 	// FloorRatio, for acceleration_jwt, is req/s over the RS256 floor
 	// measured right before it (RS256Floor, signatures/s).
 	FloorRatio float64 `json:"rs256_floor_ratio,omitempty"`

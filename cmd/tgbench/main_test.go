@@ -183,7 +183,7 @@ func TestScaleSmall(t *testing.T) {
 	preloadChunk = 2500 // three chunks: 2500, 2500, 1000
 	out := filepath.Join(t.TempDir(), "scale.json")
 	runOK(t, "-tokengate", os.Args[0], "-scale", "6000", "-c", "2", "-d", "300ms", "-warmup", "50ms",
-		"-json", out)
+		"-ceiling-d", "200ms", "-json", out)
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -196,9 +196,24 @@ func TestScaleSmall(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	for i, l := range rep.Loaded {
-		if l.RPS <= 0 || l.Errors != 0 || rep.Empty[i].Errors != 0 || l.Ratio <= 0 {
-			t.Errorf("%s: loaded %+v, empty %+v", l.Name, l, rep.Empty[i])
+		e := rep.Empty[i]
+		if l.RPS <= 0 || l.Errors != 0 || e.Errors != 0 || l.Ratio <= 0 {
+			t.Errorf("%s: loaded %+v, empty %+v", l.Name, l, e)
 		}
+		// Each phase's rows are bracketed by ceiling runs, and loaded/empty
+		// compares the rates over them.
+		for _, r := range []scenarioResult{e, l} {
+			if r.CeilingBefore <= 0 || r.CeilingAfter <= 0 || r.CeilingRPS != (r.CeilingBefore+r.CeilingAfter)/2 {
+				t.Errorf("%s: ceilings %v and %v, mean %v", r.Name, r.CeilingBefore, r.CeilingAfter, r.CeilingRPS)
+			}
+		}
+		want := (l.RPS / l.CeilingRPS) / (e.RPS / e.CeilingRPS)
+		if math.Abs(l.Ratio-want) > 1e-9*want || math.Abs(l.RawRatio-l.RPS/e.RPS) > 1e-9*l.RawRatio || e.Ratio != 1 {
+			t.Errorf("%s: ratio %v (want %v), raw %v (want %v), empty's %v", l.Name, l.Ratio, want, l.RawRatio, l.RPS/e.RPS, e.Ratio)
+		}
+	}
+	if rep.Empty[0].CeilingAfter != rep.Empty[1].CeilingBefore {
+		t.Errorf("the run after one scenario is not the run before the next: %v, %v", rep.Empty[0].CeilingAfter, rep.Empty[1].CeilingBefore)
 	}
 	// 64-byte hex digests, 22-byte family ids, indexes.
 	if rep.BytesPerToken < 64 || rep.StartupLoadedMS <= 0 {

@@ -41,7 +41,10 @@ type scaleReport struct {
 	StartupLoadedMS float64 `json:"startup_loaded_ms"`
 	RSSEmptyMB      float64 `json:"rss_empty_mb"`
 	RSSLoadedMB     float64 `json:"rss_loaded_mb"`
-	// Empty has ratio 1; Loaded has ratio loaded req/s ÷ empty req/s.
+	// Empty has ratio 1. Loaded has ratio loaded ÷ empty, each row's
+	// req/s first divided by the mean of the ceiling runs right before and
+	// after it (-ceiling-d; the phases are minutes apart and the machine's
+	// speed drifts), and raw_ratio the plain quotient of the req/s.
 	Empty      []scenarioResult `json:"empty"`
 	Loaded     []scenarioResult `json:"loaded"`
 	Conns      int              `json:"connections"`
@@ -68,6 +71,28 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		GoVersion: runtime.Version(), Date: time.Now().Format(time.RFC3339)}
 	fmt.Fprintf(o.stderr, "tgbench: scale test, N = %d tokens, in %s\n", o.scale, dir)
 
+	var ceil *child
+	if o.ceilingDur > 0 {
+		if ceil, err = startCeiling(ctx, dir); err != nil {
+			return false, err
+		}
+		defer func() {
+			if stopErr := ceil.stop(5 * time.Second); stopErr != nil {
+				fmt.Fprintln(o.stderr, "tgbench:", stopErr)
+			}
+		}()
+	}
+	// ceilingRun is a -ceiling-d run of the ceiling, the gateway idle.
+	ceilingRun := func() (float64, error) {
+		co := o
+		co.dur, co.cpuprofile = o.ceilingDur, ""
+		cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
+		if err != nil {
+			return 0, err
+		}
+		return cr.rps(), nil
+	}
+
 	phase := func(label, dbPath string) (rows []scenarioResult, startup time.Duration, rss float64, err error) {
 		fmt.Fprintf(o.stderr, "tgbench: starting the gateway on the %s database …\n", label)
 		gw, err := startGateway(ctx, o.tokengate, dir, dbPath, "", o.features(), o.startWait)
@@ -76,13 +101,29 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		}
 		defer gw.stop(30 * time.Second)
 		fmt.Fprintf(o.stderr, "tgbench: start-up (process start to /healthz 200): %s\n", gw.startup.Round(time.Millisecond))
-		for _, n := range names {
+		var ceilings []float64 // ceilings[i] before names[i], ceilings[i+1] after it
+		for i, n := range names {
+			if ceil != nil && i == 0 {
+				c, err := ceilingRun()
+				if err != nil {
+					return nil, 0, 0, err
+				}
+				ceilings = append(ceilings, c)
+			}
 			sc, _ := scenarioByName(n)
 			r, err := runOne(ctx, o, gw.target(), sc)
 			if err != nil {
 				return nil, 0, 0, err
 			}
 			rows = append(rows, toResult(n, r, 0))
+			if ceil != nil {
+				c, err := ceilingRun()
+				if err != nil {
+					return nil, 0, 0, err
+				}
+				ceilings = append(ceilings, c)
+				rows[i].bracket(ceilings[i], ceilings[i+1])
+			}
 		}
 		if kb, err := procStatusKB(gw.cmd.Process.Pid, "VmRSS"); err == nil {
 			rss = float64(kb) / 1024
@@ -118,8 +159,10 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 	rep.StartupLoadedMS = float64(startup.Microseconds()) / 1000
 	rep.DBBytesAfterRun = dbSize(loaded)
 	for i := range rep.Loaded {
-		if e := rep.Empty[i].RPS; e > 0 {
-			rep.Loaded[i].Ratio = rep.Loaded[i].RPS / e
+		l, e := &rep.Loaded[i], rep.Empty[i]
+		if e.RPS > 0 {
+			l.RawRatio = l.RPS / e.RPS
+			l.Ratio = overCeiling(*l) / overCeiling(e)
 		}
 	}
 
@@ -134,6 +177,12 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		rows = append(rows, e, l)
 	}
 	printTable(w, rows, "loaded/empty")
+	if ceil != nil {
+		fmt.Fprintln(w, "\nloaded/empty: each req/s over the mean of the ceiling runs right before and after it, loaded over empty; without the ceilings:")
+		for _, l := range rep.Loaded {
+			fmt.Fprintf(w, "  %-18s %.3f\n", l.Name, l.RawRatio)
+		}
+	}
 	fmt.Fprintf(w, "\npreload: %d tokens in %s (%.0f rows/s)\n", rep.N, took.Round(time.Millisecond), rep.PreloadRowsPerS)
 	fmt.Fprintf(w, "database after the preload: %d bytes, %.1f bytes per stored token (after the run: %d bytes)\n",
 		rep.DBBytes, rep.BytesPerToken, rep.DBBytesAfterRun)
@@ -143,6 +192,15 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		hadErrors = hadErrors || r.Errors > 0
 	}
 	return hadErrors, writeJSON(o.jsonPath, &rep)
+}
+
+// overCeiling is a row's req/s over the mean of its ceiling runs, or its
+// req/s when it has none (-ceiling-d 0).
+func overCeiling(r scenarioResult) float64 {
+	if r.CeilingRPS > 0 {
+		return r.RPS / r.CeilingRPS
+	}
+	return r.RPS
 }
 
 // preload creates path (seeded with the default config's clients, users and
