@@ -35,7 +35,7 @@ type Options struct {
 	// connection.
 	MaxReaders int
 	// TokenCache is how many tokens written or read lately GetToken keeps in memory
-	// (default 8,192, about 2.5 MB; negative: none). See tokencache.go.
+	// (default 4,096, about 1.3 MB; negative: none). See tokencache.go.
 	TokenCache int
 	// WALLimit is the WAL size in bytes above which the background
 	// checkpoint truncates it (default 64 MiB).
