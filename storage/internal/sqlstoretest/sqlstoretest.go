@@ -126,9 +126,12 @@ type BulkStore interface {
 }
 
 // BenchmarkGetToken reads one of 10000 tokens a call.
-func BenchmarkGetToken(b *testing.B, s BulkStore) {
+func BenchmarkGetToken(b *testing.B, s BulkStore) { BenchmarkGetTokens(b, s, 10000) }
+
+// BenchmarkGetTokens reads n tokens in turn, one a call.
+func BenchmarkGetTokens(b *testing.B, s BulkStore, n int) {
 	ctx := context.Background()
-	ts := BulkTokens("get", 10000)
+	ts := BulkTokens("get", n)
 	if err := s.InsertTokensBulk(ctx, ts); err != nil {
 		b.Fatal(err)
 	}
