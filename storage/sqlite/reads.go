@@ -13,10 +13,10 @@ import (
 	"github.com/tokengate/tokengate/core"
 )
 
-// getTokenFast reads one token on the driver directly, with the statement
-// prepared once per connection (tokenReads), past database/sql's
-// per-query work (a Rows, its column list, Scan's conversion, locks), which
-// cost as much as SQLite's lookup.
+// getTokenFast answers from the token read cache, else reads one token on
+// the driver directly, with the statement prepared once per connection
+// (tokenReads), past database/sql's per-query work (a Rows, its column
+// list, Scan's conversion, locks), which cost as much as SQLite's lookup.
 func (s *Store) getTokenFast(ctx context.Context, digest string) (*core.Token, error) {
 	enc, at, ok := s.cache.get(digest)
 	if !ok {

@@ -34,8 +34,9 @@ type Options struct {
 	// the larger of 4 and GOMAXPROCS). An in-memory store has one
 	// connection.
 	MaxReaders int
-	// TokenCache is how many tokens written or read lately GetToken keeps in memory
-	// (default 4,096, about 1.3 MB; negative: none). See tokencache.go.
+	// TokenCache is how many tokens written or read lately GetToken keeps
+	// in memory (default 4,096, about 1.3 MB; negative: none). See
+	// tokencache.go.
 	TokenCache int
 	// WALLimit is the WAL size in bytes above which the background
 	// checkpoint truncates it (default 64 MiB).
@@ -63,7 +64,7 @@ type Store struct {
 	committer *committer         // group commit of InsertTokens
 	ckpt      *checkpointer
 	reads     *tokenReads // GetToken's connections
-	cache     *tokenCache // tokens read lately (tokencache.go)
+	cache     *tokenCache // tokens written or read lately (tokencache.go)
 }
 
 var _ core.Store = (*Store)(nil)
