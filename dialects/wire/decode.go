@@ -290,7 +290,8 @@ func ParseJSONObject(body []byte) (map[string]json.RawMessage, error) {
 }
 
 // parseJSONObject splits a JSON object body into its members, their values
-// as sent. A valid body (the usual one) is split by a scan that relies on
+// as sent (sharing body's memory: a request's body is never changed). A
+// valid body (the usual one) is split by a scan that relies on
 // its validity; an invalid one goes through encoding/json's streaming
 // decoder, whose errors say what is wrong. The two agree on every valid
 // body (FuzzJSONObjectScan).
@@ -415,28 +416,27 @@ func plainJSONString(raw []byte) (text string, ok bool) {
 
 // decodeJSONObject is parseJSONObject on encoding/json's streaming decoder.
 func decodeJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error) {
-	malformed := malformedJSON
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, malformed("the body is not valid JSON", err)
+		return nil, malformedJSON("the body is not valid JSON", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, malformed("the body must be a JSON object", nil)
+		return nil, malformedJSON("the body must be a JSON object", nil)
 	}
 	out := map[string]json.RawMessage{}
 	for dec.More() {
 		if len(out) >= maxKeys {
-			return nil, malformed(tooManyParams, nil)
+			return nil, malformedJSON(tooManyParams, nil)
 		}
 		kt, err := dec.Token()
 		if err != nil {
-			return nil, malformed("the body is not valid JSON", err)
+			return nil, malformedJSON("the body is not valid JSON", err)
 		}
 		key, _ := kt.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, malformed("the body is not valid JSON", err)
+			return nil, malformedJSON("the body is not valid JSON", err)
 		}
 		if _, dup := out[key]; dup {
 			return nil, core.DuplicateParam(key)
@@ -444,10 +444,10 @@ func decodeJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, err
 		out[key] = raw
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, malformed("the body is not valid JSON", err)
+		return nil, malformedJSON("the body is not valid JSON", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, malformed("unexpected data after the JSON object", nil)
+		return nil, malformedJSON("unexpected data after the JSON object", nil)
 	}
 	return out, nil
 }
