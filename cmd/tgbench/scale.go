@@ -102,14 +102,14 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		defer gw.stop(30 * time.Second)
 		fmt.Fprintf(o.stderr, "tgbench: start-up (process start to /healthz 200): %s\n", gw.startup.Round(time.Millisecond))
 		var ceilings []float64 // ceilings[i] before names[i], ceilings[i+1] after it
-		for i, n := range names {
-			if ceil != nil && i == 0 {
-				c, err := ceilingRun()
-				if err != nil {
-					return nil, 0, 0, err
-				}
-				ceilings = append(ceilings, c)
+		if ceil != nil {
+			c, err := ceilingRun()
+			if err != nil {
+				return nil, 0, 0, err
 			}
+			ceilings = append(ceilings, c)
+		}
+		for i, n := range names {
 			sc, _ := scenarioByName(n)
 			r, err := runOne(ctx, o, gw.target(), sc)
 			if err != nil {
