@@ -22,7 +22,9 @@ import "sync"
 //
 // It holds at most about 2*half entries in two generations: when the
 // current one is full it becomes the old one and the old one goes, so the
-// rows used lately stay and the memory is bounded (about 320 bytes a row).
+// rows used lately stay and the memory is bounded (about 320 bytes a
+// usual row; a row longer than maxCachedRow, a client's long nonce or
+// audience, say, is not cached, so no client can make the cache large).
 // A forgotten token leaves a tombstone, which put checks; dropping a
 // generation that held one advances the epoch, which turns away every put
 // whose stamp is older, as that tombstone can no longer do it.
@@ -53,6 +55,10 @@ type stamp struct{ epoch, forgets uint64 }
 // defaultTokenCache is how many rows the cache holds by default: about
 // 1.3 MB of heap (some 320 bytes a row with the maps' own).
 const defaultTokenCache = 4096
+
+// maxCachedRow is the longest encoded row the cache keeps: a usual one is
+// 150 to 400 bytes.
+const maxCachedRow = 1024
 
 // newTokenCache holds up to rows rows (rounded down to even); one of 0 or
 // fewer holds none.
@@ -91,7 +97,7 @@ func (c *tokenCache) get(digest string) (enc string, at stamp, ok bool) {
 func (c *tokenCache) put(digest, enc string, at stamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if at.epoch != c.epoch || c.forgottenSince(digest, at.forgets) {
+	if len(enc) > maxCachedRow || at.epoch != c.epoch || c.forgottenSince(digest, at.forgets) {
 		return
 	}
 	c.keep(digest, cachedRow{enc: enc})

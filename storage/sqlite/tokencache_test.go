@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,8 +187,8 @@ func TestTokenCacheReadsRacingWrites(t *testing.T) {
 // A read or write that began before a write to its token finished does not
 // cache its row, while one that began before a write to another token does;
 // the cache holds at most its size, the rows used last; dropping a
-// tombstone turns away every row read before; a negative size holds
-// nothing.
+// tombstone turns away every row read before; a row longer than
+// maxCachedRow is not kept; a negative size holds nothing.
 func TestTokenCacheBounds(t *testing.T) {
 	c := newTokenCache(4)
 	_, at, _ := c.get("a")
@@ -231,6 +232,12 @@ func TestTokenCacheBounds(t *testing.T) {
 	c.put("late", "row", at)
 	if _, _, ok := c.get("late"); ok {
 		t.Fatal("a read that began before a tombstone was dropped was cached")
+	}
+
+	_, at, _ = c.get("long")
+	c.put("long", strings.Repeat("x", maxCachedRow+1), at)
+	if _, _, ok := c.get("long"); ok {
+		t.Fatal("a row longer than maxCachedRow was cached")
 	}
 
 	none := newTokenCache(-1)
