@@ -84,14 +84,14 @@ func RequestOf(c echo.Context) *Request {
 
 // Begin creates c's per-request value and returns the context to hand on:
 // c with the value beside it, where RequestOf finds it without echo's
-// locked store (a dozen lookups a request). c itself keeps it in the store
-// too, for what echo calls with c (the error handler).
+// locked store (a dozen lookups a request, and a map per request).
+// Everything after the caller gets that context, the error handler too
+// (requestContext.Error).
 func Begin(c echo.Context) (echo.Context, *Request) {
 	if rc, ok := c.(*requestContext); ok {
 		return rc, &rc.req
 	}
 	rc := &requestContext{Context: c}
-	c.Set(key, &rc.req)
 	return rc, &rc.req
 }
 
@@ -100,6 +100,11 @@ type requestContext struct {
 	echo.Context
 	req Request
 }
+
+// Error hands err to echo's error handler with rc itself: echo's own
+// context would hand over the context rc wraps, which does not carry the
+// request's value.
+func (rc *requestContext) Error(err error) { rc.Echo().HTTPErrorHandler(err, rc) }
 
 // NoteClient records the client id (and grant) a request presented.
 func NoteClient(c echo.Context, clientID string, grant string) {
