@@ -3,7 +3,9 @@ package oauth2
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,16 +49,58 @@ func (d *Dialect) issuer(c echo.Context) string {
 	if d.opts.Issuer != "" {
 		return d.opts.Issuer
 	}
+	tls := c.IsTLS()
+	local, _ := c.Request().Context().Value(http.LocalAddrContextKey).(net.Addr)
+	a, ok := local.(*net.TCPAddr)
+	switch {
+	case local == nil:
+		return issuerURL(tls, c.Request().Host, d.prefix)
+	case !ok: // another kind of listener
+		return issuerURL(tls, local.String(), d.prefix)
+	}
+	// Every request on a listener has the same one: remember it rather
+	// than format the address for each token request.
+	key := issuerKey{tls, a.AddrPort()}
+	d.issuers.mu.RLock()
+	iss, ok := d.issuers.byAddr[key]
+	d.issuers.mu.RUnlock()
+	if ok {
+		return iss
+	}
+	iss = issuerURL(tls, a.String(), d.prefix)
+	d.issuers.mu.Lock()
+	defer d.issuers.mu.Unlock()
+	if len(d.issuers.byAddr) < maxIssuers {
+		if d.issuers.byAddr == nil {
+			d.issuers.byAddr = map[issuerKey]string{}
+		}
+		d.issuers.byAddr[key] = iss
+	}
+	return iss
+}
+
+func issuerURL(tls bool, host, prefix string) string {
 	scheme := "http"
-	if c.IsTLS() {
+	if tls {
 		scheme = "https"
 	}
-	host := c.Request().Host
-	if a, ok := c.Request().Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		host = a.String()
-	}
-	return scheme + "://" + host + d.prefix
+	return scheme + "://" + host + prefix
 }
+
+// issuers remembers the issuer of each local address requests arrived on:
+// a handful (the listeners' addresses; a wildcard listener's per local IP),
+// bounded by maxIssuers all the same.
+type issuers struct {
+	mu     sync.RWMutex
+	byAddr map[issuerKey]string
+}
+
+type issuerKey struct {
+	tls  bool
+	addr netip.AddrPort
+}
+
+const maxIssuers = 64
 
 // serverMetadata is the discovery document of the instance at issuer iss.
 // Only S256 is advertised for PKCE: plain is a per-client exception

@@ -55,6 +55,7 @@ type Dialect struct {
 	prefix  string
 	page    *loginpage.Page
 	keys    map[string]*core.KeyRing // by algorithm: the instance's signing keys
+	issuers issuers                  // the issuer by local address (discovery.go)
 }
 
 func (d *Dialect) Owns(path string) bool {
