@@ -255,12 +255,7 @@ func Params(c echo.Context) url.Values {
 			if obj, err := JSONObject(c); err == nil {
 				body = make(url.Values, len(obj))
 				for k, raw := range obj {
-					if s, ok := plainJSONString(raw); ok {
-						body[k] = []string{s}
-						continue
-					}
-					var s string
-					if json.Unmarshal(raw, &s) == nil {
+					if s, err := jsonText(raw); err == nil {
 						body[k] = []string{s}
 					}
 				}
@@ -318,7 +313,7 @@ func scanJSONObject(body []byte, maxKeys int) (map[string]json.RawMessage, error
 		if len(out) >= maxKeys {
 			return nil, malformedJSON(tooManyParams, nil)
 		}
-		key := jsonStringText(s.value())
+		key, _ := jsonText(s.value()) // valid JSON: a string
 		s.skipSpace()
 		s.i++ // ':'
 		s.skipSpace()
@@ -386,15 +381,15 @@ func (s *validJSON) skipString() {
 	s.i++
 }
 
-// jsonStringText is the text of a valid JSON string, decoded as
-// encoding/json decodes it.
-func jsonStringText(raw []byte) string {
+// jsonText decodes raw as a JSON string, as encoding/json does, past it for
+// a plain one (plainJSONString).
+func jsonText(raw []byte) (string, error) {
 	if text, ok := plainJSONString(raw); ok {
-		return text
+		return text, nil
 	}
 	var text string
-	_ = json.Unmarshal(raw, &text)
-	return text
+	err := json.Unmarshal(raw, &text)
+	return text, err
 }
 
 // plainJSONString returns the text of raw when it is a JSON string of
@@ -459,11 +454,8 @@ func JSONString(obj map[string]json.RawMessage, key string) (string, error) {
 	if !ok || string(raw) == "null" {
 		return "", nil
 	}
-	if text, ok := plainJSONString(raw); ok {
-		return text, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := jsonText(raw)
+	if err != nil {
 		return "", core.InvalidParam(key, truncate(string(raw), 64), key+" must be a string")
 	}
 	return s, nil
