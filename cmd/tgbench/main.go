@@ -281,6 +281,17 @@ type report struct {
 	Date            string  `json:"date"`
 }
 
+// ceilingRPS is the req/s of one -ceiling-d run of the ceiling server.
+func ceilingRPS(ctx context.Context, o options, ceil *child) (float64, error) {
+	co := o
+	co.dur, co.cpuprofile = o.ceilingDur, ""
+	cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
+	if err != nil {
+		return 0, err
+	}
+	return cr.rps(), nil
+}
+
 // bracket sets the ceiling runs taken right before and after the scenario
 // and divides its ratio by their mean.
 func (s *scenarioResult) bracket(before, after float64) {
@@ -393,11 +404,9 @@ func runBench(ctx context.Context, o options) (hadErrors bool, err error) {
 	// names[i], and ceilings[i+1] the run after it.
 	var ceilings []float64
 	ceilingRun := func() error {
-		co := o
-		co.dur, co.cpuprofile = o.ceilingDur, ""
-		cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
+		c, err := ceilingRPS(ctx, o, ceil)
 		if err == nil {
-			ceilings = append(ceilings, cr.rps())
+			ceilings = append(ceilings, c)
 		}
 		return err
 	}

@@ -82,16 +82,6 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 			}
 		}()
 	}
-	// ceilingRun is a -ceiling-d run of the ceiling, the gateway idle.
-	ceilingRun := func() (float64, error) {
-		co := o
-		co.dur, co.cpuprofile = o.ceilingDur, ""
-		cr, err := runOne(ctx, co, ceil.target(), ceilingScenario)
-		if err != nil {
-			return 0, err
-		}
-		return cr.rps(), nil
-	}
 
 	phase := func(label, dbPath string) (rows []scenarioResult, startup time.Duration, rss float64, err error) {
 		fmt.Fprintf(o.stderr, "tgbench: starting the gateway on the %s database …\n", label)
@@ -103,7 +93,7 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 		fmt.Fprintf(o.stderr, "tgbench: start-up (process start to /healthz 200): %s\n", gw.startup.Round(time.Millisecond))
 		var ceilings []float64 // ceilings[i] before names[i], ceilings[i+1] after it
 		if ceil != nil {
-			c, err := ceilingRun()
+			c, err := ceilingRPS(ctx, o, ceil) // the gateway idle
 			if err != nil {
 				return nil, 0, 0, err
 			}
@@ -117,7 +107,7 @@ func runScale(ctx context.Context, o options) (hadErrors bool, err error) {
 			}
 			rows = append(rows, toResult(n, r, 0))
 			if ceil != nil {
-				c, err := ceilingRun()
+				c, err := ceilingRPS(ctx, o, ceil) // the gateway idle
 				if err != nil {
 					return nil, 0, 0, err
 				}
