@@ -315,3 +315,32 @@ func TestOneActiveAccessToken(t *testing.T) {
 		t.Fatalf("%d of 20 concurrent requests got a token, want 1", wins)
 	}
 }
+
+// The authorize endpoint reads its client through the engine's cache, as the
+// token endpoint does: the engine's own changes are seen at once, a change
+// made in the store behind its back once the client is invalidated.
+func TestAuthorizeClientSeesClientChanges(t *testing.T) {
+	f := stateFixture(t)
+	ctx := context.Background()
+	check := func(redirect string) error {
+		_, err := f.eng.CheckAuthorizeClient(ctx, f.p, &core.AuthorizeRequest{ClientID: "app", RedirectURI: redirect})
+		return err
+	}
+	must(t, check("https://app.example/cb")) // cached now
+
+	_, err := f.eng.ReplaceClient(ctx, &core.Client{ID: "app", Grants: core.AllGrants, RedirectURIs: []string{"https://app.example/new"}})
+	must(t, err)
+	wantKind(t, check("https://app.example/cb"), core.KindInvalidRequest, core.ReasonRedirectURI)
+	must(t, check("https://app.example/new"))
+
+	behind, err := f.store.GetClient(ctx, "app")
+	must(t, err)
+	behind.Disabled = true
+	must(t, f.store.PutClient(ctx, behind))
+	must(t, check("https://app.example/new")) // the cached copy, until invalidated
+	f.eng.InvalidateClient("app")
+	wantKind(t, check("https://app.example/new"), core.KindInvalidClient, core.ReasonClientDisabled)
+
+	must(t, f.eng.DeleteClient(ctx, "app"))
+	wantKind(t, check("https://app.example/new"), core.KindInvalidClient, "")
+}
