@@ -63,6 +63,9 @@ type Engine struct {
 	creds   *credentialCache
 	clients *recordCache[string, *Client]
 	users   *recordCache[string, *User]
+	// logins is users by username, for Login; any change to a user clears
+	// it (userChanged), since the id a username named may be what changed.
+	logins  *recordCache[string, *User]
 	auths   *recordCache[int64, *Authorization]
 	limiter *FailureLimiter
 	// retention is how long expired tokens are kept before sweeping.
@@ -94,9 +97,10 @@ func New(o Options) *Engine {
 		e.store = guarded{o.Store}
 		e.clients = newRecordCache(e.store.GetClient, o.ClientCacheTTL, o.CredentialCacheSize)
 		e.users = newRecordCache(e.store.GetUser, o.ClientCacheTTL, o.CredentialCacheSize)
+		e.logins = newRecordCache(e.store.GetUserByUsername, o.ClientCacheTTL, o.CredentialCacheSize)
 		e.auths = newRecordCache(e.store.GetAuthorization, o.ClientCacheTTL, o.CredentialCacheSize)
 		if o.CacheClock != nil {
-			e.clients.wall, e.users.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock
+			e.clients.wall, e.users.wall, e.logins.wall, e.auths.wall = o.CacheClock, o.CacheClock, o.CacheClock, o.CacheClock
 		}
 	}
 	return e
@@ -267,13 +271,25 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
 // InvalidateUser drops any cached copy of a user.
-func (e *Engine) InvalidateUser(id string) { e.users.invalidate(id) }
+func (e *Engine) InvalidateUser(id string) { e.userChanged(id) }
+
+// userChanged drops the cached copies of a user: by id, and every login
+// by username.
+func (e *Engine) userChanged(id string) {
+	e.users.invalidate(id)
+	e.logins.clear()
+}
 
 // InvalidateAuthorization drops any cached copy of an authorization.
 func (e *Engine) InvalidateAuthorization(id int64) { e.auths.invalidate(id) }
 
 // InvalidateAll drops every cached client, user and authorization.
-func (e *Engine) InvalidateAll() { e.clients.clear(); e.users.clear(); e.auths.clear() }
+func (e *Engine) InvalidateAll() {
+	e.clients.clear()
+	e.users.clear()
+	e.logins.clear()
+	e.auths.clear()
+}
 
 // Client returns a client record through the engine's short-lived cache.
 func (e *Engine) Client(ctx context.Context, id string) (*Client, error) {

@@ -344,3 +344,34 @@ func TestAuthorizeClientSeesClientChanges(t *testing.T) {
 	must(t, f.eng.DeleteClient(ctx, "app"))
 	wantKind(t, check("https://app.example/new"), core.KindInvalidClient, "")
 }
+
+// Login reads users by username through the engine's cache: a rename, a new
+// password or a deletion through the engine is seen at once, a change made
+// in the store behind its back once the user is invalidated.
+func TestLoginSeesUserChanges(t *testing.T) {
+	f := stateFixture(t)
+	ctx := context.Background()
+	login := func(username, password string) error {
+		_, err := f.eng.Login(ctx, username, password)
+		return err
+	}
+	must(t, login("alice", "pw")) // cached now
+
+	_, err := f.eng.ReplaceUser(ctx, &core.User{ID: "u1", Username: "alicia", PasswordHash: mustHash(t, "new")})
+	must(t, err)
+	wantKind(t, login("alice", "pw"), core.KindAccessDenied, core.ReasonBadCredentials)
+	wantKind(t, login("alicia", "pw"), core.KindAccessDenied, core.ReasonBadCredentials)
+	must(t, login("alicia", "new"))
+
+	behind, err := f.store.GetUser(ctx, "u1")
+	must(t, err)
+	behind.PasswordHash = mustHash(t, "behind")
+	must(t, f.store.PutUser(ctx, behind))
+	must(t, login("alicia", "new")) // the cached copy, until invalidated
+	f.eng.InvalidateUser("u1")
+	wantKind(t, login("alicia", "new"), core.KindAccessDenied, core.ReasonBadCredentials)
+	must(t, login("alicia", "behind"))
+
+	must(t, f.eng.DeleteUser(ctx, "u1"))
+	wantKind(t, login("alicia", "behind"), core.KindAccessDenied, core.ReasonBadCredentials)
+}
