@@ -171,7 +171,7 @@ func (e *Engine) jwtBearerGrant(ctx context.Context, p *Profile, client *Client,
 func (e *Engine) userByIDOrName(ctx context.Context, sub string) (*User, error) {
 	u, err := e.users.get(ctx, sub)
 	if errors.Is(err, ErrNotFound) {
-		u, err = e.store.GetUserByUsername(ctx, sub)
+		u, err = e.logins.get(ctx, sub)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindInvalidGrant, Reason: ReasonUnknownUser, Description: "the assertion's sub names no user"}
