@@ -64,7 +64,7 @@ type Engine struct {
 	clients *recordCache[string, *Client]
 	users   *recordCache[string, *User]
 	// logins is users by username, for Login; any change to a user clears
-	// it (userChanged), since the id a username named may be what changed.
+	// it (InvalidateUser), since the change may be to the username.
 	logins  *recordCache[string, *User]
 	auths   *recordCache[int64, *Authorization]
 	limiter *FailureLimiter
@@ -270,12 +270,9 @@ func (e *Engine) Token(ctx context.Context, p *Profile, req TokenRequest) (*Toke
 // changed in the store directly (a test, a bulk tool).
 func (e *Engine) InvalidateClient(id string) { e.clients.invalidate(id) }
 
-// InvalidateUser drops any cached copy of a user.
-func (e *Engine) InvalidateUser(id string) { e.userChanged(id) }
-
-// userChanged drops the cached copies of a user: by id, and every login
-// by username.
-func (e *Engine) userChanged(id string) {
+// InvalidateUser drops any cached copy of a user: by id, and every user
+// cached by username (the change may be to the username itself).
+func (e *Engine) InvalidateUser(id string) {
 	e.users.invalidate(id)
 	e.logins.clear()
 }

@@ -207,7 +207,7 @@ func (e *Engine) putUser(ctx context.Context, u User) (*User, error) {
 	}
 	u.UpdatedAt = e.clock.Now()
 	err := e.store.PutUser(ctx, &u)
-	e.userChanged(u.ID)
+	e.InvalidateUser(u.ID)
 	if errors.Is(err, ErrConflict) { // another writer took the username meanwhile
 		return nil, usernameTaken.WithCause(err)
 	}
@@ -220,7 +220,7 @@ func (e *Engine) putUser(ctx context.Context, u User) (*User, error) {
 // DeleteUser deletes a user.
 func (e *Engine) DeleteUser(ctx context.Context, id string) error {
 	err := e.store.DeleteUser(ctx, id)
-	e.userChanged(id)
+	e.InvalidateUser(id)
 	_, err = found(0, err, "user", "user_id", id)
 	return err
 }
@@ -366,7 +366,7 @@ func (e *Engine) Seed(ctx context.Context, s Seed) error {
 		nu := *u
 		nu.UpdatedAt = now
 		err := e.store.PutUser(ctx, &nu)
-		e.userChanged(u.ID)
+		e.InvalidateUser(u.ID)
 		if err != nil {
 			return fmt.Errorf("seed user %q: %w", u.ID, storeError(err))
 		}
